@@ -76,3 +76,6 @@ export const ErrorCodes = {
 export function isAgentOsError(value: unknown): value is AgentOsError {
   return value instanceof AgentOsError;
 }
+
+/** The audit log refused a request: a record it cannot encode, an index or size out of range, an unsafe key file. */
+export class AuditError extends AgentOsError {}

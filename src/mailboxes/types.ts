@@ -24,9 +24,16 @@ export interface Queued {
   enqueuedAt?: number;
 }
 
+/**
+ * What `push` did. `ok` says whether the sender should be told of a failure (only `reject`
+ * fails); `accepted` says whether the incoming message is now queued; `dropped` is the
+ * message that went to `onDrop` instead: the evicted oldest (`drop-oldest`, accepted) or
+ * the incoming message itself (`drop-newest`, not accepted).
+ */
 export type PushResult<T> =
-  | { ok: true; dropped?: T }
-  | { ok: false; reason: 'full' };
+  | { ok: true; accepted: true; dropped?: T }
+  | { ok: true; accepted: false; dropped: T }
+  | { ok: false; accepted: false; reason: 'full' };
 
 export interface MailboxStats {
   kind: MailboxKind;
@@ -34,10 +41,18 @@ export interface MailboxStats {
   capacity: number;
   /** Largest size ever held. */
   highWater: number;
+  /**
+   * Every `push` call. Conservation: pushed = delivered + dropped + rejected + drained + size.
+   */
   pushed: number;
+  /** Returned by `shift`. */
   delivered: number;
+  /** Evicted (`drop-oldest`) or discarded on arrival (`drop-newest`); each went to `onDrop`. */
   dropped: number;
+  /** Refused by the `reject` policy. */
   rejected: number;
+  /** Removed by `drain`. */
+  drained: number;
   /** Wait time from push to shift, in ms. */
   waitMs: { count: number; mean: number; p50: number; p99: number; max: number };
 }

@@ -1,0 +1,232 @@
+// An ActorCell is one addressable actor: a bounded mailbox plus the XState
+// actor that currently incarnates it. The mailbox outlives incarnations, so a
+// supervisor restart keeps queued messages (as Akka does); a crash drops only
+// the message being processed. Delivery happens only when the scheduler says.
+
+import { createActor, type Actor, type AnyStateMachine, type InspectionEvent } from 'xstate';
+import type { Clock, TimerHandle } from '../base/clock.js';
+import { errorExit, normalExit, type ExitReason } from '../base/exit.js';
+import type { Mailbox } from '../mailboxes/types.js';
+import type { LatencyClass } from '../mailboxes/types.js';
+import type { AgentDefinition } from './define.js';
+import type { Envelope, SendOptions } from './envelope.js';
+
+export type CellStatus = 'new' | 'running' | 'paused' | 'exited' | 'stopping' | 'stopped';
+
+/** The event a machine may handle to stop gracefully (trap exits, in OTP terms). */
+export const SHUTDOWN_EVENT = 'agentos.shutdown';
+
+/** What a cell needs from the kernel. */
+export interface CellHost {
+  readonly clock: Clock;
+  /** XState inspection events of every actor, when the node was created with `inspect`. */
+  readonly inspect: ((event: InspectionEvent) => void) | undefined;
+  /** The cell has a message to deliver and is runnable. */
+  schedule(cell: ActorCell): void;
+  /** The incarnation ended on its own (final state or crash). Called once per incarnation. */
+  exited(cell: ActorCell, reason: ExitReason): void;
+  /** A message sent from inside this actor's machine. */
+  tell(from: ActorCell, to: string, message: { type: string }, options?: SendOptions): void;
+  /** A reply to `env` from inside this actor's machine. */
+  reply(from: ActorCell, env: Pick<Envelope, 'replyTo' | 'correlationId' | 'conversationId'>, value: unknown): void;
+}
+
+export interface CellOptions {
+  id: string;
+  path: string;
+  parentPath: string;
+  tenant: string | undefined;
+  latency: LatencyClass;
+  mailbox: Mailbox<Envelope>;
+  host: CellHost;
+  /** Default relative deadline (HRT) and priority (SRT) for messages to this actor. */
+  deadlineMs: number | undefined;
+  priority: number | undefined;
+}
+
+const cellsBySystem = new WeakMap<object, ActorCell>();
+
+/** The cell whose machine is running an action (looked up by XState's actor system). */
+export function cellOfSystem(system: unknown): ActorCell | undefined {
+  return typeof system === 'object' && system !== null ? cellsBySystem.get(system) : undefined;
+}
+
+export class ActorCell {
+  readonly id: string;
+  readonly path: string;
+  readonly parentPath: string;
+  readonly tenant: string | undefined;
+  readonly latency: LatencyClass;
+  readonly mailbox: Mailbox<Envelope>;
+  readonly deadlineMs: number | undefined;
+  readonly priority: number | undefined;
+  readonly host: CellHost;
+  def: AgentDefinition;
+  status: CellStatus = 'new';
+  incarnation = 0;
+  /** The envelope being delivered right now (read by the `reply` action helper). */
+  current: Envelope | undefined;
+  /** Scheduler bookkeeping: is the cell in a ready queue, and which entry is live. */
+  ready = false;
+  readyVersion = 0;
+  readyKey = 0;
+  // Counters, reported by `node.tree()` and the inspector.
+  delivered = 0;
+  deadlineMisses = 0;
+  maxLatenessMs = 0;
+  lastExit: ExitReason | undefined;
+
+  private actor: Actor<AnyStateMachine> | undefined;
+  private exitReported = false;
+  private starting = false;
+  private startError: { error: unknown } | undefined;
+
+  constructor(def: AgentDefinition, options: CellOptions) {
+    this.def = def;
+    this.id = options.id;
+    this.path = options.path;
+    this.parentPath = options.parentPath;
+    this.tenant = options.tenant;
+    this.latency = options.latency;
+    this.mailbox = options.mailbox;
+    this.host = options.host;
+    this.deadlineMs = options.deadlineMs;
+    this.priority = options.priority;
+  }
+
+  /** Start a new incarnation from the machine's initial state. */
+  start(incarnation: number): void {
+    this.incarnation = incarnation;
+    this.exitReported = false;
+    const actor = createActor(this.def.machine, {
+      id: this.id,
+      input: this.def.input,
+      clock: this.host.clock,
+      ...(this.host.inspect ? { inspect: this.host.inspect } : {}),
+    });
+    this.actor = actor;
+    cellsBySystem.set(actor.system, this);
+    actor.subscribe({
+      error: (err) => this.incarnationEnded(actor, errorExit(err)),
+      complete: () => {
+        if (actor.getSnapshot().status === 'done') this.incarnationEnded(actor, normalExit);
+      },
+    });
+    this.status = 'running';
+    this.startError = undefined;
+    this.starting = true;
+    try {
+      actor.start();
+    } finally {
+      this.starting = false;
+    }
+    const failed = this.startError as { error: unknown } | undefined;
+    if (failed) {
+      // A crash while entering the initial state is a failed start (OTP: init failed).
+      this.startError = undefined;
+      throw failed.error;
+    }
+    if (this.actor === actor && this.status === 'running' && this.mailbox.size > 0) this.host.schedule(this);
+  }
+
+  get runnable(): boolean {
+    return this.status === 'running' && this.mailbox.size > 0;
+  }
+
+  /** Deliver the next queued message to the machine. Returns the envelope, if any. */
+  deliverNext(): Envelope | undefined {
+    const actor = this.actor;
+    if (this.status !== 'running' || !actor) return undefined;
+    const env = this.mailbox.shift();
+    if (!env) return undefined;
+    this.current = env;
+    try {
+      actor.send(env.payload as { type: string });
+    } finally {
+      this.current = undefined;
+    }
+    this.delivered++;
+    return env;
+  }
+
+  getSnapshot(): ReturnType<Actor<AnyStateMachine>['getSnapshot']> | undefined {
+    return this.actor?.getSnapshot();
+  }
+
+  pause(): void {
+    if (this.status === 'running') this.status = 'paused';
+  }
+
+  resume(): void {
+    if (this.status !== 'paused') return;
+    this.status = 'running';
+    if (this.mailbox.size > 0) this.host.schedule(this);
+  }
+
+  /**
+   * Stop the current incarnation. If the machine handles `agentos.shutdown`, it
+   * gets that event and up to `timeoutMs` to reach a final state; then it is
+   * stopped regardless. Does not report an exit (the stop was requested).
+   */
+  async stop(timeoutMs: number | 'infinity'): Promise<void> {
+    const actor = this.actor;
+    if (!actor || this.status === 'stopped') {
+      this.status = 'stopped';
+      return;
+    }
+    this.status = 'stopping';
+    this.exitReported = true; // a requested stop is not an exit the supervisor must act on
+    const snapshot = actor.getSnapshot();
+    if (snapshot.status === 'active' && timeoutMs !== 0 && snapshot.can({ type: SHUTDOWN_EVENT })) {
+      await this.awaitFinal(actor, timeoutMs);
+    }
+    actor.stop();
+    this.actor = undefined;
+    this.status = 'stopped';
+  }
+
+  /** Stop at once, without the graceful step (used for forced shutdown). */
+  kill(): void {
+    this.exitReported = true;
+    this.actor?.stop();
+    this.actor = undefined;
+    this.status = 'stopped';
+  }
+
+  private awaitFinal(actor: Actor<AnyStateMachine>, timeoutMs: number | 'infinity'): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let timer: TimerHandle | undefined;
+      const done = (): void => {
+        sub.unsubscribe();
+        if (timer !== undefined) this.host.clock.clearTimeout(timer);
+        resolve();
+      };
+      const sub = actor.subscribe({
+        next: (s) => {
+          if (s.status !== 'active') done();
+        },
+        error: done,
+        complete: done,
+      });
+      if (timeoutMs !== 'infinity') timer = this.host.clock.setTimeout(done, timeoutMs);
+      actor.send({ type: SHUTDOWN_EVENT });
+      if (actor.getSnapshot().status !== 'active') done();
+    });
+  }
+
+  private incarnationEnded(actor: Actor<AnyStateMachine>, reason: ExitReason): void {
+    if (this.actor !== actor || this.exitReported) return;
+    if (this.starting && reason.kind === 'error') {
+      this.startError = { error: reason.error };
+      this.exitReported = true;
+      this.actor = undefined;
+      this.status = 'exited';
+      return;
+    }
+    this.exitReported = true;
+    this.lastExit = reason;
+    this.status = 'exited';
+    this.actor = undefined;
+    this.host.exited(this, reason);
+  }
+}

@@ -1,0 +1,86 @@
+// defineAgent: an XState v5 machine plus the zod schema of the messages it
+// accepts, plus (optionally) its Agent Contract. Definitions are plain data
+// registered by name and version; a spawn or migration names them, never ships code.
+
+import type { AnyStateMachine } from 'xstate';
+import type { z } from 'zod';
+import { AgentOsError, ErrorCodes } from '../base/errors.js';
+import type { LatencyClass, OverflowPolicy } from '../mailboxes/types.js';
+
+/** The part of an Agent Contract the actor runtime reads. The kernel validates the full contract. */
+export interface RuntimeContractView {
+  name?: string;
+  class?: {
+    latency?: LatencyClass;
+    slo?: { deadline_ms?: number; period_ms?: number; wcet_ms?: number };
+  };
+  priority?: number;
+  mailbox?: { capacity?: number; overflow?: OverflowPolicy };
+  [key: string]: unknown;
+}
+
+export interface AgentConfig<TMachine extends AnyStateMachine = AnyStateMachine, TSchema extends z.ZodType = z.ZodType> {
+  name: string;
+  version?: string;
+  machine: TMachine;
+  /** zod schema of accepted messages, usually `z.discriminatedUnion('type', [...])`. */
+  messages: TSchema;
+  /** Agent Contract: an object, or YAML text (parsed by the kernel). */
+  contract?: RuntimeContractView | string;
+  /** Input passed to the machine at each start. */
+  input?: unknown;
+}
+
+export interface AgentDefinition<TMachine extends AnyStateMachine = AnyStateMachine, TSchema extends z.ZodType = z.ZodType>
+  extends Readonly<AgentConfig<TMachine, TSchema>> {
+  readonly kind: 'agent';
+  readonly version: string;
+  /** Message types the schema accepts, when it is a discriminated union on `type`. */
+  readonly messageTypes: ReadonlySet<string> | undefined;
+}
+
+export class InvalidAgentError extends AgentOsError {}
+
+/** Build an agent definition, checking its shape now rather than at first spawn. */
+export function defineAgent<TMachine extends AnyStateMachine, TSchema extends z.ZodType>(
+  config: AgentConfig<TMachine, TSchema>,
+): AgentDefinition<TMachine, TSchema> {
+  const bad = (field: string, why: string): never => {
+    throw new InvalidAgentError(ErrorCodes.invalidAgent, `defineAgent: ${field} ${why}`, { field });
+  };
+  if (config === null || typeof config !== 'object') bad('config', 'must be an object');
+  if (typeof config.name !== 'string' || !/^[A-Za-z0-9][\w.-]{0,127}$/.test(config.name)) {
+    bad('name', `must be 1-128 characters of letters, digits, '_', '.', '-' (got ${JSON.stringify(config.name)})`);
+  }
+  const machine = config.machine as unknown as { transition?: unknown; config?: unknown } | undefined;
+  if (!machine || typeof machine.transition !== 'function' || typeof machine.config !== 'object') {
+    bad('machine', 'must be an XState v5 machine (setup().createMachine(...))');
+  }
+  const messages = config.messages as unknown as { safeParse?: unknown } | undefined;
+  if (!messages || typeof messages.safeParse !== 'function') {
+    bad('messages', 'must be a zod schema (e.g. z.discriminatedUnion("type", [...]))');
+  }
+  if (config.version !== undefined && (typeof config.version !== 'string' || config.version === '')) {
+    bad('version', 'must be a non-empty string');
+  }
+  return Object.freeze({
+    ...config,
+    kind: 'agent' as const,
+    version: config.version ?? '1',
+    messageTypes: discriminatorValues(config.messages),
+  });
+}
+
+export function isAgentDefinition(value: unknown): value is AgentDefinition {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'agent';
+}
+
+/** The `type` literals of a zod discriminated union (or single object schema), if knowable. */
+function discriminatorValues(schema: z.ZodType): ReadonlySet<string> | undefined {
+  const internals = (schema as unknown as { _zod?: { propValues?: Record<string, Set<unknown>> } })._zod;
+  const values = internals?.propValues?.type;
+  if (!values || values.size === 0) return undefined;
+  const out = new Set<string>();
+  for (const v of values) if (typeof v === 'string') out.add(v);
+  return out;
+}

@@ -1,0 +1,47 @@
+// The envelope every message travels in, local or remote. Built once at the
+// edge by the kernel; mailboxes order it by `deadline` (HRT) or `priority` (SRT).
+
+import type { LatencyClass, Queued } from '../mailboxes/types.js';
+
+export interface Envelope<M = unknown> extends Queued {
+  id: string;
+  /** Sender actor id, or undefined for messages from outside any actor. */
+  from: string | undefined;
+  to: string;
+  type: string;
+  /** The message itself (an object with a `type` field). */
+  payload: M;
+  class: LatencyClass;
+  /** Absolute deadline in ms on the node clock (HRT). */
+  deadline?: number;
+  /** SRT priority, higher is more urgent. */
+  priority?: number;
+  conversationId?: string;
+  /** A2A performative (FIPA-ACL style: request, inform, propose, …). */
+  performative?: string;
+  tenant?: string;
+  traceparent?: string;
+  idempotencyKey?: string;
+  /** Where a reply goes: an actor id, or an ask address (`@ask`). */
+  replyTo?: string;
+  correlationId?: string;
+  /** Node clock time at send. */
+  sentAt: number;
+}
+
+/** Per-send options a sender may set on the envelope. */
+export interface SendOptions {
+  from?: string;
+  /** Relative deadline in ms (HRT); defaults to the target contract's deadline. */
+  deadlineMs?: number;
+  priority?: number;
+  conversationId?: string;
+  performative?: string;
+  traceparent?: string;
+  idempotencyKey?: string;
+  replyTo?: string;
+  correlationId?: string;
+}
+
+/** The address asks reply to; never an actor id. */
+export const ASK_ADDRESS = '@ask';

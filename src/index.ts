@@ -1,0 +1,32 @@
+// The public API of agentos. Everything not exported here is internal.
+
+export { createNode, type AgentOsNode, type NodeOptions, type MessageOf } from './node/node.js';
+export { defineAgent, type AgentConfig, type AgentDefinition, type RuntimeContractView } from './actors/define.js';
+export { reply, replyHandle, respond, tell, type ReplyHandle, type ActionArgs } from './actors/reply.js';
+export { SHUTDOWN_EVENT } from './actors/cell.js';
+export type { Envelope, SendOptions } from './actors/envelope.js';
+export { ActorRef, type AskOptions, type AnyMessage } from './kernel/ref.js';
+export type { SpawnOptions, SystemEvent } from './kernel/kernel.js';
+export type { DeadLetter } from './kernel/deadletters.js';
+export { supervisor } from './node/supervisor.js';
+export type { ChildSpec, SupervisorSpec, Strategy, RestartType, TreeNode } from './supervisors/types.js';
+export type { ExitReason } from './base/exit.js';
+export { RealClock, VirtualClock, type Clock } from './base/clock.js';
+export { seededRng, type Rng } from './base/rng.js';
+export {
+  AgentOsError,
+  ActorError,
+  AdmissionError,
+  AskTimeout,
+  BudgetExceeded,
+  ContractError,
+  MailboxFull,
+  NodeUnreachable,
+  PolicyDenied,
+  StorageError,
+  SupervisorSpecError,
+  ValidationError,
+  ErrorCodes,
+  isAgentOsError,
+} from './base/errors.js';
+export type { LatencyClass, OverflowPolicy } from './mailboxes/types.js';

@@ -1,0 +1,226 @@
+// Audit records and their leaf encoding: RFC 8785 canonical JSON (sorted keys,
+// no whitespace, ECMAScript number form) in UTF-8, over I-JSON values only, so any
+// implementation can re-derive the exact leaf bytes. See docs/audit-format.md.
+
+import { AuditError, StorageError } from '../../base/errors.js';
+import { AuditCodes } from './codes.js';
+
+/** Kernel decision families; any other non-empty string is accepted too. */
+export type AuditKind = 'admission' | 'policy' | 'budget' | 'binding' | 'consent' | (string & {});
+
+/** What a caller supplies; the log adds `v`, `seq`, `time` and `node`. */
+export interface AuditRecordInput {
+  /** Who caused the decision (actor id, user, service). */
+  actor?: string;
+  tenant?: string;
+  kind: AuditKind;
+  /** e.g. 'admitted' | 'refused' | 'allowed' | 'denied' | 'requested' | 'granted' | 'rejected' | 'expired'. */
+  decision: string;
+  /** What the decision was about (tool name, contract id, target actor…). */
+  subject?: string;
+  reason?: string;
+  /** Digests of what was decided on: contract, prompt, toolManifest, arguments, sources, bindingManifest… */
+  hashes?: Record<string, string>;
+  data?: Record<string, unknown>;
+}
+
+/** A stored record, exactly as encoded in its leaf. */
+export interface AuditRecord {
+  v: 1;
+  /** Leaf index of this record; equal to its position in the log. */
+  seq: number;
+  /** Integer milliseconds from the node's clock. */
+  time: number;
+  node: string;
+  /** null for node-level records that belong to no tenant. */
+  tenant: string | null;
+  kind: string;
+  decision: string;
+  actor?: string;
+  subject?: string;
+  reason?: string;
+  hashes?: Record<string, string>;
+  data?: Record<string, unknown>;
+}
+
+export const RECORD_VERSION = 1;
+/** Leaves larger than this are refused: the audit path must stay cheap. */
+export const MAX_RECORD_BYTES = 64 * 1024;
+const MAX_DEPTH = 32;
+const LONE_SURROGATE = /\p{Surrogate}/u;
+const INPUT_KEYS = new Set(['actor', 'tenant', 'kind', 'decision', 'subject', 'reason', 'hashes', 'data']);
+
+function invalid(field: string, message: string): AuditError {
+  return new AuditError(AuditCodes.invalidRecord, `audit record ${field}: ${message}`, { field });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Strings free of these are their own JSON body: no escaping, no surrogate to check. */
+// eslint-disable-next-line no-control-regex -- JSON escapes exactly the control characters U+0000..U+001F
+const NOT_PLAIN = /["\\\u0000-\u001f\uD800-\uDFFF]/;
+
+/** Thrown while descending; each level prepends its key, so paths cost nothing unless something is wrong. */
+class Unencodable {
+  constructor(
+    public path: string,
+    readonly message: string,
+  ) {}
+}
+
+function jsonString(value: string): string {
+  if (!NOT_PLAIN.test(value)) return '"' + value + '"';
+  if (LONE_SURROGATE.test(value)) throw new Unencodable('', 'contains a lone UTF-16 surrogate (not valid Unicode)');
+  return JSON.stringify(value); // ECMAScript escaping is exactly RFC 8785's
+}
+
+function encodeValue(value: unknown, depth: number): string {
+  switch (typeof value) {
+    case 'string':
+      return jsonString(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(value)) throw new Unencodable('', `${value} is not a JSON number`);
+      return String(value); // Number::toString, as RFC 8785 prescribes; -0 becomes 0
+    case 'object':
+      if (value === null) return 'null';
+      if (depth >= MAX_DEPTH) throw new Unencodable('', `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
+      return Array.isArray(value) ? encodeArray(value, depth + 1) : encodeObject(value, depth + 1);
+    default:
+      throw new Unencodable('', `a ${typeof value} is not a JSON value`);
+  }
+}
+
+function encodeArray(value: unknown[], depth: number): string {
+  let out = '[';
+  for (let i = 0; i < value.length; i++) {
+    try {
+      if (value[i] === undefined) throw new Unencodable('', 'undefined is not a JSON value');
+      out += (i === 0 ? '' : ',') + encodeValue(value[i], depth);
+    } catch (err) {
+      if (err instanceof Unencodable) err.path = `[${i}]${err.path}`;
+      throw err;
+    }
+  }
+  return out + ']';
+}
+
+function encodeObject(value: object, depth: number): string {
+  if (!isPlainObject(value)) throw new Unencodable('', `a ${value.constructor?.name ?? 'non-plain'} object is not JSON; pass plain data`);
+  const keys = Object.keys(value).sort();
+  let out = '{';
+  for (const key of keys) {
+    const v = value[key];
+    if (v === undefined) continue;
+    try {
+      out += (out.length === 1 ? '' : ',') + jsonString(key) + ':' + encodeValue(v, depth);
+    } catch (err) {
+      if (err instanceof Unencodable) err.path = `.${key}${err.path}`;
+      throw err;
+    }
+  }
+  return out + '}';
+}
+
+/**
+ * RFC 8785 (JCS) serialisation of an I-JSON value: keys sorted by UTF-16 code units,
+ * no whitespace, numbers in ECMAScript form. Object members whose value is undefined
+ * are omitted; anything JSON cannot carry exactly (NaN, Infinity, bigint, undefined in
+ * arrays, lone surrogates, Dates, Maps, class instances, cycles) is refused, never coerced.
+ */
+export function canonicalJson(value: unknown, name = 'value'): string {
+  try {
+    return encodeValue(value, 0);
+  } catch (err) {
+    if (err instanceof Unencodable) throw invalid(`${name}${err.path}`, err.message);
+    throw err;
+  }
+}
+
+function optionalString(input: Record<string, unknown>, key: string): string | undefined {
+  const v = input[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw invalid(key, `must be a string, got ${typeof v}`);
+  return v;
+}
+
+function requiredString(input: Record<string, unknown>, key: string): string {
+  const v = input[key];
+  if (typeof v !== 'string' || v.length === 0) throw invalid(key, 'must be a non-empty string');
+  return v;
+}
+
+/** Validate a caller's input and complete it into the record that will be stored. */
+export function buildRecord(input: AuditRecordInput, seq: number, time: number, node: string): AuditRecord {
+  if (!isPlainObject(input)) throw invalid('input', 'must be a plain object');
+  const raw = input as unknown as Record<string, unknown>;
+  for (const key of Object.keys(raw)) {
+    if (!INPUT_KEYS.has(key) && raw[key] !== undefined) throw invalid(key, 'is not a record field (put extra data under `data`)');
+  }
+  const record: AuditRecord = {
+    v: RECORD_VERSION,
+    seq,
+    time,
+    node,
+    tenant: optionalString(raw, 'tenant') ?? null,
+    kind: requiredString(raw, 'kind'),
+    decision: requiredString(raw, 'decision'),
+  };
+  const actor = optionalString(raw, 'actor');
+  if (actor !== undefined) record.actor = actor;
+  const subject = optionalString(raw, 'subject');
+  if (subject !== undefined) record.subject = subject;
+  const reason = optionalString(raw, 'reason');
+  if (reason !== undefined) record.reason = reason;
+  if (raw.hashes !== undefined) {
+    if (!isPlainObject(raw.hashes)) throw invalid('hashes', 'must be a plain object of strings');
+    for (const [k, v] of Object.entries(raw.hashes)) {
+      if (typeof v !== 'string') throw invalid(`hashes.${k}`, `must be a string, got ${typeof v}`);
+    }
+    record.hashes = raw.hashes as Record<string, string>;
+  }
+  if (raw.data !== undefined) {
+    if (!isPlainObject(raw.data)) throw invalid('data', 'must be a plain object');
+    record.data = raw.data;
+  }
+  return record;
+}
+
+/** The exact leaf bytes of a record: UTF-8 of its canonical JSON. */
+export function encodeRecord(record: AuditRecord): Buffer {
+  const bytes = Buffer.from(canonicalJson(record, 'record'), 'utf8');
+  if (bytes.length > MAX_RECORD_BYTES) {
+    throw invalid('record', `encodes to ${bytes.length} bytes, more than the ${MAX_RECORD_BYTES}-byte limit`);
+  }
+  return bytes;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Parse leaf bytes back into a record; a StorageError if they are not a well-formed record. */
+export function decodeRecord(bytes: Uint8Array, index?: number): AuditRecord {
+  const where = index === undefined ? 'audit leaf' : `audit record ${index}`;
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(bytes));
+  } catch (cause) {
+    throw new StorageError(AuditCodes.corrupt, `${where} is not UTF-8 JSON`, { cause, details: { index } });
+  }
+  const r = value as Partial<AuditRecord> | null;
+  const ok =
+    isPlainObject(r) &&
+    r.v === RECORD_VERSION &&
+    Number.isSafeInteger(r.seq) &&
+    typeof r.time === 'number' &&
+    typeof r.node === 'string' &&
+    (r.tenant === null || typeof r.tenant === 'string') &&
+    typeof r.kind === 'string' &&
+    typeof r.decision === 'string';
+  if (!ok) throw new StorageError(AuditCodes.corrupt, `${where} is not an audit record of version ${RECORD_VERSION}`, { details: { index } });
+  return r as AuditRecord;
+}

@@ -1,0 +1,42 @@
+// Messages that could not be delivered, kept in a bounded log with the reason,
+// and announced as `@agentos.deadletter`. Nothing is dropped silently.
+
+import type { Envelope } from '../actors/envelope.js';
+
+export interface DeadLetter {
+  at: number;
+  id: string;
+  from: string | undefined;
+  to: string;
+  type: string;
+  reason: string;
+  payload: unknown;
+}
+
+export class DeadLetterLog {
+  private readonly entries: DeadLetter[] = [];
+  private next = 0;
+  private total = 0;
+
+  constructor(private readonly capacity = 1000) {}
+
+  add(env: Pick<Envelope, 'id' | 'from' | 'to' | 'type' | 'payload'>, reason: string, at: number): DeadLetter {
+    const letter: DeadLetter = { at, id: env.id, from: env.from, to: env.to, type: env.type, reason, payload: env.payload };
+    if (this.entries.length < this.capacity) this.entries.push(letter);
+    else this.entries[this.next] = letter;
+    this.next = (this.next + 1) % this.capacity;
+    this.total++;
+    return letter;
+  }
+
+  /** Most recent dead letters, oldest first. */
+  list(): DeadLetter[] {
+    if (this.entries.length < this.capacity) return [...this.entries];
+    return [...this.entries.slice(this.next), ...this.entries.slice(0, this.next)];
+  }
+
+  /** Dead letters ever recorded (including those rotated out of the log). */
+  get count(): number {
+    return this.total;
+  }
+}

@@ -1,0 +1,41 @@
+// Every file in examples/ runs here.
+import { readdirSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from './support/tmp.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+describe('examples', () => {
+  const files = readdirSync(new URL('../examples/', import.meta.url)).filter((f) => f.endsWith('.ts'));
+
+  it('has examples to run', () => {
+    expect(files.length).toBeGreaterThan(0);
+  });
+
+  it('quickstart counts to 5', async () => {
+    const { main } = await import('../examples/quickstart.js');
+    await expect(main(tmp.dir + '/quickstart')).resolves.toBe(5);
+  });
+
+  it('every example exports a main that runs to completion', async () => {
+    for (const f of files) {
+      const mod = (await import(`../examples/${f}`)) as { main?: (dir: string) => Promise<unknown> };
+      expect(typeof mod.main, f).toBe('function');
+      await mod.main!(`${tmp.dir}/${f}`);
+    }
+  });
+});
+
+describe('npm start demo', () => {
+  it('runs the supervision demo: a crash, a restart from initial state, the tree printed', async () => {
+    const { runDemo } = await import('../src/cli/demo.js');
+    const lines: string[] = [];
+    const result = await runDemo((l) => lines.push(l), tmp.dir + '/demo');
+    expect(result).toEqual({ count: 1, restarts: 1 });
+    const out = lines.join('\n');
+    expect(out).toContain('counter after two incs: 5');
+    expect(out).toContain('app [supervisor one_for_one] restarts=1');
+    expect(out).toContain('audit');
+  });
+});
