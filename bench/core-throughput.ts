@@ -7,8 +7,8 @@
 
 import { createActor, setup, type AnyActorRef } from 'xstate';
 import { z } from 'zod';
-import { createNode, defineAgent, tell, type AgentOsNode } from '../src/index.js';
-import { counterAgent, counterMachine, processed } from './machines.js';
+import { createNode, defineAgent, tell, type ActorRef, type AgentOsNode } from './agentos.js';
+import { counterAgent, counterMachine, processed, type CounterMessage } from './machines.js';
 import { interleaved, now, scratchDir, until, type BenchOptions, type Row } from './lib.js';
 
 const SUITE = 'throughput';
@@ -19,42 +19,60 @@ async function counterNode(validate: boolean): Promise<AgentOsNode> {
 
 // ── 1. one hot actor ─────────────────────────────────────────────────────
 
-/** Raw XState: events/s for `n` sends to one started counter. */
-function rawCounter(n: number): Promise<number> {
+/** A measurement that can be repeated on the same (persistent) actors; returns a rate per second. */
+interface Bench {
+  segment(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Raw XState: `n` sends per segment to one started counter. */
+function rawCounter(n: number): Bench {
   const actor = createActor(counterMachine).start();
-  processed.n = 0;
-  const t0 = now();
-  for (let i = 0; i < n; i++) actor.send({ type: 'inc', by: 1 });
-  const ms = now() - t0;
-  if (processed.n !== n) throw new Error(`raw counter handled ${processed.n} of ${n}`);
-  actor.stop();
-  return Promise.resolve((n / ms) * 1000);
+  return {
+    segment() {
+      processed.n = 0;
+      const t0 = now();
+      for (let i = 0; i < n; i++) actor.send({ type: 'inc', by: 1 });
+      const ms = now() - t0;
+      if (processed.n !== n) throw new Error(`raw counter handled ${processed.n} of ${n}`);
+      return Promise.resolve((n / ms) * 1000);
+    },
+    close() {
+      actor.stop();
+      return Promise.resolve();
+    },
+  };
 }
 
 /**
- * agentos: events/s for `n` sends through `ref.send`, in chunks of `chunk`
- * (≤ the default mailbox capacity of 10,000), yielding to the event loop after
- * each chunk until the scheduler has delivered it.
+ * agentos: `n` sends per segment through `ref.send`, in chunks of `chunk` (≤ the
+ * default mailbox capacity of 10,000), yielding to the event loop after each
+ * chunk until the scheduler has delivered it.
  */
-async function oursCounter(n: number, validate: boolean, chunk: number): Promise<number> {
+async function oursCounter(n: number, validate: boolean, chunk: number): Promise<Bench> {
   const node = await counterNode(validate);
-  try {
-    const ref = await node.spawn(counterAgent(), { id: 'counter' });
-    processed.n = 0;
-    const t0 = now();
-    for (let sent = 0; sent < n; ) {
-      const end = Math.min(n, sent + chunk);
-      for (; sent < end; sent++) ref.send({ type: 'inc', by: 1 });
-      const target = sent;
-      await until(() => processed.n >= target, 60_000, 'counter to drain');
-    }
-    const ms = now() - t0;
-    const count = await ref.ask({ type: 'get' }, { timeoutMs: 5000 });
-    if (count !== n) throw new Error(`agentos counter reached ${String(count)}, expected ${n}`);
-    return (n / ms) * 1000;
-  } finally {
-    await node.stop();
-  }
+  const ref = await node.spawn(counterAgent(), { id: 'counter' });
+  let total = 0;
+  return {
+    async segment() {
+      processed.n = 0;
+      const t0 = now();
+      for (let sent = 0; sent < n; ) {
+        const end = Math.min(n, sent + chunk);
+        for (; sent < end; sent++) ref.send({ type: 'inc', by: 1 });
+        const target = sent;
+        await until(() => processed.n >= target, 60_000, 'counter to drain');
+      }
+      const ms = now() - t0;
+      total += n;
+      return (n / ms) * 1000;
+    },
+    async close() {
+      const count = await ref.ask({ type: 'get' }, { timeoutMs: 5000 });
+      await node.stop();
+      if (count !== total) throw new Error(`agentos counter reached ${String(count)}, expected ${total}`);
+    },
+  };
 }
 
 // ── 2. ping-pong ─────────────────────────────────────────────────────────
@@ -99,108 +117,137 @@ const rawPonger = setup({ types: { events: {} as PingPong } }).createMachine({
   on: { ping: { actions: ({ event }) => rawPeers.a!.send({ type: 'pong', n: event.n }) } },
 });
 
-/** Round trips/s between two raw actors that `send` to each other directly. */
-async function rawPingPong(trips: number): Promise<number> {
-  pp.limit = trips;
-  pp.done = false;
+/** Round trips between two raw actors that `send` to each other directly. */
+function rawPingPong(trips: number): Bench {
   rawPeers.a = createActor(rawPinger).start();
   rawPeers.b = createActor(rawPonger).start();
-  const t0 = now();
-  rawPeers.a.send({ type: 'pong', n: 0 });
-  await until(() => pp.done, 60_000, 'raw ping-pong');
-  const ms = now() - t0;
-  rawPeers.a.stop();
-  rawPeers.b.stop();
-  return (trips / ms) * 1000;
+  const a = rawPeers.a;
+  return {
+    async segment() {
+      pp.limit = trips;
+      pp.done = false;
+      const t0 = now();
+      a.send({ type: 'pong', n: 0 });
+      await until(() => pp.done, 60_000, 'raw ping-pong');
+      return (trips / (now() - t0)) * 1000;
+    },
+    close() {
+      rawPeers.a?.stop();
+      rawPeers.b?.stop();
+      return Promise.resolve();
+    },
+  };
 }
 
-/** Round trips/s between two agentos actors answering each other with `tell`. */
-async function oursPingPong(trips: number): Promise<number> {
+/** Round trips between two agentos actors answering each other with `tell`. */
+async function oursPingPong(trips: number): Promise<Bench> {
   const node = await counterNode(true);
-  try {
-    const a = await node.spawn(oursPinger, { id: 'pp-a' });
-    await node.spawn(oursPonger, { id: 'pp-b' });
-    pp.limit = trips;
-    pp.done = false;
-    const t0 = now();
-    a.send({ type: 'pong', n: 0 });
-    await until(() => pp.done, 60_000, 'agentos ping-pong');
-    const ms = now() - t0;
-    if (node.stats().deadLetters > 0) throw new Error('ping-pong produced dead letters');
-    return (trips / ms) * 1000;
-  } finally {
-    await node.stop();
-  }
+  const a = await node.spawn(oursPinger, { id: 'pp-a' });
+  await node.spawn(oursPonger, { id: 'pp-b' });
+  return {
+    async segment() {
+      pp.limit = trips;
+      pp.done = false;
+      const t0 = now();
+      a.send({ type: 'pong', n: 0 });
+      await until(() => pp.done, 60_000, 'agentos ping-pong');
+      return (trips / (now() - t0)) * 1000;
+    },
+    async close() {
+      const dead = node.stats().deadLetters;
+      await node.stop();
+      if (dead > 0) throw new Error('ping-pong produced dead letters');
+    },
+  };
 }
 
 // ── 3. fan-out to 1,000 actors ───────────────────────────────────────────
 
-/** Messages/s: one `inc` to each raw actor per round. */
-function rawFanOut(actors: number, rounds: number): Promise<number> {
+/** One `inc` to each raw actor per round. */
+function rawFanOut(actors: number, rounds: number): Bench {
   const refs = Array.from({ length: actors }, () => createActor(counterMachine).start());
-  processed.n = 0;
-  const t0 = now();
-  for (let r = 0; r < rounds; r++) {
-    for (const a of refs) a.send({ type: 'inc', by: 1 });
-  }
-  const ms = now() - t0;
-  if (processed.n !== actors * rounds) throw new Error('raw fan-out lost messages');
-  for (const a of refs) a.stop();
-  return Promise.resolve(((actors * rounds) / ms) * 1000);
+  return {
+    segment() {
+      processed.n = 0;
+      const t0 = now();
+      for (let r = 0; r < rounds; r++) {
+        for (const a of refs) a.send({ type: 'inc', by: 1 });
+      }
+      const ms = now() - t0;
+      if (processed.n !== actors * rounds) throw new Error('raw fan-out lost messages');
+      return Promise.resolve(((actors * rounds) / ms) * 1000);
+    },
+    close() {
+      for (const a of refs) a.stop();
+      return Promise.resolve();
+    },
+  };
 }
 
-/** Messages/s: one `inc` to each agentos actor per round; each round is awaited. */
-async function oursFanOut(actors: number, rounds: number): Promise<number> {
+/** One `inc` to each agentos actor per round; each round is awaited before the next. */
+async function oursFanOut(actors: number, rounds: number): Promise<Bench> {
   const node = await counterNode(true);
+  const refs: ActorRef<CounterMessage>[] = [];
+  for (let i = 0; i < actors; i++) refs.push(await node.spawn(counterAgent(), { id: `fan-${i}` }));
+  return {
+    async segment() {
+      processed.n = 0;
+      const t0 = now();
+      for (let r = 1; r <= rounds; r++) {
+        for (const ref of refs) ref.send({ type: 'inc', by: 1 });
+        await until(() => processed.n >= r * actors, 60_000, 'fan-out round');
+      }
+      return ((actors * rounds) / (now() - t0)) * 1000;
+    },
+    close: () => node.stop(),
+  };
+}
+
+/**
+ * Run `segments` segments of each bench, interleaved (raw, ours, raw, ours, …)
+ * so drift on a shared machine hits every side alike, after one warm-up
+ * segment each; returns the median segment rate of each.
+ */
+async function compare<K extends string>(segments: number, benches: Record<K, Bench>): Promise<Record<K, number>> {
+  const keys = Object.keys(benches) as K[];
   try {
-    const refs = [];
-    for (let i = 0; i < actors; i++) refs.push(await node.spawn(counterAgent(), { id: `fan-${i}` }));
-    processed.n = 0;
-    const t0 = now();
-    for (let r = 1; r <= rounds; r++) {
-      for (const ref of refs) ref.send({ type: 'inc', by: 1 });
-      await until(() => processed.n >= r * actors, 60_000, 'fan-out round');
-    }
-    const ms = now() - t0;
-    return ((actors * rounds) / ms) * 1000;
+    for (const k of keys) await benches[k].segment(); // warm-up (JIT), not counted
+    return await interleaved(
+      segments,
+      Object.fromEntries(keys.map((k) => [k, () => benches[k].segment()])) as Record<K, () => Promise<number>>,
+    );
   } finally {
-    await node.stop();
+    for (const k of keys) await benches[k].close();
   }
 }
 
 // ── suite ────────────────────────────────────────────────────────────────
 
 export async function runThroughput(opts: BenchOptions, log: (s: string) => void): Promise<Row[]> {
-  const runs = 3;
-  const events = opts.quick ? 100_000 : 1_000_000;
+  const segments = opts.quick ? 3 : 10;
+  const perSegment = opts.quick ? 10_000 : 100_000;
+  const events = segments * perSegment;
   const chunk = 10_000;
-  const trips = opts.quick ? 20_000 : 100_000;
+  const ppSegments = opts.quick ? 3 : 5;
+  const trips = opts.quick ? 3_000 : 20_000;
   const fanActors = 1000;
-  const fanRounds = opts.quick ? 20 : 150;
+  const fanSegments = opts.quick ? 3 : 5;
+  const fanRounds = opts.quick ? 5 : 30;
 
-  // Warm-up: JIT both paths before anything is timed.
-  await rawCounter(events / 10);
-  await oursCounter(events / 10, true, chunk);
-  await oursCounter(events / 10, false, chunk);
-
-  log(`throughput: ${events} events × ${runs} runs (raw, agentos no-validate, agentos validate)`);
-  const hot = await interleaved(runs, {
-    raw: () => rawCounter(events),
-    noValidate: () => oursCounter(events, false, chunk),
-    validate: () => oursCounter(events, true, chunk),
+  log(`throughput: ${segments} interleaved segments × ${perSegment} events (raw, agentos validate off, agentos validate on)`);
+  const hot = await compare(segments, {
+    raw: rawCounter(perSegment),
+    noValidate: await oursCounter(perSegment, false, chunk),
+    validate: await oursCounter(perSegment, true, chunk),
   });
 
-  log(`ping-pong: ${trips} round trips × ${runs} runs`);
-  await rawPingPong(trips / 10);
-  await oursPingPong(trips / 10);
-  const ping = await interleaved(runs, { raw: () => rawPingPong(trips), ours: () => oursPingPong(trips) });
+  log(`ping-pong: ${ppSegments} segments × ${trips} round trips`);
+  const ping = await compare(ppSegments, { raw: rawPingPong(trips), ours: await oursPingPong(trips) });
 
-  log(`fan-out: ${fanActors} actors × ${fanRounds} rounds × ${runs} runs`);
-  await rawFanOut(fanActors, 5);
-  await oursFanOut(fanActors, 5);
-  const fan = await interleaved(runs, { raw: () => rawFanOut(fanActors, fanRounds), ours: () => oursFanOut(fanActors, fanRounds) });
+  log(`fan-out: ${fanActors} actors, ${fanSegments} segments × ${fanRounds} rounds`);
+  const fan = await compare(fanSegments, { raw: rawFanOut(fanActors, fanRounds), ours: await oursFanOut(fanActors, fanRounds) });
 
-  const chunkNote = `${events.toLocaleString('en')} events sent in chunks of ${chunk.toLocaleString('en')}, yielding until each chunk is delivered; default mailbox capacity (10,000), not raised`;
+  const chunkNote = `${events.toLocaleString('en')} events per side (${segments} interleaved segments, median segment rate), sent in chunks of ${chunk.toLocaleString('en')}, yielding until each chunk is delivered; default mailbox capacity (10,000), not raised`;
   return [
     {
       suite: SUITE,
@@ -232,7 +279,7 @@ export async function runThroughput(opts: BenchOptions, log: (s: string) => void
       better: 'higher',
       target: '–',
       met: undefined,
-      note: `${trips.toLocaleString('en')} round trips = ${(2 * trips).toLocaleString('en')} messages through the kernel (validation on); raw: actions call each other's actor.send`,
+      note: `${ppSegments} segments of ${trips.toLocaleString('en')} round trips; each round trip = 2 messages through the kernel (validation on); raw: actions call each other's actor.send`,
     },
     {
       suite: SUITE,
@@ -243,7 +290,7 @@ export async function runThroughput(opts: BenchOptions, log: (s: string) => void
       better: 'higher',
       target: '–',
       met: undefined,
-      note: `${fanRounds} rounds of one message to each actor; each agentos round is awaited before the next (validation on)`,
+      note: `${fanSegments * fanRounds} rounds (${fanSegments} segments) of one message to each actor; each agentos round is awaited before the next (validation on)`,
     },
   ];
 }

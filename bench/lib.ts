@@ -137,7 +137,8 @@ export function fmt(n: number | undefined, unit = ''): string {
 export function ratioOf(row: Row): number | undefined {
   if (row.ratio !== undefined) return row.ratio;
   if (row.baseline === undefined || row.baseline === 0) return undefined;
-  return row.ours / row.baseline;
+  const r = row.ours / row.baseline;
+  return Number.isFinite(r) ? r : undefined;
 }
 
 function fmtRatio(r: number | undefined): string {

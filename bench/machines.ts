@@ -3,7 +3,7 @@
 
 import { assign, setup } from 'xstate';
 import { z } from 'zod';
-import { defineAgent, reply, type RuntimeContractView } from '../src/index.js';
+import { defineAgent, reply, type RuntimeContractView } from './agentos.js';
 
 /** Deliveries handled by any counter, across actors (reset by each measurement). */
 export const processed = { n: 0 };

@@ -35,7 +35,7 @@ describe('npm start demo', () => {
     expect(result).toEqual({ count: 1, restarts: 1 });
     const out = lines.join('\n');
     expect(out).toContain('counter after two incs: 5');
-    expect(out).toContain('app [supervisor one_for_one] restarts=1');
+    expect(out).toContain('└─ counter (counter, SRT) state={} restarts=1 running');
     expect(out).toContain('audit');
   });
 });

@@ -11,6 +11,7 @@ import { ActorError, AgentOsError, ErrorCodes, MailboxFull, isAgentOsError } fro
 import { describeExit, type ExitReason } from '../base/exit.js';
 import { createMailbox, mailboxKindFor } from '../mailboxes/index.js';
 import type { OverflowPolicy } from '../mailboxes/types.js';
+import { shouldRestart } from '../supervisors/restart.js';
 import { Supervisor } from '../supervisors/supervisor.js';
 import type { ChildHandle, ChildHost, ChildSpec, RestartType, SupervisorSpec, TreeNode } from '../supervisors/types.js';
 import { AskRegistry } from './asks.js';
@@ -61,7 +62,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   private readonly limits: EdgeLimits;
   private readonly mailboxDefaults: { capacity: number; overflow: OverflowPolicy };
   private readonly cells = new Map<string, ActorCell>();
-  private readonly exits = new Map<string, (reason: ExitReason) => void>();
+  private readonly exits = new Map<string, { onExit: (reason: ExitReason) => void; restart: RestartType }>();
   private readonly supervisors = new Map<string, Supervisor<StartTarget>>();
   private readonly tenants = new Map<string, string | undefined>(); // path → tenant
   private readonly asks: AskRegistry;
@@ -94,7 +95,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
         children: [],
       },
       this,
-      { clock: this.clock, parentPath: '', onExit: (reason) => options.onRootExit?.(reason) },
+      { clock: this.clock, path: '', onExit: (reason) => options.onRootExit?.(reason) },
     );
   }
 
@@ -172,7 +173,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     }
     if (!cell || cell.def !== def) cell = this.createCell(spec.id, path, context.parentPath, def, input);
     this.cells.set(spec.id, cell);
-    this.exits.set(spec.id, onExit);
+    this.exits.set(spec.id, { onExit, restart: spec.restart ?? 'permanent' });
     const started = cell;
     started.start(context.incarnation);
     this.emit({ type: '@agentos.actor.started', id: spec.id, parent: context.parentPath || '/', path, incarnation: context.incarnation });
@@ -334,8 +335,10 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
 
   exited(cell: ActorCell, reason: ExitReason): void {
     this.emit({ type: '@agentos.actor.stopped', id: cell.id, reason: describeExit(reason), incarnation: cell.incarnation });
-    const onExit = this.exits.get(cell.id);
-    onExit?.(reason);
+    const exit = this.exits.get(cell.id);
+    exit?.onExit(reason);
+    // A child its restart type will not bring back is gone: its queue becomes dead letters.
+    if (exit && !shouldRestart(exit.restart, reason)) this.released(cell.id);
   }
 
   // ── lifecycle of single actors ─────────────────────────────────────────

@@ -25,7 +25,7 @@ const highest = (mask: number): number => 31 - Math.clz32(mask);
 export function burstLevel(nonEmpty: number, streak: number, burst: number, headSince: ArrayLike<number>): number {
   if (nonEmpty === 0) return -1;
   const top = highest(nonEmpty);
-  if ((nonEmpty & below(top)) === 0 || streak <= burst) return top;
+  if ((nonEmpty & below(top)) === 0 || streak < burst) return top;
   let mask = nonEmpty;
   let oldest = top;
   let oldestSince = headSince[top]!;

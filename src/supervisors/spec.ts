@@ -3,7 +3,7 @@
 // so the runtime never sees a missing field. Bad input throws SupervisorSpecError.
 
 import { ErrorCodes, SupervisorSpecError } from '../base/errors.js';
-import type { ChildSpec, RestartType, Strategy, SupervisorSpec } from './types.js';
+import type { ChildSpec, DynamicChildArgs, RestartType, Strategy, SupervisorSpec } from './types.js';
 
 /** OTP's defaults: one_for_one, at most 1 restart in 5 s, permanent children. */
 export const SUPERVISOR_DEFAULTS = {
@@ -135,6 +135,24 @@ export function normalizeChild<S = unknown>(child: unknown, where: string, field
     restart: restart as RestartType,
     shutdownMs: shutdownMs as number | 'infinity',
   };
+}
+
+/**
+ * A dynamic child of a simple_one_for_one supervisor: its template with `id` and
+ * `args` filled in. Without an id, `nextId()` is called until it gives a free one.
+ */
+export function fromTemplate<S>(
+  spec: SupervisorSpec<S>,
+  input: DynamicChildArgs,
+  taken: (id: string) => boolean,
+  nextId: () => string,
+): NormalizedChildSpec<S> {
+  let id = input.id;
+  if (id === undefined) {
+    do id = nextId();
+    while (taken(id));
+  }
+  return normalizeChild<S>({ ...spec.children[0]!, id, args: input.args }, `supervisor "${spec.id}"`, `startChild(${show(id)})`);
 }
 
 function specError(message: string, field: string, got: unknown): SupervisorSpecError {

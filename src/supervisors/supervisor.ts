@@ -7,7 +7,7 @@ import { ActorError, ErrorCodes } from '../base/errors.js';
 import { planRestart, recordRestart, shouldRestart } from './restart.js';
 import { childInfo, childNode, newRecord, type ChildRecord } from './children.js';
 import { shutdownBudget, stopWithin, type ShutdownBudget } from './shutdown.js';
-import { isSupervisorSpec, normalizeChild, supervisor, type NormalizedChildSpec, type SupervisorInput } from './spec.js';
+import { fromTemplate, isSupervisorSpec, normalizeChild, supervisor, type NormalizedChildSpec, type SupervisorInput } from './spec.js';
 import {
   MAX_RESTART_INTENSITY,
   type ChildHandle,
@@ -118,7 +118,12 @@ export class Supervisor<S = unknown> implements ChildHandle {
   startChild(input: ChildSpec<S> | DynamicChildArgs = {}): Promise<string> {
     return this.enqueue(async () => {
       this.assertRunning('startChild');
-      const spec = this.isSimple() ? this.fromTemplate(input as DynamicChildArgs) : this.checkNew(input as ChildSpec<S>);
+      const where = `supervisor "${this.path}"`;
+      const taken = (id: string): boolean => this.find(id) !== undefined;
+      const spec = this.isSimple()
+        ? fromTemplate(this.spec, input as DynamicChildArgs, taken, () => `${this.id}-${++this.dynamicSeq}`)
+        : normalizeChild<S>(input, where, 'startChild(spec)');
+      if (taken(spec.id)) throw this.usageError(ErrorCodes.duplicateActor, `already has a child "${spec.id}"`);
       const rec = newRecord(spec);
       this.children.push(rec);
       try {
@@ -196,7 +201,7 @@ export class Supervisor<S = unknown> implements ChildHandle {
       try {
         await this.startRecord(rec);
       } catch (error) {
-        this.emit('@agentos.supervisor.start_failed', { supervisor: this.path, child: spec.id, error });
+        this.emit('@agentos.supervisor.start_failed', { supervisor: this.id, path: this.path, child: spec.id, error });
         this.phase = 'stopping';
         await this.stopAll(Infinity);
         this.phase = 'stopped';
@@ -217,7 +222,7 @@ export class Supervisor<S = unknown> implements ChildHandle {
       } else if (rec.spec.restart === 'temporary' || this.isSimple()) {
         this.remove(rec);
       }
-    }).catch((error: unknown) => this.emit('@agentos.supervisor.internal_error', { supervisor: this.path, error }));
+    }).catch((error: unknown) => this.emit('@agentos.supervisor.internal_error', { supervisor: this.id, path: this.path, error }));
   }
 
   /** One restart (OTP restart/2): count it, then stop and start the strategy's group. */
@@ -247,15 +252,16 @@ export class Supervisor<S = unknown> implements ChildHandle {
         // OTP try_again_restart: retry later (after exits already queued), counting as another restart.
         c.status = 'restarting';
         for (const rest of group.slice(i + 1)) rest.status = 'stopped';
-        this.emit('@agentos.supervisor.start_failed', { supervisor: this.path, child: c.spec.id, error, incarnation: c.incarnation });
+        this.emit('@agentos.supervisor.start_failed', { supervisor: this.id, path: this.path, child: c.spec.id, error, incarnation: c.incarnation });
         this.enqueue(() => this.retry(c, reason)).catch((e: unknown) =>
-          this.emit('@agentos.supervisor.internal_error', { supervisor: this.path, error: e }),
+          this.emit('@agentos.supervisor.internal_error', { supervisor: this.id, path: this.path, error: e }),
         );
         return;
       }
       c.restarts += 1;
       this.emit('@agentos.supervisor.restart', {
-        supervisor: this.path,
+        supervisor: this.id,
+        path: this.path,
         child: c.spec.id,
         reason,
         incarnation: c.incarnation,
@@ -276,7 +282,8 @@ export class Supervisor<S = unknown> implements ChildHandle {
     await this.stopAll(Infinity);
     this.phase = 'stopped';
     this.emit('@agentos.supervisor.escalated', {
-      supervisor: this.path,
+      supervisor: this.id,
+      path: this.path,
       child: failed.spec.id,
       reason,
       intensity: this.spec.intensity,
@@ -340,9 +347,9 @@ export class Supervisor<S = unknown> implements ChildHandle {
 
   private async awaitStop(child: string, handle: ChildHandle, budget: ShutdownBudget): Promise<void> {
     const { outcome, error } = await stopWithin(handle, budget, this.opts.clock, this.opts.stopGraceMs ?? 1000);
-    if (outcome === 'failed') this.emit('@agentos.supervisor.shutdown_error', { supervisor: this.path, child, error });
+    if (outcome === 'failed') this.emit('@agentos.supervisor.shutdown_error', { supervisor: this.id, path: this.path, child, error });
     if (outcome === 'timeout') {
-      this.emit('@agentos.supervisor.shutdown_timeout', { supervisor: this.path, child, shutdownMs: budget });
+      this.emit('@agentos.supervisor.shutdown_timeout', { supervisor: this.id, path: this.path, child, shutdownMs: budget });
     }
   }
 
@@ -382,24 +389,6 @@ export class Supervisor<S = unknown> implements ChildHandle {
 
   private release(rec: ChildRecord<S>): void {
     if (!isSupervisorSpec(rec.spec.start)) this.host.released?.(rec.spec.id, { parentPath: this.path });
-  }
-
-  private fromTemplate(input: DynamicChildArgs): NormalizedChildSpec<S> {
-    const template = this.spec.children[0] as NormalizedChildSpec<S>;
-    let id = input.id;
-    if (id === undefined) {
-      do id = `${this.id}-${++this.dynamicSeq}`;
-      while (this.find(id));
-    } else if (this.find(id)) {
-      throw this.usageError(ErrorCodes.duplicateActor, `already has a child "${id}"`);
-    }
-    return normalizeChild<S>({ ...template, id, args: input.args }, `supervisor "${this.path}"`, `startChild(${JSON.stringify(id)})`);
-  }
-
-  private checkNew(input: ChildSpec<S>): NormalizedChildSpec<S> {
-    const spec = normalizeChild<S>(input, `supervisor "${this.path}"`, 'startChild(spec)');
-    if (this.find(spec.id)) throw this.usageError(ErrorCodes.duplicateActor, `already has a child "${spec.id}"`);
-    return spec;
   }
 
   private assertRunning(op: string): void {

@@ -98,17 +98,19 @@ describe('PriorityLevels', () => {
 
   /* The bound W = (levels−1)·(burst+1) + 1 and its proof are in the PriorityLevels comment. */
   const bound = (levels: number, burst: number) => (levels - 1) * (burst + 1) + 1;
-  type Op = { push: number } | 'pop' | 'dropOldest';
+  /** 'refill' pops, then pushes a fresh message at the level served, keeping floods going. */
+  type Op = { push: number; n: number } | 'pop' | 'refill' | 'dropOldest';
 
   it('bounded waiting: the head of any level is served within (levels−1)·(burst+1)+1 pops; a lower level only after `burst` top pops', () => {
     const opsArb = (levels: number) =>
       fc.array(
         fc.oneof(
-          { weight: 6, arbitrary: fc.nat(levels - 1).map((push): Op => ({ push })) },
-          { weight: 5, arbitrary: fc.constant<Op>('pop') },
+          { weight: 5, arbitrary: fc.record({ push: fc.nat(levels - 1), n: fc.integer({ min: 1, max: 6 }) }) },
+          { weight: 3, arbitrary: fc.constant<Op>('pop') },
+          { weight: 4, arbitrary: fc.constant<Op>('refill') },
           { weight: 1, arbitrary: fc.constant<Op>('dropOldest') },
         ),
-        { maxLength: 500 },
+        { maxLength: 500, size: 'max' },
       );
     const arb = fc
       .record({ levels: fc.integer({ min: 2, max: 6 }), burst: fc.integer({ min: 1, max: 4 }) })
@@ -125,8 +127,14 @@ describe('PriorityLevels', () => {
         const arrivals: Waiting[] = [];
         let pops = 0;
         let topRun = 0; // pops in a row that served the top level while a lower one waited
+        const push = (level: number) => {
+          const m: Waiting = { level, headSince: null };
+          q.push(m, level);
+          model[level]!.push(m);
+          arrivals.push(m);
+        };
         for (const op of ops) {
-          if (op === 'pop') {
+          if (op === 'pop' || op === 'refill') {
             const m = q.shift();
             const nonEmpty = model.flatMap((lvl, l) => (lvl.length > 0 ? [l] : []));
             if (m === undefined) {
@@ -147,6 +155,7 @@ describe('PriorityLevels', () => {
               expect(topRun).toBeGreaterThanOrEqual(burst); // strict priority for `burst` pops
               topRun = 0;
             }
+            if (op === 'refill') push(m.level);
           } else if (op === 'dropOldest') {
             const m = q.removeOldest();
             expect(m).toBe(arrivals[0]);
@@ -155,10 +164,7 @@ describe('PriorityLevels', () => {
               expect(model[m.level]!.shift()).toBe(m);
             }
           } else {
-            const m: Waiting = { level: op.push, headSince: null };
-            q.push(m, op.push);
-            model[op.push]!.push(m);
-            arrivals.push(m);
+            for (let i = 0; i < op.n; i++) push(op.push); // a batch builds a backlog at one level
           }
           for (const lvl of model) if (lvl[0]) lvl[0].headSince ??= pops;
         }
@@ -213,7 +219,7 @@ describe('PriorityLevels', () => {
       q.push('m', 0);
       expect(q.removeOldest()).toBe('z'); // m heads level 0 from now, youngest of all heads
       let waited = 0;
-      for (let x = q.shift(); ; x = q.shift()) {
+      for (let x = q.shift(); waited < 10 * bound(levels, burst); x = q.shift()) {
         waited++;
         if (x === 'm') break;
         if (x === 'flood') q.push('flood', top);
@@ -242,7 +248,7 @@ describe('PriorityLevels', () => {
       fc.property(
         fc.integer({ min: 1, max: 5 }),
         fc.integer({ min: 1, max: 3 }),
-        fc.array(fc.option(fc.nat(4), { nil: null }), { maxLength: 200 }),
+        fc.array(fc.option(fc.nat(4), { nil: null }), { maxLength: 200, size: 'max' }),
         (levels, burst, ops) => {
           const q = new PriorityLevels<number>({ levels, burst });
           let id = 0;

@@ -39,7 +39,7 @@ describe('restart intensity', () => {
     expect(host.take('sup')).toEqual(['stop c', 'stop a']);
     expect(host.running()).toEqual([]);
     expect(host.eventsOf('@agentos.supervisor.escalated')).toEqual([
-      { supervisor: 'sup', child: 'b', reason: crash, intensity: 2, periodMs: 1000 },
+      { supervisor: 'sup', path: 'sup', child: 'b', reason: crash, intensity: 2, periodMs: 1000 },
     ]);
     expect(onExit).toHaveBeenCalledTimes(1);
     expect(onExit).toHaveBeenCalledWith({ kind: 'error', error: MAX_RESTART_INTENSITY });
@@ -110,10 +110,11 @@ describe('nested supervisors and escalation', () => {
     host.exit('root/inner/x');
     await flush();
     expect(host.take('root')).toEqual(['start inner/x', 'stop inner/y', 'start inner/x', 'start inner/y']);
-    expect(host.eventsOf('@agentos.supervisor.escalated').map((e) => e.supervisor)).toEqual(['root/inner']);
+    expect(host.eventsOf('@agentos.supervisor.escalated').map((e) => e.path)).toEqual(['root/inner']);
     const restart = host.eventsOf('@agentos.supervisor.restart').at(-1);
     expect(restart).toMatchObject({
       supervisor: 'root',
+      path: 'root',
       child: 'inner',
       reason: { kind: 'error', error: MAX_RESTART_INTENSITY },
       incarnation: 1,
@@ -151,7 +152,7 @@ describe('nested supervisors and escalation', () => {
       host.exit('root/inner/x');
       await flush();
     }
-    expect(host.eventsOf('@agentos.supervisor.escalated').map((e) => e.supervisor)).toEqual([
+    expect(host.eventsOf('@agentos.supervisor.escalated').map((e) => e.path)).toEqual([
       'root/inner',
       'root/inner',
       'root',

@@ -181,7 +181,7 @@ describe('shutdown', () => {
     host.clock.advance(1);
     await flush();
     expect(host.log.at(-1)).toBe('stop sup/a'); // moved on to the next child
-    expect(host.eventsOf('@agentos.supervisor.shutdown_timeout')).toEqual([{ supervisor: 'sup', child: 'b', shutdownMs: 200 }]);
+    expect(host.eventsOf('@agentos.supervisor.shutdown_timeout')).toEqual([{ supervisor: 'sup', path: 'sup', child: 'b', shutdownMs: 200 }]);
     host.releaseStop('sup/a');
     await stopped;
     expect(host.clock.pending()).toBe(0);

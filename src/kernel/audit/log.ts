@@ -4,7 +4,7 @@
 
 import type { RootDatabase } from 'lmdb';
 import type { Clock } from '../../base/clock.js';
-import { AuditError, StorageError } from '../../base/errors.js';
+import { AuditError, ErrorCodes, StorageError } from '../../base/errors.js';
 import { AuditCodes } from './codes.js';
 import { treeHeadMessage, type NodeKeys, type SignedTreeHead } from './keys.js';
 import {
@@ -80,8 +80,12 @@ export class AuditLog {
   /** Open (or create) the log in `db`, restoring its size and frontier from storage. */
   static async open(opts: AuditLogOptions): Promise<AuditLog> {
     const { db, keys, clock, nodeId, signEvery = 1024 } = opts;
-    if (typeof nodeId !== 'string' || nodeId.length === 0) throw new AuditError(AuditCodes.invalidRecord, 'nodeId must be a non-empty string', { field: 'nodeId' });
-    if (!Number.isSafeInteger(signEvery) || signEvery < 1) throw outOfRange('signEvery', `signEvery must be a positive integer, got ${signEvery}`);
+    if (typeof nodeId !== 'string' || nodeId.length === 0) {
+      throw new AuditError(ErrorCodes.invalidOptions, 'nodeId must be a non-empty string', { field: 'nodeId' });
+    }
+    if (!Number.isSafeInteger(signEvery) || signEvery < 1) {
+      throw new AuditError(ErrorCodes.invalidOptions, `signEvery must be a positive integer, got ${signEvery}`, { field: 'signEvery' });
+    }
     const store = AuditStore.open(db);
     const nodes = storedSubtrees(store);
     const size = store.end;
@@ -89,7 +93,29 @@ export class AuditLog {
       size,
       frontierPositions(size).map(([level, index]) => Buffer.from(nodes(level, index))),
     );
-    return new AuditLog(store, nodes, frontier, keys, clock, nodeId, signEvery);
+    const log = new AuditLog(store, nodes, frontier, keys, clock, nodeId, signEvery);
+    log.failure = log.disagreementWithLatestHead();
+    return log;
+  }
+
+  /**
+   * Storage that no longer extends the latest signed head must not be appended to: new heads
+   * would paper over the damage. Reads, proofs and verify() keep working so it can be located.
+   */
+  private disagreementWithLatestHead(): StorageError | undefined {
+    const head = this.latest;
+    if (head === undefined) return undefined;
+    const damaged = (what: string) =>
+      new StorageError(AuditCodes.corrupt, `audit log storage ${what}; appends are refused, run verify() to locate the damage`, {
+        details: { headSize: head.size, storedSize: this.size },
+      });
+    if (head.size > this.size) return damaged(`holds ${this.size} records but the latest signed head covers ${head.size}`);
+    try {
+      if (this.rootHash(head.size) !== head.rootHash) return damaged(`does not hash to the root signed at size ${head.size}`);
+    } catch (cause) {
+      return damaged(`cannot rebuild the root signed at size ${head.size} (${(cause as Error).message})`);
+    }
+    return undefined;
   }
 
   get size(): number {
@@ -207,9 +233,9 @@ export class AuditLog {
   }
 
   private throwIfFailed(): void {
-    if (this.failure !== undefined) {
-      throw new StorageError(AuditCodes.writeFailed, 'the audit log failed to persist a record and refuses further use', { cause: this.failure });
-    }
+    if (this.failure === undefined) return;
+    if (this.failure instanceof StorageError) throw this.failure;
+    throw new StorageError(AuditCodes.writeFailed, 'the audit log failed to persist a record and refuses further appends', { cause: this.failure });
   }
 }
 

@@ -4,7 +4,7 @@
 
 import { verifyTreeHead, type SignedTreeHead } from './keys.js';
 import { HASH_BYTES, MerkleFrontier, leafHash, toHex } from './merkle.js';
-import { decodeRecord } from './record.js';
+import { decodeRecord, seqOf } from './record.js';
 import type { AuditStore } from './store.js';
 
 export type VerifyResult =
@@ -46,19 +46,24 @@ function describeAlteredLeaf(index: number, leaf: Uint8Array, actual: Uint8Array
   };
 }
 
+function describeUndecodable(leaf: Uint8Array, index: number): string {
+  try {
+    decodeRecord(leaf, index);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return `audit record ${index} is not in canonical form`;
+}
+
 function checkEntry(index: number, leaf: Uint8Array | undefined, hashes: Uint8Array | undefined, frontier: MerkleFrontier): Failure | Buffer {
   if (leaf === undefined) return { ok: false, index, problem: `record ${index} is missing` };
   if (hashes === undefined) return { ok: false, index, problem: `the stored hashes of record ${index} are missing` };
   const lh = leafHash(leaf);
-  if (hashes.length < HASH_BYTES || !lh.equals(hashes.subarray(0, HASH_BYTES))) {
+  if (hashes.length < HASH_BYTES || lh.compare(hashes, 0, HASH_BYTES) !== 0) {
     return describeAlteredLeaf(index, leaf, lh, hashes.subarray(0, HASH_BYTES));
   }
-  let seq: number;
-  try {
-    seq = decodeRecord(leaf, index).seq;
-  } catch (err) {
-    return { ok: false, index, problem: (err as Error).message };
-  }
+  const seq = seqOf(leaf);
+  if (seq === undefined) return { ok: false, index, problem: describeUndecodable(leaf, index) };
   if (seq !== index) return { ok: false, index, problem: `position ${index} holds record seq ${seq}: records were reordered or replaced` };
   const completed = frontier.append(lh);
   if (completed.length !== hashes.length) {
@@ -66,7 +71,7 @@ function checkEntry(index: number, leaf: Uint8Array | undefined, hashes: Uint8Ar
   }
   for (let level = 1; level * HASH_BYTES < completed.length; level++) {
     const at = level * HASH_BYTES;
-    if (!completed.subarray(at, at + HASH_BYTES).equals(hashes.subarray(at, at + HASH_BYTES))) {
+    if (completed.compare(hashes, at, at + HASH_BYTES, at, at + HASH_BYTES) !== 0) {
       const first = index + 1 - 2 ** level;
       return {
         ok: false,

@@ -7,7 +7,7 @@ import {
   ContractErrorCodes, contractError, describeZodIssue, fromZodIssues, type ContractIssue, type IssuePath,
 } from './issues.js';
 import { getPath, missingConsents, mustLoosenings, mustViolations, tightenToMust } from './must.js';
-import { asContractError, resolveLimits, validateContractData, type ContractOptions } from './parse.js';
+import { asContractError, resolveLimits, validateContractData } from './parse.js';
 import { MustSchema, type Contract, type Must } from './schema.js';
 
 /** Highest precedence first; authority runs the other way (platform is the highest authority). */
@@ -98,7 +98,7 @@ function originOf(origin: Map<string, LayerName>, path: IssuePath): LayerName | 
  * tightened to the must: enums set, sets filtered, limits lowered, approvals added.
  * The result carries the combined (tightest) `must` and is fully validated.
  */
-export function mergeContractLayers(layers: ContractLayers, opts: ContractOptions = {}): Contract {
+export function mergeContractLayers(layers: ContractLayers, opts: Partial<ContractLimits> = {}): Contract {
   try {
     return mergeUnchecked(layers, resolveLimits(opts));
   } catch (err) {

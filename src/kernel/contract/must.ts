@@ -2,7 +2,8 @@
 //   privacy, placement      enums — the constrained field must EQUAL the must value
 //                           (placement binds both `placement` and `modelPolicy.placement`);
 //   capabilities            a set that can only SHRINK — every capability must be covered by must.capabilities;
-//   models                  a set that can only SHRINK — modelPolicy.allow ⊆ must.models;
+//   models                  a set that can only SHRINK — each modelPolicy.allow entry matched by a
+//                           must.models glob (a glob entry only by the same glob or `**`);
 //   max_context_tokens, tokens_per_minute, tokens
 //                           numeric limits that can only DECREASE — field <= must value;
 //   currency                a limit that can only DECREASE in the SAME currency code;
@@ -11,7 +12,7 @@
 // An unset field does not violate a must (the must travels with the contract); merge tightens it.
 import type { IssuePath } from './issues.js';
 import { showValue } from './issues.js';
-import { capabilityCovers, coveredBy } from './names.js';
+import { capabilityCovers, coveredBy, modelGlobMatches } from './names.js';
 import type { CurrencyBudget, Must } from './schema.js';
 
 export type MustKey = keyof Must;
@@ -55,6 +56,8 @@ export function getPath(root: unknown, path: IssuePath): unknown {
   }
   return cur;
 }
+
+const modelsCover = (globs: readonly string[], id: string): boolean => globs.some((g) => modelGlobMatches(g, id));
 
 const currencyLooser = (v: unknown, bound: CurrencyBudget): boolean =>
   !isObj(v) || v.code !== bound.code || typeof v.amount !== 'number' || v.amount > bound.amount;
@@ -109,7 +112,7 @@ export function mustViolations(obj: unknown, must: Must | undefined, opts: { con
           if (!Array.isArray(value)) break;
           const allowed = bound as string[];
           value.forEach((v, i) => {
-            const ok = typeof v === 'string' && (rule.kind === 'shrink-models' ? allowed.includes(v) : coveredBy(allowed, v));
+            const ok = typeof v === 'string' && (rule.kind === 'shrink-models' ? modelsCover(allowed, v) : coveredBy(allowed, v));
             if (!ok) out.push({ key: rule.key, path: [...target, i], message: `${showValue(v)} is outside ${name} (${allowed.join(', ') || 'none'})` });
           });
           break;
@@ -143,7 +146,7 @@ export function mustLoosenings(lower: Must, higher: Must): MustViolation[] {
     switch (rule.kind) {
       case 'equal': looser = lo !== hi; break;
       case 'shrink-capabilities': looser = (lo as string[]).some((c) => !coveredBy(hi as string[], c)); break;
-      case 'shrink-models': looser = (lo as string[]).some((m) => !(hi as string[]).includes(m)); break;
+      case 'shrink-models': looser = (lo as string[]).some((m) => !modelsCover(hi as string[], m)); break;
       case 'decrease': looser = (lo as number) > (hi as number); break;
       case 'decrease-currency': looser = currencyLooser(lo, hi as CurrencyBudget); break;
       case 'grow-consent': looser = (hi as string[]).some((c) => !coveredBy(lo as string[], c)); break;
@@ -177,7 +180,7 @@ export function tightenToMust(obj: Obj, must: Must, opts: { consent: boolean } =
     }
   }
   if (must.models !== undefined && modelPolicy && Array.isArray(modelPolicy.allow)) {
-    modelPolicy.allow = modelPolicy.allow.filter((m) => (must.models as string[]).includes(m as string));
+    modelPolicy.allow = modelPolicy.allow.filter((m) => typeof m !== 'string' || modelsCover(must.models as string[], m));
   }
   const lower = (holder: Obj, key: string, bound: number) => {
     const v = holder[key];

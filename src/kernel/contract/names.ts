@@ -1,17 +1,23 @@
-// Names that appear in contracts: capabilities (with a trailing `.*` wildcard)
-// and binding targets (exact ids or version ranges like `asr_local_v2..v3`).
-// Coverage of capabilities is defined once here; policy and merge both use it.
+// Names that appear in contracts: capabilities (with a trailing `.*` wildcard),
+// model allow globs, and binding targets (`asr_local_v2`, `asr_local_v2..v3`,
+// the binder's grammar). Coverage rules are defined once here for semantics and merge.
 
-/** Agent names: lower-case, start with a letter, at most 63 characters. */
-export const AGENT_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,62}$/;
+/** Agent names, as `defineAgent` accepts them: letters, digits, `_`, `.`, `-`; at most 128 characters. */
+export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][\w.-]{0,127}$/;
 /**
  * Capability names: dotted lower-case segments, optionally ending in `.*`
  * (`web.fetch`, `ehr.read`, `payments.*`). Stricter than "`*` anywhere in a
  * segment": a wildcard is only ever a whole trailing segment.
  */
 export const CAPABILITY_PATTERN = /^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*(\.\*)?$/;
-/** Model ids and binding targets: `gpt-4o`, `llama3:8b`, `openai/gpt-4o`, `asr_local_v2`. */
-export const MODEL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$/;
+/**
+ * Model ids and allow globs (`gpt-4o`, `llama3:8b`, `openai/gpt-4o*`, `local/**`):
+ * `*` matches within one `/` segment, `**` across segments, `?` one character,
+ * as admission's catalog matches them.
+ */
+export const MODEL_GLOB_PATTERN = /^[A-Za-z0-9*?][A-Za-z0-9._:/@+*?-]{0,127}$/;
+/** Binding targets: `name_vA` (pinned) or `name_vA..vB` (range; bounds may be dotted: `v2.1`). */
+export const VERSION_SPEC_PATTERN = /^([A-Za-z0-9][A-Za-z0-9_.-]*?)_v(\d{1,6}(?:\.\d{1,6}){0,3})(?:\.\.(?:([A-Za-z0-9][A-Za-z0-9_.-]*?)_)?v(\d{1,6}(?:\.\d{1,6}){0,3}))?$/;
 /** Binding slots (`asr`, `llm`, `tts`). */
 export const SLOT_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 /** Memory namespaces: segments separated by `.`, `/` or `:`; no empty segment, no `..`. */
@@ -20,8 +26,6 @@ export const ROLE_PATTERN = /^[a-z][a-z0-9_.:-]{0,63}$/;
 export const LOG_FIELD_PATTERN = /^[A-Za-z_][A-Za-z0-9_.]{0,63}$/;
 /** ISO 4217 currency code. */
 export const CURRENCY_CODE_PATTERN = /^[A-Z]{3}$/;
-
-const RANGE_PATTERN = /^([A-Za-z0-9][A-Za-z0-9._:/@+-]*?)_v(\d{1,6})\.\.v(\d{1,6})$/;
 
 /**
  * Does `grant` cover `name`? Equal names cover each other; `a.*` covers every
@@ -44,21 +48,65 @@ export function capabilitiesOverlap(a: string, b: string): boolean {
   return capabilityCovers(a, b) || capabilityCovers(b, a);
 }
 
-export type BindingTarget =
-  | { kind: 'exact'; id: string }
-  | { kind: 'range'; base: string; from: number; to: number };
+/**
+ * Does a model allow glob cover a model id, or every id another glob can match?
+ * Glob-in-glob is decided conservatively: only by equality, or by a glob that is
+ * a literal prefix plus a trailing `*` (same segment) or `**` (any depth).
+ */
+export function modelGlobMatches(glob: string, id: string): boolean {
+  if (glob === id) return true;
+  if (/[*?]/.test(id)) {
+    const trailing = /^([^*?]*?)(\*\*?)$/.exec(glob);
+    if (!trailing) return false;
+    const [, prefix, star] = trailing as unknown as [string, string, string];
+    const rest = id.slice(prefix.length);
+    return id.startsWith(prefix) && (star === '**' || (!rest.includes('/') && !rest.includes('**')));
+  }
+  let source = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === '*' && glob[i + 1] === '*') {
+      source += '.*';
+      i++;
+    } else if (c === '*') source += '[^/]*';
+    else if (c === '?') source += '[^/]';
+    else source += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`).test(id);
+}
+
+export type Version = readonly number[];
+export interface BindingTarget {
+  text: string;
+  /** Model or tool name without version, e.g. `asr_local`. */
+  name: string;
+  low: Version;
+  high: Version;
+  /** Written without `..`. */
+  pinned: boolean;
+}
+
+const compareVersions = (a: Version, b: Version): number => {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+};
 
 /**
- * `asr_local_v2` → exact; `asr_local_v2..v3` → versions 2 through 3 of
- * `asr_local`. Returns a reason string for a malformed target.
+ * `asr_local_v2` → pinned; `asr_local_v2..v3` (or `..asr_local_v3`) → the
+ * range v2 through v3, the grammar the binder resolves. Returns a reason
+ * string for a malformed or empty spec.
  */
 export function parseBindingTarget(text: string): BindingTarget | string {
-  if (!text.includes('..')) {
-    return MODEL_ID_PATTERN.test(text) ? { kind: 'exact', id: text } : `"${text}" is not a valid binding target`;
-  }
-  const m = RANGE_PATTERN.exec(text);
-  if (!m) return `"${text}" is not a version range; expected <name>_v<from>..v<to> like asr_local_v2..v3`;
-  const [, base, from, to] = m;
-  if (Number(from) > Number(to)) return `version range "${text}" is empty (v${from} > v${to})`;
-  return { kind: 'range', base: base as string, from: Number(from), to: Number(to) };
+  if (text.length > 128) return `a version spec is at most 128 characters (got ${text.length})`;
+  const m = VERSION_SPEC_PATTERN.exec(text);
+  if (!m) return `"${text}" is not a version spec; expected name_vA or name_vA..vB, like asr_local_v2..v3`;
+  const [, name, lowText, upperName, highText] = m as unknown as [string, string, string, string | undefined, string | undefined];
+  if (upperName !== undefined && upperName !== name) return `"${text}" names two different things (${name} and ${upperName})`;
+  const low = lowText.split('.').map(Number);
+  const high = highText === undefined ? low : highText.split('.').map(Number);
+  if (compareVersions(low, high) > 0) return `"${text}" is an empty range (v${lowText} is above v${highText})`;
+  return { text, name, low, high, pinned: highText === undefined };
 }

@@ -119,3 +119,25 @@ export function loadContract(pathOrText: string | URL, opts: ContractOptions = {
     throw asContractError(err, source);
   }
 }
+
+/**
+ * Reads one configuration layer (tenant policy, role template, platform
+ * defaults) for mergeContractLayers with the same YAML safety as loadContract.
+ * Only the structure is checked here; fields are validated by the merge.
+ */
+export function loadContractLayer(pathOrText: string | URL, opts: ContractOptions = {}): Record<string, unknown> {
+  let source = opts.filename ?? (typeof pathOrText === 'string' ? '<inline>' : pathOrText.href);
+  try {
+    const limits = resolveLimits(opts);
+    const src = readContractSource(pathOrText, limits, opts.filename);
+    source = src.source;
+    const yaml = parseContractYaml(src, limits);
+    const finding = guardTree(yaml.data, limits);
+    if (finding) {
+      throw contractError(finding.kind === 'limit' ? ContractErrorCodes.tooLarge : ContractErrorCodes.invalid, [finding.issue], { source, locate: yaml.locate });
+    }
+    return yaml.data as Record<string, unknown>;
+  } catch (err) {
+    throw asContractError(err, source);
+  }
+}

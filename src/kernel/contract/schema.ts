@@ -3,16 +3,18 @@
 // Cross-field rules (wcet <= deadline <= period, consent ⊆ capabilities…) live in semantics.ts.
 import { z } from 'zod';
 import {
-  AGENT_NAME_PATTERN, CAPABILITY_PATTERN, CURRENCY_CODE_PATTERN, LOG_FIELD_PATTERN, MODEL_ID_PATTERN,
-  NAMESPACE_PATTERN, ROLE_PATTERN, SLOT_PATTERN,
+  AGENT_NAME_PATTERN, CAPABILITY_PATTERN, CURRENCY_CODE_PATTERN, LOG_FIELD_PATTERN, MODEL_GLOB_PATTERN,
+  NAMESPACE_PATTERN, ROLE_PATTERN, SLOT_PATTERN, VERSION_SPEC_PATTERN,
 } from './names.js';
-import { CPU_PATTERN, MEMORY_PATTERN, cpuMillicores, memoryBytes } from './units.js';
+import { CPU_PATTERN, MEMORY_PATTERN } from './units.js';
 
 export const API_VERSION = 'agentos/v0.2';
 export const SUPPORTED_API_VERSIONS = [API_VERSION] as const;
 export const CONTRACT_KIND = 'AgentContract';
 
 export const LATENCY_CLASSES = ['HRT', 'SRT', 'DT'] as const;
+/** An SRT contract without `priority` runs at this one (0..9, higher is more urgent). */
+export const DEFAULT_SRT_PRIORITY = 5;
 export const PRIVACY_LEVELS = ['public', 'internal', 'confidential', 'pii', 'phi'] as const;
 export const PLACEMENTS = ['on_prem', 'edge', 'cloud'] as const;
 export const BINDING_MODES = ['strict', 'smooth', 'flexible'] as const;
@@ -27,6 +29,8 @@ export type FallbackCondition = (typeof FALLBACK_CONDITIONS)[number];
 export type OverflowPolicy = (typeof OVERFLOW_POLICIES)[number];
 
 function quote(input: unknown): string {
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'object' && input !== null) return 'a mapping';
   if (typeof input !== 'string') return String(input);
   return JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input);
 }
@@ -42,7 +46,7 @@ function named(pattern: RegExp, what: string, example: string, max = 128) {
 
 const positiveMs = z.number().positive();
 const capability = named(CAPABILITY_PATTERN, 'a capability name', '"web.fetch" or "ehr.*"');
-const modelId = named(MODEL_ID_PATTERN, 'a model id', '"gpt-4o" or "llama3:8b"');
+const modelGlob = named(MODEL_GLOB_PATTERN, 'a model id or glob', '"gpt-4o" or "local/*"');
 const capabilityList = z.array(capability).max(256);
 
 export const HrtSloSchema = z.strictObject({
@@ -64,27 +68,23 @@ export const DtSloSchema = z.strictObject({
 
 export const ClassSchema = z.discriminatedUnion('latency', [
   z.strictObject({ latency: z.literal('HRT'), slo: HrtSloSchema }),
-  z.strictObject({
-    latency: z.literal('SRT'),
-    priority: z.number().int().min(0).max(9).default(5).describe('0..9, higher is more urgent.'),
-    slo: SrtSloSchema,
-  }),
+  z.strictObject({ latency: z.literal('SRT'), slo: SrtSloSchema }),
   z.strictObject({ latency: z.literal('DT'), slo: DtSloSchema.default({}) }),
 ]);
 
+const CPU_FORMS = 'cores like "2", 0.5 or millicores like "500m"';
+const MEM_FORMS = 'bytes or a quantity like "512Mi", "2GiB", "1G"';
+const required = (forms: string) => (iss: { input?: unknown }) =>
+  iss.input === undefined ? `is required: ${forms}` : `must be ${forms} (got ${quote(iss.input)})`;
+
+/** Form only; the value rules (> 0, whole millicores and bytes) are in semantics.ts via units.ts. */
 export const ComputeSchema = z.strictObject({
-  cpu: z.union([
-    z.number().positive(),
-    z.string().regex(CPU_PATTERN, { error: (iss) => `cpu must be cores like "2", 0.5 or millicores like "500m" (got ${quote(iss.input)})` }),
-  ]).refine((v) => cpuMillicores(v).ok, { error: (iss) => `cpu ${(cpuMillicores(iss.input) as { reason: string }).reason}` }),
-  mem: z.union([
-    z.number().int().positive(),
-    z.string().regex(MEMORY_PATTERN, { error: (iss) => `mem must be bytes or a quantity like "512Mi", "2GiB", "1G" (got ${quote(iss.input)})` }),
-  ]).refine((v) => memoryBytes(v).ok, { error: (iss) => `mem ${(memoryBytes(iss.input) as { reason: string }).reason}` }),
+  cpu: z.union([z.number().positive(), z.string().regex(CPU_PATTERN, { error: required(CPU_FORMS) })], { error: required(CPU_FORMS) }),
+  mem: z.union([z.number().int().positive(), z.string().regex(MEMORY_PATTERN, { error: required(MEM_FORMS) })], { error: required(MEM_FORMS) }),
 });
 
 export const ModelPolicySchema = z.strictObject({
-  allow: z.array(modelId).max(64).describe('Models this agent may call.'),
+  allow: z.array(modelGlob).max(64).describe('Models this agent may call.'),
   max_context_tokens: z.number().int().positive(),
   privacy: z.enum(PRIVACY_LEVELS).optional(),
   placement: z.enum(PLACEMENTS).optional().describe('Where the models may run.'),
@@ -129,7 +129,7 @@ export const MustSchema = z.strictObject({
   privacy: z.enum(PRIVACY_LEVELS).optional(),
   placement: z.enum(PLACEMENTS).optional(),
   capabilities: capabilityList.optional(),
-  models: z.array(modelId).max(64).optional(),
+  models: z.array(modelGlob).max(64).optional(),
   max_context_tokens: z.number().int().positive().optional(),
   tokens_per_minute: z.number().int().positive().optional(),
   tokens: z.number().int().positive().optional(),
@@ -137,7 +137,7 @@ export const MustSchema = z.strictObject({
   consent_for: capabilityList.optional(),
 });
 
-const bindingTarget = named(MODEL_ID_PATTERN, 'a binding target', '"asr_local_v2" or "asr_local_v2..v3"');
+const bindingTarget = named(VERSION_SPEC_PATTERN, 'a version spec', '"asr_local_v2" or "asr_local_v2..v3"');
 
 export const PreferSchema = z.record(
   named(SLOT_PATTERN, 'a binding slot', '"asr"', 64),
@@ -148,8 +148,8 @@ export const PreferSchema = z.record(
 );
 
 export const FallbackSchema = z.strictObject({
-  for: named(SLOT_PATTERN, 'a binding slot', '"asr"', 64).describe('The prefer slot this fallback substitutes.'),
-  use: bindingTarget,
+  from: named(SLOT_PATTERN, 'a binding slot', '"asr"', 64).describe('The prefer slot this fallback may substitute.'),
+  to: bindingTarget.describe('What to bind instead while the condition holds.'),
   when: z.enum(FALLBACK_CONDITIONS),
 });
 
@@ -162,7 +162,7 @@ export const ContractSchema = z.strictObject({
   $schema: z.string().max(2048).optional().describe('JSON Schema reference for editors; dropped on parse.'),
   apiVersion: z.literal(API_VERSION),
   kind: z.literal(CONTRACT_KIND),
-  name: named(AGENT_NAME_PATTERN, 'an agent name', '"triage-v3"', 63),
+  name: named(AGENT_NAME_PATTERN, 'an agent name', '"triage-v3"'),
   description: z.string().max(4096).optional(),
   class: ClassSchema,
   capabilities: capabilityList.default([]),
@@ -176,6 +176,7 @@ export const ContractSchema = z.strictObject({
   must: MustSchema.optional(),
   prefer: PreferSchema.optional(),
   allow_fallbacks: z.array(FallbackSchema).max(64).default([]),
+  priority: z.number().int().min(0).max(9).optional().describe(`SRT only: 0..9, higher is more urgent; absent means ${DEFAULT_SRT_PRIORITY}.`),
   migratable: z.boolean().default(true),
   placement: z.enum(PLACEMENTS).optional().describe('Where the agent itself may run.'),
   mailbox: MailboxSchema.optional(),

@@ -1,10 +1,11 @@
 // Rules a type cannot express: timing consistency per latency class, capability
-// and approval coherence, a contract honouring its own `must`, and binding
-// modes (ranges and canaries need smooth/flexible; fallbacks need flexible).
+// and approval coherence, a contract honouring its own `must`, and binding modes
+// (ranges need smooth or flexible; a canary needs smooth; fallbacks need flexible).
 import type { ContractIssue } from './issues.js';
 import { mustViolations } from './must.js';
 import { coveredBy, parseBindingTarget } from './names.js';
 import type { Contract } from './schema.js';
+import { cpuMillicores, memoryBytes } from './units.js';
 
 function duplicates(list: readonly string[], path: readonly (string | number)[], what: string): ContractIssue[] {
   const seen = new Map<string, number>();
@@ -33,6 +34,16 @@ function timing(c: Contract): ContractIssue[] {
   return out;
 }
 
+function computeRules(c: Contract): ContractIssue[] {
+  if (!c.compute) return [];
+  const out: ContractIssue[] = [];
+  const cpu = cpuMillicores(c.compute.cpu);
+  if (!cpu.ok) out.push({ path: ['compute', 'cpu'], message: cpu.reason });
+  const mem = memoryBytes(c.compute.mem);
+  if (!mem.ok) out.push({ path: ['compute', 'mem'], message: mem.reason });
+  return out;
+}
+
 function capabilityRules(c: Contract): ContractIssue[] {
   const out = duplicates(c.capabilities, ['capabilities'], 'capability');
   const consent = c.security?.consent_for ?? [];
@@ -53,19 +64,16 @@ function bindingRules(c: Contract): ContractIssue[] {
   const slots = Object.keys(c.prefer ?? {});
   for (const [slot, pref] of Object.entries(c.prefer ?? {})) {
     const isObject = typeof pref === 'object';
-    const text = isObject ? pref.use : pref;
     const path = isObject ? ['prefer', slot, 'use'] : ['prefer', slot];
-    const target = parseBindingTarget(text);
+    const target = parseBindingTarget(isObject ? pref.use : pref);
     if (typeof target === 'string') {
       out.push({ path, message: target });
       continue;
     }
-    if (target.kind === 'range' && mode === 'strict') {
-      out.push({ path, message: `a version range needs binding: smooth or flexible (binding is strict)` });
-    }
+    if (!target.pinned && mode === 'strict') out.push({ path, message: 'a version range needs binding: smooth or flexible (binding is strict)' });
     if (isObject && pref.canary_pct !== undefined) {
-      if (mode === 'strict') out.push({ path: ['prefer', slot, 'canary_pct'], message: 'a canary needs binding: smooth or flexible (binding is strict)' });
-      else if (target.kind !== 'range') out.push({ path: ['prefer', slot, 'canary_pct'], message: `a canary needs a version range to roll between, like asr_local_v2..v3 (got "${text}")` });
+      if (mode !== 'smooth') out.push({ path: ['prefer', slot, 'canary_pct'], message: `a canary needs binding: smooth (binding is ${mode})` });
+      else if (target.pinned) out.push({ path: ['prefer', slot, 'canary_pct'], message: `a canary needs a version range to roll between, like asr_local_v2..v3 (got "${target.text}")` });
     }
   }
   if (c.allow_fallbacks.length > 0 && mode !== 'flexible') {
@@ -73,22 +81,29 @@ function bindingRules(c: Contract): ContractIssue[] {
   }
   const seen = new Set<string>();
   c.allow_fallbacks.forEach((fb, i) => {
-    if (!slots.includes(fb.for)) {
-      out.push({ path: ['allow_fallbacks', i, 'for'], message: `"${fb.for}" is not a slot of prefer (${slots.join(', ') || 'prefer is empty'})` });
+    if (!slots.includes(fb.from)) {
+      out.push({ path: ['allow_fallbacks', i, 'from'], message: `"${fb.from}" is not a slot of prefer (${slots.join(', ') || 'prefer is empty'})` });
     }
-    const target = parseBindingTarget(fb.use);
-    if (typeof target === 'string') out.push({ path: ['allow_fallbacks', i, 'use'], message: target });
-    const key = `${fb.for}\u0000${fb.when}`;
-    if (seen.has(key)) out.push({ path: ['allow_fallbacks', i], message: `a second fallback for "${fb.for}" when ${fb.when} is ambiguous` });
+    const target = parseBindingTarget(fb.to);
+    if (typeof target === 'string') out.push({ path: ['allow_fallbacks', i, 'to'], message: target });
+    const key = `${fb.from}\u0000${fb.when}`;
+    if (seen.has(key)) out.push({ path: ['allow_fallbacks', i], message: `a second fallback for "${fb.from}" when ${fb.when} is ambiguous` });
     seen.add(key);
   });
   return out;
+}
+
+function priorityRule(c: Contract): ContractIssue[] {
+  if (c.priority === undefined || c.class.latency === 'SRT') return [];
+  return [{ path: ['priority'], message: `applies only to SRT contracts (class is ${c.class.latency})` }];
 }
 
 /** Every semantic problem of a schema-valid contract, in field order. */
 export function contractSemanticIssues(c: Contract): ContractIssue[] {
   return [
     ...timing(c),
+    ...priorityRule(c),
+    ...computeRules(c),
     ...capabilityRules(c),
     ...mustViolations(c, c.must, { consent: true }).map((v) => ({ path: v.path, message: v.message })),
     ...bindingRules(c),

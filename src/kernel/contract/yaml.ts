@@ -5,6 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CST, Lexer, LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments } from 'yaml';
 import type { Document, Node } from 'yaml';
+import { ContractError } from '../../base/errors.js';
 import { FORBIDDEN_KEYS, type ContractLimits } from './guard.js';
 import { ContractErrorCodes, contractError, type ContractErrorCode, type IssuePath, type SourcePosition } from './issues.js';
 
@@ -46,7 +47,7 @@ export function readContractSource(input: string | URL, limits: ContractLimits, 
     if (st.size > limits.maxBytes) throw fail(ContractErrorCodes.tooLarge, source, `contract file is ${st.size} bytes; the limit is ${limits.maxBytes}`);
     buf = readFileSync(path);
   } catch (err) {
-    if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('CONTRACT_')) throw err;
+    if (err instanceof ContractError) throw err;
     const reason = err instanceof Error && 'code' in err ? String(err.code) : 'unreadable';
     throw fail(ContractErrorCodes.read, source, `cannot read contract file (${reason}); pass YAML text with a newline or starting with "apiVersion" to parse text instead`, undefined, [], err);
   }

@@ -196,6 +196,32 @@ describe('AuditLog', () => {
     expect(log.size).toBe(4); // a refused record is not appended
   });
 
+  it('refuses appends after reopening storage that lost signed records, but still verifies and serves reads', async () => {
+    const log = await openLog();
+    appendMany(log, 0, 12);
+    await log.flushed();
+    const leaves = t.db.openDB<Buffer, number>({ name: AUDIT_DBS.leaves, encoding: 'binary' });
+    for (let i = 9; i < 12; i++) leaves.removeSync(i);
+    const reopened = await openLog();
+    expect(reopened.size).toBe(9);
+    expect(() => reopened.append(decision(9))).toThrow(/latest signed head covers 12/);
+    expect(reopened.verify()).toMatchObject({ ok: false, index: 9, headSize: 12 });
+    expect(reopened.record(8).seq).toBe(8);
+  });
+
+  it('refuses appends after reopening storage whose records no longer hash to the signed root', async () => {
+    const log = await openLog();
+    appendMany(log, 0, 8);
+    await log.flushed();
+    const hashes = t.db.openDB<Buffer, number>({ name: AUDIT_DBS.hashes, encoding: 'binary' });
+    const h = hashes.get(7)!;
+    h[h.length - 1] ^= 1; // the level-3 hash: the root of all 8 records
+    hashes.putSync(7, h);
+    const reopened = await openLog();
+    expect(() => reopened.append(decision(8))).toThrow(StorageError);
+    expect(reopened.verify()).toMatchObject({ ok: false, index: 0 });
+  });
+
   it('fails closed once LMDB rejects a write: flushed() rejects and appends are refused', async () => {
     let failing = false;
     // The real environment, except that writes can be made to fail the way a full disk fails them.

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AuditError, StorageError } from '../../../src/base/errors.js';
 import { AuditCodes } from '../../../src/kernel/audit/codes.js';
-import { MAX_RECORD_BYTES, buildRecord, canonicalJson, decodeRecord, encodeRecord } from '../../../src/kernel/audit/record.js';
+import { MAX_RECORD_BYTES, buildRecord, canonicalJson, decodeRecord, encodeRecord, seqOf } from '../../../src/kernel/audit/record.js';
 
 const codeOf = (fn: () => unknown): string | undefined => {
   try {
@@ -88,7 +88,10 @@ describe('leaf encoding', () => {
       if (Array.isArray(x)) return x.map(reversed);
       if (x === null || typeof x !== 'object') return x;
       const out: Record<string, unknown> = {};
-      for (const k of Object.keys(x).reverse()) out[k] = reversed((x as Record<string, unknown>)[k]);
+      for (const k of Object.keys(x).reverse()) {
+        // defineProperty, not assignment: fast-check generates "__proto__" as an own key too
+        Object.defineProperty(out, k, { value: reversed((x as Record<string, unknown>)[k]), enumerable: true, writable: true, configurable: true });
+      }
       return out;
     };
     fc.assert(
@@ -98,6 +101,47 @@ describe('leaf encoding', () => {
         expect(canonicalJson(reversed(value))).toBe(text);
       }),
     );
+  });
+
+  it('the record encoder on the append path writes exactly the canonical JSON of the record, and seqOf reads its seq back', () => {
+    const opt = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
+    const str = (minLength = 0) => fc.string({ unit: 'binary', minLength }); // any code point, astral included
+    fc.assert(
+      fc.property(
+        fc.record({
+          kind: str(1),
+          decision: str(1),
+          actor: opt(str()),
+          tenant: opt(str()),
+          subject: opt(str()),
+          reason: opt(str()),
+          hashes: opt(fc.dictionary(str(), str())),
+          data: opt(fc.dictionary(str(), fc.jsonValue())),
+        }),
+        fc.nat(),
+        fc.nat(),
+        str(),
+        (input, seq, time, node) => {
+          const record = buildRecord(input, seq, time, node);
+          const bytes = encodeRecord(record);
+          expect(bytes.toString('utf8')).toBe(canonicalJson(record));
+          expect(seqOf(bytes)).toBe(seq);
+        },
+      ),
+    );
+  });
+
+  it('seqOf finds the top-level seq, not one nested in data, hashes or strings', () => {
+    const record = buildRecord(
+      { kind: 'policy', decision: 'allowed', data: { seq: 99, inner: { ',"seq":': 98 } }, hashes: { seq: '97' }, subject: ',"seq":96,', reason: 'x,"seq":95}' },
+      12,
+      0,
+      'n',
+    );
+    expect(seqOf(encodeRecord(record))).toBe(12);
+    expect(seqOf(Buffer.from('{"a":1}'))).toBeUndefined();
+    expect(seqOf(Buffer.from('{"b":1,"seq":012,"v":1}'))).toBeUndefined();
+    expect(seqOf(Buffer.from('{"b":1,"seq":-1,"v":1}'))).toBeUndefined();
   });
 
   it('decodes what it encodes', () => {

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import type { Database, RootDatabase } from 'lmdb';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../src/base/clock.js';
-import { AUDIT_DBS, AuditLog, generateNodeKeys, leafHash, type SignedTreeHead, type VerifyResult } from '../../../src/kernel/audit/index.js';
+import { AUDIT_DBS, AuditLog, MerkleFrontier, generateNodeKeys, leafHash, type SignedTreeHead, type VerifyResult } from '../../../src/kernel/audit/index.js';
 import { tempLmdb } from './helpers.js';
 
 const keys = generateNodeKeys();
@@ -46,6 +46,12 @@ async function tampered(n: number, signEvery: number, tamper: (r: Raw) => void, 
   } finally {
     await t.close();
   }
+}
+
+function rebuildFrontier(r: Raw, n: number): MerkleFrontier {
+  const f = new MerkleFrontier();
+  for (let i = 0; i < n; i++) f.append(leafHash(r.leaves.get(i)!));
+  return f;
 }
 
 const sizes = fc.integer({ min: 2, max: 48 });
@@ -218,6 +224,30 @@ describe('verify() detects tampering and says where', { timeout: 120_000 }, () =
         );
       }),
       { numRuns: RUNS },
+    );
+  });
+
+  it('a record slipped in behind the running log is reported; once reopened it shows as unsigned', async () => {
+    await fc.assert(
+      fc.asyncProperty(sizes, signEvery, async (n, every) => {
+        const forged = Buffer.from(`{"decision":"allowed","kind":"policy","node":"n1","seq":${n},"tenant":"acme","time":9,"v":1}`);
+        let phase = 0;
+        await tampered(
+          n,
+          every,
+          (r) => {
+            const stack = rebuildFrontier(r, n);
+            r.hashes.putSync(n, stack.append(leafHash(forged)));
+            r.leaves.putSync(n, forged);
+          },
+          (res) => {
+            // The running log knows its size; a reopened one can only tell the intruder's record is not signed.
+            if (phase++ === 0) expect(res).toMatchObject({ ok: false, index: n, problem: expect.stringMatching(/never appended/) });
+            else expect(res).toEqual({ ok: true, size: n + 1, signedSize: n });
+          },
+        );
+      }),
+      { numRuns: 15 },
     );
   });
 

@@ -72,6 +72,30 @@ describe('wrong types and values', () => {
   });
 });
 
+describe('line numbers', () => {
+  it('point into flow collections, block lists and nested mappings', () => {
+    expectContractError(() => loadContract(yaml([...MINIMAL_LINES, 'capabilities: [web.fetch, Bad.Name]'])), 'CONTRACT_INVALID', '<inline>:10:27: capabilities[1]:');
+    expectContractError(() => loadContract(yaml([...MINIMAL_LINES, 'capabilities: [a.b]', 'security: { consent_for: [a.b, c.d] }'])),
+      'CONTRACT_INVALID', '<inline>:11:32: security.consent_for[1]: "c.d" is not among capabilities');
+    expectContractError(() => loadContract(yaml([...MINIMAL_LINES, 'binding: flexible', 'prefer: { asr: a_v1 }', 'allow_fallbacks:', '  - for: asr', '    use: b_v1', '    whenn: bandwidth_low'])),
+      'CONTRACT_INVALID', '<inline>:15:5: allow_fallbacks[0].whenn: unknown field (did you mean "when"?)');
+  });
+
+  it('count lines after comments, blank lines and a multi-line block scalar', () => {
+    const text = yaml([
+      '# header comment', '', 'description: |', '  line one', '  line two', '', ...MINIMAL_LINES.slice(0, 6), '    # the period', '    period_ms: 0', ...MINIMAL_LINES.slice(7),
+    ]);
+    expectContractError(() => loadContract(text), 'CONTRACT_INVALID', '<inline>:14:5: class.slo.period_ms: must be > 0 (got 0)');
+  });
+
+  it('point at anchored values, and through an alias to where the value is written', () => {
+    const text = yaml([...MINIMAL_LINES, 'description: &d 5']);
+    expectContractError(() => loadContract(text), 'CONTRACT_INVALID', '<inline>:10:1: description: must be a string, got number 5');
+    const via = yaml([...MINIMAL_LINES, 'x-caps: &c [a.b, Nope]', 'capabilities: *c']);
+    expectContractError(() => loadContract(via), 'CONTRACT_INVALID', '<inline>:10:18: capabilities[1]: a capability name must match');
+  });
+});
+
 describe('versions', () => {
   it('rejects an unknown apiVersion and lists the supported ones', () => {
     const err = expectContractError(() => loadContract(withLine(1, 'apiVersion: agentos/v0.1')), 'CONTRACT_VERSION',

@@ -18,13 +18,15 @@ describe('loadContract with the canonical examples', () => {
 
   it('loads the SRT copilot with priority, model policy, memory, budgets and flexible binding', () => {
     const c = loadContract(join(FIXTURES, 'copilot.agent.yaml'));
-    expect(c.class).toEqual({ latency: 'SRT', priority: 7, slo: { onset_ms: 300, turn_ms: 1200, jitter_p95_pct: 15 } });
-    expect(c.modelPolicy).toEqual({ allow: ['llama3-8b-instruct', 'asr_local_v3'], max_context_tokens: 16000, privacy: 'phi', placement: 'on_prem' });
+    expect(c.class).toEqual({ latency: 'SRT', slo: { onset_ms: 300, turn_ms: 1200, jitter_p95_pct: 15 } });
+    expect(c.priority).toBe(7);
+    expect(c.modelPolicy).toEqual({ allow: ['local/llama3-8b-*', 'asr_local_v3'], max_context_tokens: 16000, privacy: 'phi', placement: 'on_prem' });
     expect(c.memory).toEqual({ namespace: 'clinic/triage', retention_days: 30, rag: { top_k: 5, require_grounding: true } });
     expect(c.security?.consent_for).toEqual(['ehr.write']);
     expect(c.budgets).toEqual({ tokens_per_minute: 20000, tokens: 2000000, currency: { amount: 25, code: 'USD' } });
     expect(c.binding).toBe('flexible');
-    expect(c.prefer?.asr).toEqual({ use: 'asr_local_v2..v3', canary_pct: 10 });
+    expect(c.prefer).toEqual({ asr: 'asr_local_v2..v3', llm: 'llama3-8b-instruct_v1' });
+    expect(c.allow_fallbacks[0]).toEqual({ from: 'asr', to: 'asr_tiny_v1', when: 'bandwidth_low' });
     expect(c.allow_fallbacks.map((f) => f.when)).toEqual(['bandwidth_low', 'context_exceeds_local']);
   });
 
@@ -33,6 +35,7 @@ describe('loadContract with the canonical examples', () => {
     expect(c.class).toEqual({ latency: 'DT', slo: { throughput_per_min: 600, completion_sla_ms: 14_400_000, max_batch: 64 } });
     expect(c.compute).toEqual({ cpu: 0.5, mem: '1G' });
     expect(c.binding).toBe('smooth');
+    expect(c.prefer?.embed).toEqual({ use: 'bge-small-en_v1..v2', canary_pct: 5 });
   });
 
   it('accepts a file URL as a path', () => {
@@ -40,12 +43,13 @@ describe('loadContract with the canonical examples', () => {
     expect(c.name).toBe('infusion-guard');
   });
 
-  it('applies defaults: capabilities [], binding strict, migratable true, jitter 0, SRT priority 5, DT slo {}', () => {
+  it('applies defaults: capabilities [], binding strict, migratable true, jitter 0, DT slo {}; SRT priority stays absent', () => {
     const hrt = loadContract(yaml(MINIMAL_LINES));
     expect(hrt).toMatchObject({ capabilities: [], binding: 'strict', migratable: true, allow_fallbacks: [] });
     expect(hrt.class).toEqual({ latency: 'HRT', slo: { period_ms: 10, deadline_ms: 10, wcet_ms: 2, jitter_ms: 0 } });
     const srt = parseContract({ ...minimalObject(), class: { latency: 'SRT', slo: { onset_ms: 100, turn_ms: 500 } } });
-    expect(srt.class).toEqual({ latency: 'SRT', priority: 5, slo: { onset_ms: 100, turn_ms: 500 } });
+    expect(srt.class).toEqual({ latency: 'SRT', slo: { onset_ms: 100, turn_ms: 500 } });
+    expect(srt.priority).toBeUndefined(); // DEFAULT_SRT_PRIORITY (5) applies
     const dt = parseContract({ ...minimalObject(), class: { latency: 'DT' } });
     expect(dt.class).toEqual({ latency: 'DT', slo: {} });
   });

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ContractError } from '../../../src/base/errors.js';
 import {
-  PLACEMENTS, PRIVACY_LEVELS, contractHash, mergeContractLayers, parseContract, type Contract,
+  PLACEMENTS, PRIVACY_LEVELS, contractHash, loadContractLayer, mergeContractLayers, parseContract, type Contract,
 } from '../../../src/kernel/contract/index.js';
 import { expectContractError } from './helpers.js';
 
@@ -38,7 +38,7 @@ describe('precedence', () => {
       platform: { ...platform(), class: { latency: 'HRT', slo: { period_ms: 10, deadline_ms: 10, wcet_ms: 1 } } },
       request: { class: { latency: 'SRT', slo: { onset_ms: 100, turn_ms: 900 } } },
     });
-    expect(c.class).toEqual({ latency: 'SRT', priority: 5, slo: { onset_ms: 100, turn_ms: 900 } });
+    expect(c.class).toEqual({ latency: 'SRT', slo: { onset_ms: 100, turn_ms: 900 } });
   });
 
   it('does not mutate the layers', () => {
@@ -132,6 +132,13 @@ describe('must: a lower-precedence override cannot loosen a higher-authority mus
     expect(c.security?.consent_for).toEqual(['pay.refund']);
     const wide = mergeContractLayers({ platform: platform(), tenant: { must: { consent_for: ['pay.refund'] } }, request: { capabilities: ['pay.*'] } });
     expect(wide.security?.consent_for).toEqual(['pay.refund']);
+  });
+
+  it('reads layers from YAML with the same safety as contracts', () => {
+    const tenant = loadContractLayer('must:\n  placement: on_prem\nbudgets: { tokens: 50 }\n', { filename: 'tenant.yaml' });
+    expect(mergeContractLayers({ platform: platform(), tenant })).toMatchObject({ placement: 'on_prem', budgets: { tokens: 50 } });
+    expectContractError(() => loadContractLayer('must:\n  __proto__: { polluted: 1 }\n', { filename: 'tenant.yaml' }), 'CONTRACT_INVALID', 'tenant.yaml:2:3: must.__proto__');
+    expectContractError(() => loadContractLayer('- a\n- b\n'), 'CONTRACT_INVALID', '<inline>:1:1: (root): the document must be a mapping');
   });
 
   it('rejects hostile or malformed layers, naming the layer', () => {

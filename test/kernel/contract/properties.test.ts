@@ -37,8 +37,8 @@ const contractish = fc.record({
   class: fc.record({
     latency: fc.oneof(fc.constantFrom(...LATENCY_CLASSES), fc.string()),
     slo: fc.dictionary(fc.constantFrom('period_ms', 'deadline_ms', 'wcet_ms', 'jitter_ms', 'onset_ms', 'turn_ms', 'x'), fc.oneof(fc.double(), fc.integer(), fc.jsonValue())),
-    priority: fc.oneof(fc.integer({ min: -2, max: 12 }), fc.jsonValue()),
   }, { requiredKeys: ['latency'] }),
+  priority: fc.oneof(fc.integer({ min: -2, max: 12 }), fc.jsonValue()),
   capabilities: fc.array(fc.oneof(fc.constantFrom('web.fetch', 'a.*', 'A', ''), fc.string())),
   security: fc.record({ consent_for: fc.array(fc.constantFrom('web.fetch', 'a.b', 'x')) }),
   compute: fc.record({ cpu: fc.oneof(fc.string(), fc.double()), mem: fc.oneof(fc.string(), fc.integer()) }),

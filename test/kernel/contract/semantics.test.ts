@@ -1,11 +1,11 @@
 // Rules beyond types: timing per latency class, capabilities and approvals,
 // a contract honouring its own must, and binding modes.
 import { describe, expect, it } from 'vitest';
-import { capabilityCovers, parseBindingTarget, parseContract } from '../../../src/kernel/contract/index.js';
+import { capabilityCovers, modelGlobMatches, parseBindingTarget, parseContract } from '../../../src/kernel/contract/index.js';
 import { expectContractError, minimalObject } from './helpers.js';
 
 const hrt = (slo: Record<string, unknown>) => ({ ...minimalObject(), class: { latency: 'HRT', slo } });
-const srt = (slo: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ ...minimalObject(), class: { latency: 'SRT', slo, ...extra } });
+const srt = (slo: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ ...minimalObject(), class: { latency: 'SRT', slo }, ...extra });
 
 describe('HRT timing: 0 < wcet <= deadline <= period, 0 <= jitter < deadline', () => {
   it('accepts the boundary wcet == deadline == period', () => {
@@ -34,13 +34,16 @@ describe('SRT and DT', () => {
   it('SRT: onset <= turn, jitter_p95_pct within 0..100, priority 0..9 integer', () => {
     expectContractError(() => parseContract(srt({ onset_ms: 900, turn_ms: 800 })), 'CONTRACT_INVALID', 'class.slo.onset_ms: must be <= turn_ms (900 > 800)');
     expectContractError(() => parseContract(srt({ onset_ms: 1, turn_ms: 8, jitter_p95_pct: 101 })), 'CONTRACT_INVALID', 'class.slo.jitter_p95_pct: must be <= 100');
-    expectContractError(() => parseContract(srt({ onset_ms: 1, turn_ms: 8 }, { priority: 10 })), 'CONTRACT_INVALID', 'class.priority: must be <= 9 (got 10)');
-    expectContractError(() => parseContract(srt({ onset_ms: 1, turn_ms: 8 }, { priority: 2.5 })), 'CONTRACT_INVALID', 'class.priority: must be an integer');
-    expect(parseContract(srt({ onset_ms: 1, turn_ms: 8 }, { priority: 9 })).class).toMatchObject({ priority: 9 });
+    expectContractError(() => parseContract(srt({ onset_ms: 1, turn_ms: 8 }, { priority: 10 })), 'CONTRACT_INVALID', 'priority: must be <= 9 (got 10)');
+    expectContractError(() => parseContract(srt({ onset_ms: 1, turn_ms: 8 }, { priority: 2.5 })), 'CONTRACT_INVALID', 'priority: must be an integer');
+    expect(parseContract(srt({ onset_ms: 1, turn_ms: 8 }, { priority: 9 })).priority).toBe(9);
+    expect(parseContract(srt({ onset_ms: 1, turn_ms: 8 }, { priority: 0 })).priority).toBe(0);
   });
 
   it('priority belongs to SRT only', () => {
-    expectContractError(() => parseContract({ ...minimalObject(), class: { latency: 'DT', priority: 3 } }), 'CONTRACT_INVALID', 'class.priority: unknown field');
+    expectContractError(() => parseContract({ ...minimalObject(), class: { latency: 'DT' }, priority: 3 }), 'CONTRACT_INVALID', 'priority: applies only to SRT contracts (class is DT)');
+    expectContractError(() => parseContract({ ...minimalObject(), priority: 3 }), 'CONTRACT_INVALID', 'priority: applies only to SRT contracts (class is HRT)');
+    expectContractError(() => parseContract({ ...minimalObject(), class: { latency: 'SRT', priority: 3, slo: { onset_ms: 1, turn_ms: 2 } } }), 'CONTRACT_INVALID', 'class.priority: unknown field');
   });
 
   it('DT: throughput and completion SLA must be positive', () => {
@@ -103,17 +106,22 @@ describe('a contract honours its own must', () => {
 });
 
 describe('binding modes', () => {
-  it('parseBindingTarget: exact ids and version ranges', () => {
-    expect(parseBindingTarget('asr_local_v2')).toEqual({ kind: 'exact', id: 'asr_local_v2' });
-    expect(parseBindingTarget('asr_local_v2..v3')).toEqual({ kind: 'range', base: 'asr_local', from: 2, to: 3 });
-    expect(parseBindingTarget('asr_local_v3..v2')).toMatch(/is empty/);
-    expect(parseBindingTarget('asr..local')).toMatch(/not a version range/);
+  it('parseBindingTarget: the binder\'s grammar, pinned specs and version ranges', () => {
+    expect(parseBindingTarget('asr_local_v2')).toEqual({ text: 'asr_local_v2', name: 'asr_local', low: [2], high: [2], pinned: true });
+    expect(parseBindingTarget('asr_local_v2..v3')).toEqual({ text: 'asr_local_v2..v3', name: 'asr_local', low: [2], high: [3], pinned: false });
+    expect(parseBindingTarget('asr_local_v2.1..asr_local_v3')).toMatchObject({ low: [2, 1], high: [3], pinned: false });
+    expect(parseBindingTarget('asr_local_v3..v2')).toMatch(/is an empty range/);
+    expect(parseBindingTarget('asr_v1..tts_v2')).toMatch(/names two different things/);
+    expect(parseBindingTarget('gpt-4o')).toMatch(/not a version spec/);
+    expect(parseBindingTarget(`a_v1${'.1'.repeat(200)}`)).toMatch(/at most 128/);
   });
 
   it('strict forbids ranges, canaries and fallbacks', () => {
     expectContractError(() => parseContract({ ...minimalObject(), prefer: { asr: 'asr_local_v2..v3' } }), 'CONTRACT_INVALID', 'prefer.asr: a version range needs binding: smooth or flexible (binding is strict)');
-    expectContractError(() => parseContract({ ...minimalObject(), prefer: { asr: 'a_v1' }, allow_fallbacks: [{ for: 'asr', use: 'b_v1', when: 'bandwidth_low' }] }),
+    expectContractError(() => parseContract({ ...minimalObject(), prefer: { asr: { use: 'a_v1..v2', canary_pct: 5 } } }), 'CONTRACT_INVALID', 'prefer.asr.canary_pct: a canary needs binding: smooth (binding is strict)');
+    expectContractError(() => parseContract({ ...minimalObject(), prefer: { asr: 'a_v1' }, allow_fallbacks: [{ from: 'asr', to: 'b_v1', when: 'bandwidth_low' }] }),
       'CONTRACT_INVALID', 'allow_fallbacks: fallbacks apply only with binding: flexible (binding is strict)');
+    expect(parseContract({ ...minimalObject(), prefer: { asr: 'asr_local_v2' } }).prefer).toEqual({ asr: 'asr_local_v2' });
   });
 
   it('smooth allows a range with a canary percentage, but no fallbacks', () => {
@@ -122,31 +130,63 @@ describe('binding modes', () => {
     expectContractError(() => parseContract({ ...minimalObject(), binding: 'smooth', prefer: { asr: { use: 'asr_local_v2', canary_pct: 10 } } }),
       'CONTRACT_INVALID', 'prefer.asr.canary_pct: a canary needs a version range');
     expectContractError(() => parseContract({ ...minimalObject(), binding: 'smooth', prefer: { asr: { use: 'a_v1..v2', canary_pct: 101 } } }), 'CONTRACT_INVALID', 'prefer.asr.canary_pct: must be <= 100');
+    expectContractError(() => parseContract({ ...minimalObject(), binding: 'smooth', prefer: { asr: 'a_v1' }, allow_fallbacks: [{ from: 'asr', to: 'b_v1', when: 'bandwidth_low' }] }),
+      'CONTRACT_INVALID', 'binding is smooth');
   });
 
-  it('flexible allows fallbacks for known slots under the three conditions', () => {
+  it('flexible allows ranges and fallbacks for known slots under the three conditions, but no canary', () => {
     const c = parseContract({
-      ...minimalObject(), binding: 'flexible', prefer: { asr: 'asr_local_v2', llm: 'llama3' },
+      ...minimalObject(), binding: 'flexible', prefer: { asr: 'asr_local_v2..v3', llm: 'llama3_v1' },
       allow_fallbacks: [
-        { for: 'asr', use: 'asr_cloud_v1', when: 'bandwidth_low' },
-        { for: 'llm', use: 'gpt-4o', when: 'context_exceeds_local' },
-        { for: 'llm', use: 'llama3-small', when: 'provider_unavailable' },
+        { from: 'asr', to: 'asr_cloud_v1', when: 'bandwidth_low' },
+        { from: 'llm', to: 'gpt-4o_v1', when: 'context_exceeds_local' },
+        { from: 'llm', to: 'llama3-small_v1..v2', when: 'provider_unavailable' },
       ],
     });
     expect(c.allow_fallbacks).toHaveLength(3);
-    expectContractError(() => parseContract({ ...minimalObject(), binding: 'flexible', prefer: { asr: 'a' }, allow_fallbacks: [{ for: 'asr', use: 'b', when: 'raining' }] }),
+    expectContractError(() => parseContract({ ...minimalObject(), binding: 'flexible', prefer: { asr: { use: 'a_v1..v2', canary_pct: 5 } } }), 'CONTRACT_INVALID', 'a canary needs binding: smooth (binding is flexible)');
+    expectContractError(() => parseContract({ ...minimalObject(), binding: 'flexible', prefer: { asr: 'a_v1' }, allow_fallbacks: [{ from: 'asr', to: 'b_v1', when: 'raining' }] }),
       'CONTRACT_INVALID', 'allow_fallbacks[0].when: must be one of bandwidth_low, context_exceeds_local, provider_unavailable (got "raining")');
-    expectContractError(() => parseContract({ ...minimalObject(), binding: 'flexible', prefer: { asr: 'a' }, allow_fallbacks: [{ for: 'tts', use: 'b', when: 'bandwidth_low' }] }),
-      'CONTRACT_INVALID', 'allow_fallbacks[0].for: "tts" is not a slot of prefer (asr)');
+    expectContractError(() => parseContract({ ...minimalObject(), binding: 'flexible', prefer: { asr: 'a_v1' }, allow_fallbacks: [{ from: 'tts', to: 'b_v1', when: 'bandwidth_low' }] }),
+      'CONTRACT_INVALID', 'allow_fallbacks[0].from: "tts" is not a slot of prefer (asr)');
+    expectContractError(() => parseContract({ ...minimalObject(), binding: 'flexible', prefer: { asr: 'a_v1' }, allow_fallbacks: [{ from: 'asr', to: 'b_v2..v1', when: 'bandwidth_low' }] }),
+      'CONTRACT_INVALID', 'allow_fallbacks[0].to: "b_v2..v1" is an empty range');
     expectContractError(() => parseContract({
-      ...minimalObject(), binding: 'flexible', prefer: { asr: 'a' },
-      allow_fallbacks: [{ for: 'asr', use: 'b', when: 'bandwidth_low' }, { for: 'asr', use: 'c', when: 'bandwidth_low' }],
+      ...minimalObject(), binding: 'flexible', prefer: { asr: 'a_v1' },
+      allow_fallbacks: [{ from: 'asr', to: 'b_v1', when: 'bandwidth_low' }, { from: 'asr', to: 'c_v1', when: 'bandwidth_low' }],
     }), 'CONTRACT_INVALID', 'allow_fallbacks[1]: a second fallback for "asr" when bandwidth_low is ambiguous');
   });
 
   it('rejects malformed prefer entries', () => {
-    expectContractError(() => parseContract({ ...minimalObject(), prefer: { ASR: 'a' } }), 'CONTRACT_INVALID', 'prefer.ASR: invalid key "ASR"');
+    expectContractError(() => parseContract({ ...minimalObject(), prefer: { ASR: 'a_v1' } }), 'CONTRACT_INVALID', 'prefer.ASR: invalid key "ASR"');
     expectContractError(() => parseContract({ ...minimalObject(), prefer: { asr: 5 } }), 'CONTRACT_INVALID', 'prefer.asr: must be a binding target like "asr_local_v2" or { use, canary_pct } (got 5)');
+    expectContractError(() => parseContract({ ...minimalObject(), prefer: { asr: 'gpt-4o' } }), 'CONTRACT_INVALID', 'prefer.asr: a version spec must match');
+  });
+});
+
+describe('model policy', () => {
+  it('allow lists model ids and globs; must.models bounds them glob-aware', () => {
+    const ok = parseContract({ ...minimalObject(), modelPolicy: { allow: ['local/llama3-*', 'openai/gpt-4o'], max_context_tokens: 8000 }, must: { models: ['local/*', 'openai/**'] } });
+    expect(ok.modelPolicy?.allow).toEqual(['local/llama3-*', 'openai/gpt-4o']);
+    expectContractError(() => parseContract({ ...minimalObject(), modelPolicy: { allow: ['local/a/b'], max_context_tokens: 1 }, must: { models: ['local/*'] } }),
+      'CONTRACT_INVALID', 'modelPolicy.allow[0]: "local/a/b" is outside must.models (local/*)');
+    expectContractError(() => parseContract({ ...minimalObject(), modelPolicy: { allow: ['local/*'], max_context_tokens: 1 }, must: { models: ['local/llama'] } }),
+      'CONTRACT_INVALID', 'modelPolicy.allow[0]: "local/*" is outside must.models');
+    expectContractError(() => parseContract({ ...minimalObject(), modelPolicy: { allow: ['bad model'], max_context_tokens: 1 } }), 'CONTRACT_INVALID', 'modelPolicy.allow[0]: a model id or glob must match');
+  });
+
+  it('modelGlobMatches: ids by glob, globs only by an equal glob or a wider trailing wildcard', () => {
+    expect(modelGlobMatches('local/*', 'local/llama3')).toBe(true);
+    expect(modelGlobMatches('local/*', 'local/a/b')).toBe(false);
+    expect(modelGlobMatches('local/**', 'local/a/b')).toBe(true);
+    expect(modelGlobMatches('gpt-4o?', 'gpt-4om')).toBe(true);
+    expect(modelGlobMatches('local/*', 'local/llama3-*')).toBe(true);
+    expect(modelGlobMatches('local/*', 'local/**')).toBe(false);
+    expect(modelGlobMatches('local/**', 'local/x/*')).toBe(true);
+    expect(modelGlobMatches('**', '*')).toBe(true);
+    expect(modelGlobMatches('local/llama3', 'local/*')).toBe(false);
+    expect(modelGlobMatches('a*b', 'a*b')).toBe(true);
+    expect(modelGlobMatches('a*b', 'a?b')).toBe(false);
   });
 });
 

@@ -59,8 +59,11 @@ describe('compute in a contract', () => {
   });
 
   it('names the field and the reason', () => {
-    expectContractError(() => parseContract({ ...minimalObject(), compute: { cpu: '0.0001', mem: '1Gi' } }), 'CONTRACT_INVALID', 'compute.cpu: cpu finer than 1m');
-    expectContractError(() => parseContract({ ...minimalObject(), compute: { cpu: '1', mem: '2gb' } }), 'CONTRACT_INVALID', 'compute.mem: mem must be bytes or a quantity like "512Mi"');
-    expectContractError(() => parseContract({ ...minimalObject(), compute: { cpu: -1, mem: '1Gi' } }), 'CONTRACT_INVALID', 'compute.cpu');
+    expectContractError(() => parseContract({ ...minimalObject(), compute: { cpu: '0.0001', mem: '1Gi' } }), 'CONTRACT_INVALID', 'compute.cpu: finer than 1m (one millicore) is not allowed (got "0.0001")');
+    expectContractError(() => parseContract({ ...minimalObject(), compute: { cpu: '1', mem: '2gb' } }), 'CONTRACT_INVALID', 'compute.mem: must be bytes or a quantity like "512Mi", "2GiB", "1G" (got "2gb")');
+    expectContractError(() => parseContract({ ...minimalObject(), compute: { cpu: 'two', mem: '1Gi' } }), 'CONTRACT_INVALID', 'compute.cpu: must be cores like "2", 0.5 or millicores like "500m" (got "two")');
+    expectContractError(() => parseContract({ ...minimalObject(), compute: { cpu: -1, mem: '1Gi' } }), 'CONTRACT_INVALID', 'compute.cpu: must be > 0 (got -1)');
+    expectContractError(() => parseContract({ ...minimalObject(), compute: { cpu: '1' } }), 'CONTRACT_INVALID', 'compute.mem: is required: bytes or a quantity');
+    expectContractError(() => parseContract({ ...minimalObject(), compute: { cpu: '0m', mem: '0.5' } }), 'CONTRACT_INVALID', 'compute.cpu: must be > 0 (got "0m")', 'compute.mem: a number of bytes must be a whole number');
   });
 });
