@@ -10,7 +10,7 @@ const layer = (folders) => ({
     {
       patterns: [
         {
-          regex: `(^|/)(${folders.join('|')})(/|\\.js$|$)`,
+          regex: `(^|/)(${folders.join('|')})/`,
           message: 'Layering: this folder may only import layers below it (see DESIGN.md).',
         },
       ],
@@ -30,12 +30,12 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
-  { files: ['src/base/**'], rules: layer(['mailboxes', 'actors', 'supervisors', 'kernel', 'services', 'cluster', 'cli', 'node', 'index']) },
-  { files: ['src/mailboxes/**'], rules: layer(['actors', 'supervisors', 'kernel', 'services', 'cluster', 'cli', 'node', 'index']) },
-  { files: ['src/actors/**'], rules: layer(['supervisors', 'kernel', 'services', 'cluster', 'cli', 'node', 'index']) },
-  { files: ['src/supervisors/**'], rules: layer(['actors', 'kernel', 'services', 'cluster', 'cli', 'node', 'index']) },
-  { files: ['src/kernel/**'], rules: layer(['services', 'cluster', 'cli', 'node', 'index']) },
-  { files: ['src/services/**', 'src/cluster/**'], rules: layer(['cli', 'node', 'index']) },
+  { files: ['src/base/**'], rules: layer(['mailboxes', 'actors', 'supervisors', 'kernel', 'services', 'cluster', 'cli', 'node']) },
+  { files: ['src/mailboxes/**'], rules: layer(['actors', 'supervisors', 'kernel', 'services', 'cluster', 'cli', 'node']) },
+  { files: ['src/actors/**'], rules: layer(['supervisors', 'kernel', 'services', 'cluster', 'cli', 'node']) },
+  { files: ['src/supervisors/**'], rules: layer(['actors', 'kernel', 'services', 'cluster', 'cli', 'node']) },
+  { files: ['src/kernel/**'], rules: layer(['services', 'cluster', 'cli', 'node']) },
+  { files: ['src/services/**', 'src/cluster/**'], rules: layer(['cli', 'node']) },
   {
     // The kernel and everything below it take time from the injected Clock.
     files: ['src/base/!(clock).ts', 'src/mailboxes/**', 'src/actors/**', 'src/supervisors/**', 'src/kernel/**'],
