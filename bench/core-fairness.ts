@@ -9,7 +9,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { setup } from 'xstate';
 import { z } from 'zod';
 import { createNode, defineAgent, type LatencyClass } from './agentos.js';
-import { now, percentile, scratchDir, spin, until, type BenchOptions, type Row } from './lib.js';
+import { fullGc, now, percentile, scratchDir, spin, until, type BenchOptions, type Row } from './lib.js';
 
 const SUITE = 'fairness';
 
@@ -92,6 +92,7 @@ async function runScenario(s: Scenario): Promise<Outcome> {
     for (let i = 0; i < s.flooders; i++) floodRefs.push(await node.spawn(flood, { id: `flood-${i}` }));
     const probeRef = await node.spawn(probe, { id: 'probe' });
     for (let m = 0; m < perFlooder; m++) for (const ref of floodRefs) ref.send({ type: 'work', n: m });
+    await fullGc(); // collect the backlog's garbage before the window opens
 
     let sent = 0;
     gcWatch.observe({ entryTypes: ['gc'] });

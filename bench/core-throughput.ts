@@ -228,11 +228,11 @@ export async function runThroughput(opts: BenchOptions, log: (s: string) => void
   const perSegment = opts.quick ? 10_000 : 100_000;
   const events = segments * perSegment;
   const chunk = 10_000;
-  const ppSegments = opts.quick ? 3 : 5;
+  const ppSegments = opts.quick ? 3 : 9;
   const trips = opts.quick ? 3_000 : 20_000;
   const fanActors = 1000;
-  const fanSegments = opts.quick ? 3 : 5;
-  const fanRounds = opts.quick ? 5 : 30;
+  const fanSegments = opts.quick ? 3 : 9;
+  const fanRounds = opts.quick ? 5 : 20;
 
   log(`throughput: ${segments} interleaved segments × ${perSegment} events (raw, agentos validate off, agentos validate on)`);
   const hot = await compare(segments, {

@@ -5,33 +5,62 @@
 //   npm run bench                      full run (< 3 min), writes bench/RESULTS.md
 //   npm run bench -- --quick           small N smoke run (< 20 s), writes nothing
 //   npm run bench -- --only fairness   some suites (comma-separated), writes nothing
+//   npm run bench -- --built           measure a tsc build of src instead of src via tsx
 //   npm run bench -- --out file.md     write the results there (any mode)
 //   npm run bench -- --strict          exit 1 if a target is not met
 
 import { spawnSync } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runFairness } from './core-fairness.js';
-import { runMemory } from './core-memory.js';
-import { runThroughput } from './core-throughput.js';
-import { cleanupScratch, fmt, machineMeta, now, printTable, ratioOf, writeResults, type BenchOptions, type Row } from './lib.js';
+import type { BenchOptions, Row } from './lib.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const argv = process.argv.slice(2);
 
-// The memory suite needs gc(): re-run this file under `node --expose-gc --import tsx`.
-if (typeof gc !== 'function') {
+/** Compile src with tsc into a scratch directory (beside a node_modules link); returns it. */
+function buildSrc(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'agentos-bench-build-'));
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  console.log(`bench: compiling src with tsc into ${dir}/dist …`);
+  const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')], { stdio: 'inherit', cwd: root });
+  if (!existsSync(join(dir, 'dist', 'index.js'))) throw new Error('bench: tsc produced no dist/index.js');
+  if (r.status !== 0) console.log('bench: tsc reported errors; measuring what it emitted');
+  return dir;
+}
+
+// The memory suite needs gc(), and --built needs a build: re-run this file
+// under `node --expose-gc --import tsx`, with AGENTOS_BENCH_BUILD when asked.
+const wantBuild = argv.includes('--built') && !process.env.AGENTOS_BENCH_BUILD;
+if (typeof gc !== 'function' || wantBuild) {
   if (process.env.AGENTOS_BENCH_CHILD === '1') {
     console.error('bench: gc() is still missing after re-spawning with --expose-gc');
     process.exit(2);
   }
-  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+  const buildDir = wantBuild ? buildSrc() : undefined;
+  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), ...argv], {
     stdio: 'inherit',
-    cwd: join(here, '..'),
-    env: { ...process.env, AGENTOS_BENCH_CHILD: '1' },
+    cwd: root,
+    env: {
+      ...process.env,
+      AGENTOS_BENCH_CHILD: '1',
+      ...(buildDir ? { AGENTOS_BENCH_BUILD: join(buildDir, 'dist', 'index.js') } : {}),
+    },
   });
+  if (buildDir) rmSync(buildDir, { recursive: true, force: true });
   process.exit(child.status ?? 1);
 }
+
+// Loaded only in the measuring process (they load agentos).
+const { runFairness } = await import('./core-fairness.js');
+const { runMemory } = await import('./core-memory.js');
+const { runThroughput } = await import('./core-throughput.js');
+const { agentosSource } = await import('./agentos.js');
+const { cleanupScratch, fmt, machineMeta, now, printTable, ratioOf, writeResults } = await import('./lib.js');
 
 const SUITES: Record<string, (opts: BenchOptions, log: (s: string) => void) => Promise<Row[]>> = {
   throughput: runThroughput,
@@ -39,7 +68,7 @@ const SUITES: Record<string, (opts: BenchOptions, log: (s: string) => void) => P
   memory: runMemory,
 };
 
-function parseArgs(argv: string[]): { quick: boolean; only: string[] | undefined; out: string | undefined; strict: boolean } {
+function parseArgs(): { quick: boolean; only: string[] | undefined; out: string | undefined; strict: boolean } {
   const value = (flag: string): string | undefined => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -58,7 +87,7 @@ const pct = (r: Row | undefined): string => {
 };
 
 /** The paragraph of RESULTS.md: what the figures say, built from this run's numbers. */
-function reading(rows: Row[], load: string): string {
+function reading(rows: Row[], load: string, source: string): string {
   const off = find(rows, 'throughput', 'hot actor, validate off');
   const on = find(rows, 'throughput', 'hot actor, validate on');
   const ping = find(rows, 'throughput', 'ping-pong');
@@ -82,7 +111,11 @@ function reading(rows: Row[], load: string): string {
   }
   if (mem) {
     parts.push(
-      `An idle agentos actor costs ${fmt(mem.ours, 'B')} of heap against ${fmt(mem.baseline, 'B')} for a raw started XState actor (${fmt(ratioOf(mem))}×): the cell, its mailbox and the supervisor's child record (kept twice, normalized spec copies) roughly double it; 100k actors ${mem.met ? 'stay under' : 'do NOT stay under'} 1 GiB.`,
+      `An idle agentos actor costs ${fmt(mem.ours, 'B')} of heap against ${fmt(mem.baseline, 'B')} for a raw started XState actor (${fmt(ratioOf(mem))}×); 100k actors ${mem.met ? 'stay under' : 'do NOT stay under'} 1 GiB. ` +
+        `The extra is the cell, its mailbox (with its own wait histogram and priority levels), the supervisor's child record with two normalized copies of the child spec, and a handful of closures per actor` +
+        (source.includes('tsx')
+          ? `; measured through tsx, esbuild's keepNames also gives each of those per-actor closures (and the two functions XState binds for the cell's subscription) its own \`name\` property, about 2 KB per actor that the tsc build users run does not pay (\`npm run bench -- --built\` measures that).`
+          : '.'),
     );
   }
   if (spawn) {
@@ -117,18 +150,18 @@ const METHOD = [
   '- **fan-out**: one `inc` to each of 1,000 actors per round, each round awaited; raw = 1,000 started raw actors.',
   '- **memory**: `heapUsed` after forced GC (4 passes) before and after starting N idle counters, divided by N. agentos actors are the static children of one `supervisor(...)` spawned with one `node.spawn`, because spawning 100k actors one by one is quadratic today (see the spawn row).',
   '- **fairness**: DT actors get a backlog of messages that each spin 20 µs; a probe actor gets one message per 1 ms from a real `setInterval` (catching up on late ticks, each probe stamped with its due time) for the window. Measured run: probe is SRT; baseline: probe is DT. "send→handled" is timed in the probe handler from the `ref.send` call; "SRT wait (node.stats)" is `node.stats().scheduler.SRT.waitMs.p99`; "due→handled" also counts the time the event loop was busy before the timer could fire.',
-  '- Medians of 3 interleaved runs (raw, ours, raw, ours, …) after a warm-up, except the 100k memory point (one run) and the fairness windows (one 2 s window each).',
+  '- Throughput figures are the median segment rate over interleaved segments (raw, ours, raw, ours, …) after one warm-up segment each; memory at 10k is the median of 3 runs, at 100k one run; each fairness figure is one 2 s window, opened after a forced GC.',
 ].join('\n');
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseArgs();
   const opts: BenchOptions = { quick: args.quick };
   const names = args.only ?? Object.keys(SUITES);
   const load = loadavg()
     .map((x) => x.toFixed(2))
     .join(' ');
   const log = (s: string): void => console.log(`· ${s}`);
-  console.log(`agentos bench (${args.quick ? 'quick' : 'full'}): ${names.join(', ')}; node ${process.version}; load ${load}`);
+  console.log(`agentos bench (${args.quick ? 'quick' : 'full'}): ${names.join(', ')}; ${agentosSource}; node ${process.version}; load ${load}`);
   const t0 = now();
   const rows: Row[] = [];
   try {
@@ -146,8 +179,8 @@ async function main(): Promise<void> {
   console.log(`\n${seconds.toFixed(1)} s`);
   const out = args.out ?? (args.quick || args.only ? undefined : join(here, 'RESULTS.md'));
   if (out) {
-    const meta = machineMeta(args.quick ? 'quick' : args.only ? `only ${names.join(',')}` : 'full', seconds, load);
-    writeResults(out, rows, meta, reading(rows, load), METHOD);
+    const meta = machineMeta(args.quick ? 'quick' : args.only ? `only ${names.join(',')}` : 'full', seconds, load, agentosSource);
+    writeResults(out, rows, meta, reading(rows, load, agentosSource), METHOD);
     console.log(`wrote ${out}`);
   }
   if (args.strict && rows.some((r) => r.met === false)) process.exitCode = 1;

@@ -4,6 +4,13 @@ export { createNode, type AgentOsNode, type NodeOptions, type MessageOf } from '
 export { defineAgent, type AgentConfig, type AgentDefinition, type RuntimeContractView } from './actors/define.js';
 export { reply, replyHandle, respond, tell, type ReplyHandle, type ActionArgs } from './actors/reply.js';
 export { SHUTDOWN_EVENT } from './actors/cell.js';
+export { syscall, callTool, type SyscallInput } from './actors/syscall.js';
+export { defineTool, type ToolDefinition, type ToolConfig, type ToolContext } from './services/tools/tool.js';
+export { loadContract, parseContract, contractHash, contractJsonSchema, mergeContractLayers, type Contract, type ContractOptions } from './kernel/contract/index.js';
+export type { SignedTreeHead } from './kernel/audit/index.js';
+export { verifyInclusion, verifyConsistency } from './kernel/audit/index.js';
+export type { ApprovalsApi, AuditApi } from './node/apis.js';
+export { BUILTIN_MODELS } from './node/node.js';
 export type { Envelope, SendOptions } from './actors/envelope.js';
 export { ActorRef, type AskOptions, type AnyMessage } from './kernel/ref.js';
 export type { SpawnOptions, SystemEvent } from './kernel/kernel.js';

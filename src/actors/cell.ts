@@ -29,6 +29,8 @@ export interface CellHost {
   tell(from: ActorCell, to: string, message: { type: string }, options?: SendOptions): void;
   /** A reply to `env` from inside this actor's machine. */
   reply(from: ActorCell, env: Pick<Envelope, 'replyTo' | 'correlationId' | 'conversationId'>, value: unknown): void;
+  /** A sensitive call (tool, model, memory) on behalf of this actor, checked by the kernel. */
+  call(from: ActorCell, request: { kind: 'tool' | 'model' | 'memory'; name: string; args?: unknown; tokens?: number; onBehalfOf?: string; reason?: string }): Promise<unknown>;
 }
 
 export interface CellOptions {

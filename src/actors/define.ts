@@ -7,13 +7,17 @@ import type { z } from 'zod';
 import { AgentOsError, ErrorCodes } from '../base/errors.js';
 import type { LatencyClass, OverflowPolicy } from '../mailboxes/types.js';
 
-/** The part of an Agent Contract the actor runtime reads. The kernel validates the full contract. */
+/**
+ * An Agent Contract given as an object (YAML field names). `apiVersion`, `kind`,
+ * `name` and `class` may be omitted; the kernel validates the whole contract at
+ * spawn (see `loadContract` and the contract field table in the README).
+ */
 export interface RuntimeContractView {
+  apiVersion?: string;
+  kind?: string;
   name?: string;
-  class?: {
-    latency?: LatencyClass;
-    slo?: { deadline_ms?: number; period_ms?: number; wcet_ms?: number };
-  };
+  class?: { latency: LatencyClass; slo?: Record<string, number | undefined> };
+  capabilities?: string[];
   priority?: number;
   mailbox?: { capacity?: number; overflow?: OverflowPolicy };
   [key: string]: unknown;

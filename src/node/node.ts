@@ -1,19 +1,28 @@
-// createNode: one agentos node — a kernel (root supervisor, router, scheduler)
-// with its services, on an injected clock. This is the object users hold.
+// createNode: one agentos node — a kernel (root supervisor, router, scheduler,
+// governance) with its storage, audit log and services, on an injected clock.
+// This is the object users hold.
 
-import { mkdirSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import type { InspectionEvent } from 'xstate';
-import type { AgentDefinition } from '../actors/define.js';
-import { isAgentDefinition } from '../actors/define.js';
+import type { z } from 'zod';
+import { isAgentDefinition, type AgentDefinition } from '../actors/define.js';
 import { RealClock, type Clock } from '../base/clock.js';
 import { AgentOsError, ErrorCodes } from '../base/errors.js';
 import type { ExitReason } from '../base/exit.js';
+import type { CatalogModel, HrtPolicy } from '../kernel/admission/index.js';
+import { AuditLog, loadOrCreateNodeKeys } from '../kernel/audit/index.js';
+import type { RegistryEntry } from '../kernel/binding/index.js';
+import { parseCpu, parseMemory } from '../kernel/contract/index.js';
 import type { DeadLetter } from '../kernel/deadletters.js';
+import { Governance, type SyscallRequest } from '../kernel/governance.js';
 import { Kernel, type KernelOptions, type SpawnOptions, type StartTarget, type SystemEvent } from '../kernel/kernel.js';
+import type { Rbac } from '../kernel/policy/index.js';
 import type { ActorRef } from '../kernel/ref.js';
 import type { SchedulerStats } from '../kernel/scheduler.js';
+import { ToolRegistry } from '../services/tools/tool.js';
 import type { SupervisorSpec, TreeNode } from '../supervisors/types.js';
-import type { z } from 'zod';
+import { approvalsApi, auditApi, type ApprovalsApi, type AuditApi } from './apis.js';
+import { nodePaths, openNodeDb } from './storage.js';
 
 /** The message type an agent definition accepts (its zod schema's input). */
 export type MessageOf<D> = D extends AgentDefinition<any, infer S> ? (z.input<S> extends { type: string } ? z.input<S> : never) : never;
@@ -21,7 +30,7 @@ export type MessageOf<D> = D extends AgentDefinition<any, infer S> ? (z.input<S>
 export interface NodeOptions {
   /** Node name, unique in a cluster. */
   name: string;
-  /** Where this node keeps its data (LMDB, keys). Default `.agentos`. */
+  /** Where this node keeps its data (LMDB, keys) — under `<dataDir>/<name>/`. Default `.agentos`. */
   dataDir?: string;
   /** Time source; a VirtualClock makes everything deterministic. */
   clock?: Clock;
@@ -36,9 +45,25 @@ export interface NodeOptions {
   scheduler?: KernelOptions['scheduler'];
   /** Restart intensity of the root supervisor (default 10 restarts in 5000 ms). */
   root?: KernelOptions['root'];
+  /** Resources admission reserves against (default: this machine's cores and memory). */
+  capacity?: { cpu?: string | number; mem?: string | number };
+  /** HRT schedulability test: EDF utilisation/demand (default) or rate-monotonic with response-time analysis. */
+  hrtPolicy?: HrtPolicy;
+  /** The model catalog admission checks `modelPolicy` against (default: the built-in local models). */
+  models?: CatalogModel[];
+  /** Versions of models and tools that contracts may bind to. */
+  registry?: RegistryEntry[];
+  /** Conditions flexible bindings react to (`bandwidth_low`, `context_exceeds_local`, `provider_unavailable`). */
+  conditions?: string[];
+  rbac?: Rbac;
   /** How the scheduler yields to the event loop; default setImmediate. */
   defer?: (fn: () => void) => void;
 }
+
+export const BUILTIN_MODELS: CatalogModel[] = [
+  { id: 'local/echo', contextTokens: 32_768, placement: 'edge', privacy: ['public', 'internal', 'confidential', 'pii', 'phi'] },
+  { id: 'local/rules', contextTokens: 8_192, placement: 'edge', privacy: ['public', 'internal', 'confidential', 'pii', 'phi'] },
+];
 
 export interface AgentOsNode {
   readonly name: string;
@@ -47,11 +72,18 @@ export interface AgentOsNode {
   /** Admit and start an agent (typed ref) or a supervisor tree under the root supervisor. */
   spawn<D extends AgentDefinition<any, any>>(definition: D, options: SpawnOptions): Promise<ActorRef<MessageOf<D>>>;
   spawn(definition: SupervisorSpec<StartTarget>, options: SpawnOptions): Promise<ActorRef>;
-  register(definition: AgentDefinition): void;
+  /** Start a dynamic child of a `simple_one_for_one` supervisor; `args` becomes the machine's input. */
+  startChild(supervisorId: string, child?: { id?: string; args?: unknown }): Promise<ActorRef>;
+  register(definition: AgentDefinition<any, any>): void;
   definition(name: string, version?: string): AgentDefinition | undefined;
   lookup(id: string): ActorRef | undefined;
   /** The live supervision tree, as JSON. */
   tree(): TreeNode;
+  /** A sensitive call on behalf of an actor (what `invoke: syscall` does from inside a machine). */
+  syscall(actorId: string, request: SyscallRequest): Promise<unknown>;
+  readonly tools: ToolRegistry;
+  readonly approvals: ApprovalsApi;
+  readonly audit: AuditApi;
   deadLetters(): DeadLetter[];
   stats(): { actors: number; deadLetters: number; scheduler: SchedulerStats };
   /** Resolves when the node has stopped (by `stop()` or because the root supervisor gave up). */
@@ -63,18 +95,44 @@ export interface AgentOsNode {
 
 export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
   if (typeof options?.name !== 'string' || !/^[A-Za-z0-9][\w.-]{0,63}$/.test(options.name)) {
-    throw new AgentOsError(ErrorCodes.invalidOptions, `createNode: name must be 1-64 characters of letters, digits, _ . - (got ${JSON.stringify(options?.name)})`, {
-      field: 'name',
-    });
+    throw new AgentOsError(ErrorCodes.invalidOptions, `createNode: name must be 1-64 characters of letters, digits, _ . - (got ${JSON.stringify(options?.name)})`, { field: 'name' });
   }
   const clock = options.clock ?? new RealClock();
   const dataDir = options.dataDir ?? '.agentos';
-  mkdirSync(dataDir, { recursive: true });
+  const paths = nodePaths(dataDir, options.name);
+  const db = openNodeDb(paths);
+  const keys = loadOrCreateNodeKeys(paths.root);
+  const audit = await AuditLog.open({ db, keys, clock, nodeId: options.name });
+  const governance = new Governance({
+    clock,
+    nodeId: options.name,
+    audit,
+    sign: (bytes) => Buffer.from(keys.sign(bytes)).toString('hex'),
+    capacity: {
+      cpuMillis: parseCpu(options.capacity?.cpu ?? cpus().length),
+      memBytes: parseMemory(options.capacity?.mem ?? totalmem()),
+    },
+    models: options.models ?? BUILTIN_MODELS,
+    ...(options.hrtPolicy ? { hrtPolicy: options.hrtPolicy } : {}),
+    ...(options.registry ? { registry: options.registry } : {}),
+    ...(options.conditions ? { conditions: options.conditions } : {}),
+    ...(options.rbac ? { rbac: options.rbac } : {}),
+  });
   let resolveStopped!: (reason: ExitReason) => void;
   const stopped = new Promise<ExitReason>((resolve) => (resolveStopped = resolve));
+  let closing: Promise<void> | undefined;
+  const shutdown = (reason: ExitReason): Promise<void> =>
+    (closing ??= (async () => {
+      await kernel.stop();
+      governance.policy.approvals.close();
+      await audit.flushed();
+      await db.close();
+      resolveStopped(reason);
+    })());
   const kernel = new Kernel({
     nodeId: options.name,
     clock,
+    governance,
     defer: options.defer ?? ((fn) => setImmediate(fn)),
     ...(options.inspect ? { inspect: options.inspect } : {}),
     ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
@@ -82,39 +140,42 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
     ...(options.mailbox ? { mailbox: options.mailbox } : {}),
     ...(options.scheduler ? { scheduler: options.scheduler } : {}),
     ...(options.root ? { root: options.root } : {}),
-    onRootExit: (reason) => {
-      // The root supervisor gave up (intensity exceeded): as in OTP, the node goes down.
-      void kernel.stop().then(() => resolveStopped(reason));
-    },
+    // The root supervisor gave up (intensity exceeded): as in OTP, the node goes down.
+    onRootExit: (reason) => void shutdown(reason),
   });
   await kernel.start();
   const definitions = new Map<string, AgentDefinition>();
   const register = (def: AgentDefinition): void => {
-    if (!isAgentDefinition(def)) {
-      throw new AgentOsError(ErrorCodes.invalidAgent, 'register: expected a defineAgent(...) definition', { field: 'definition' });
-    }
+    if (!isAgentDefinition(def)) throw new AgentOsError(ErrorCodes.invalidAgent, 'register: expected a defineAgent(...) definition', { field: 'definition' });
     definitions.set(`${def.name}@${def.version}`, def);
     definitions.set(def.name, def);
   };
-  return {
+  const node: AgentOsNode = {
     name: options.name,
     dataDir,
     clock,
     kernel,
     stopped,
+    tools: new ToolRegistry(kernel),
+    approvals: approvalsApi(governance),
+    audit: auditApi(audit),
     async spawn(definition: AgentDefinition | SupervisorSpec<StartTarget>, spawnOptions: SpawnOptions): Promise<ActorRef<any>> {
       if (isAgentDefinition(definition)) register(definition);
       return kernel.spawn(definition, spawnOptions);
+    },
+    async startChild(supervisorId, child = {}) {
+      const sup = kernel.supervisor(supervisorId);
+      if (!sup) throw new AgentOsError(ErrorCodes.unknownActor, `no supervisor "${supervisorId}" on node "${options.name}"`, { field: 'supervisorId' });
+      return kernel.ref(await sup.startChild(child));
     },
     register,
     definition: (name, version) => definitions.get(version === undefined ? name : `${name}@${version}`),
     lookup: (id) => kernel.lookup(id),
     tree: () => kernel.tree(),
-    deadLetters: () => kernel.deadLetters.list(),
-    stats: () => ({ actors: kernel.actorCount, deadLetters: kernel.deadLetters.count, scheduler: kernel.scheduler.stats() }),
-    async stop() {
-      await kernel.stop();
-      resolveStopped({ kind: 'shutdown' });
-    },
+    syscall: (actorId, request) => kernel.syscall(actorId, request),
+    deadLetters: () => kernel.router.deadLetters.list(),
+    stats: () => ({ actors: kernel.actorCount, deadLetters: kernel.router.deadLetters.count, scheduler: kernel.scheduler.stats() }),
+    stop: () => shutdown({ kind: 'shutdown' }),
   };
+  return node;
 }

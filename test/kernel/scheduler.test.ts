@@ -7,11 +7,16 @@ import { tempDir } from '../support/tmp.js';
 
 // A recorder agent per class: each delivery appends "<id>:<n>" to a shared log.
 const messages = z.discriminatedUnion('type', [z.object({ type: z.literal('m'), n: z.number() })]);
+const SLO = {
+  HRT: { deadline_ms: 10, period_ms: 10, wcet_ms: 1 },
+  SRT: { onset_ms: 200, turn_ms: 1000 },
+  DT: {},
+} as const;
 function recorder(log: string[], latency: LatencyClass, extra: Record<string, unknown> = {}) {
   return defineAgent({
     name: `rec-${latency}`,
     messages,
-    contract: { class: { latency, slo: { deadline_ms: 10, period_ms: 10, wcet_ms: 1 } }, mailbox: { capacity: 100_000 }, ...extra },
+    contract: { class: { latency, slo: SLO[latency] }, mailbox: { capacity: 100_000 }, ...extra },
     machine: setup({ types: { events: {} as z.infer<typeof messages> } }).createMachine({
       on: { m: { actions: ({ event, self }) => log.push(`${self.id}:${event.n}`) } },
     }),

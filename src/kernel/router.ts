@@ -1,0 +1,150 @@
+// The message path: every send and ask crosses `route`, which resolves the
+// target, runs the edge checks, builds the envelope, and queues it in the
+// target's mailbox for the scheduler. Refusals are typed errors and dead letters.
+
+import type { ActorCell } from '../actors/cell.js';
+import type { AgentDefinition } from '../actors/define.js';
+import { ASK_ADDRESS, type Envelope, type SendOptions } from '../actors/envelope.js';
+import type { Clock } from '../base/clock.js';
+import { ActorError, ErrorCodes, MailboxFull, ValidationError, isAgentOsError, type AgentOsError } from '../base/errors.js';
+import { AskRegistry } from './asks.js';
+import { DeadLetterLog } from './deadletters.js';
+import type { AskOptions } from './ref.js';
+import type { Scheduler } from './scheduler.js';
+import { checkMessage, type EdgeLimits } from './validate.js';
+
+export interface RouterDeps {
+  nodeId: string;
+  clock: Clock;
+  scheduler: Scheduler;
+  limits: EdgeLimits;
+  cell(id: string): ActorCell | undefined;
+  emit(event: { type: `@agentos.${string}`; [k: string]: unknown }): void;
+}
+
+export class Router {
+  readonly deadLetters = new DeadLetterLog();
+  readonly asks: AskRegistry;
+  private msgSeq = 0;
+
+  constructor(private readonly deps: RouterDeps) {
+    this.asks = new AskRegistry(deps.clock, `${deps.nodeId}:ask:`);
+  }
+
+  /** Validate and enqueue. Throws a typed error (and records a dead letter) on refusal. */
+  route(to: string, message: unknown, options: SendOptions = {}): Envelope {
+    const cell = this.deps.cell(to);
+    const type = typeof (message as { type?: unknown })?.type === 'string' ? (message as { type: string }).type : '?';
+    if (!cell || cell.status === 'stopped' || cell.status === 'stopping') {
+      const err = new ActorError(ErrorCodes.unknownActor, `no actor "${to}" on node "${this.deps.nodeId}"`, { field: 'to' });
+      this.recordDead(to, type, message, options.from, err.code);
+      throw err;
+    }
+    let payload: { type: string };
+    try {
+      payload = checkMessage(cell.def as AgentDefinition, message, to, this.deps.limits);
+      checkOptions(options, to);
+    } catch (err) {
+      this.recordDead(to, type, message, options.from, (err as AgentOsError).code);
+      throw err;
+    }
+    const env = this.envelope(cell, payload, options);
+    const pushed = cell.mailbox.push(env);
+    if (!pushed.ok) {
+      const err = new MailboxFull(ErrorCodes.mailboxFull, `mailbox of "${to}" is full (${cell.mailbox.capacity} messages)`, {
+        field: 'to',
+        details: { capacity: cell.mailbox.capacity },
+      });
+      this.recordDead(to, env.type, payload, options.from, err.code);
+      throw err;
+    }
+    if (cell.status === 'running') this.deps.scheduler.schedule(cell);
+    return env;
+  }
+
+  ask(to: string, message: unknown, options: AskOptions = {}): Promise<unknown> {
+    const timeoutMs = options.timeoutMs ?? 5000;
+    const type = (message as { type?: unknown })?.type;
+    const { correlationId, reply } = this.asks.open(to, String(type), timeoutMs);
+    try {
+      this.route(to, message, { ...options, replyTo: ASK_ADDRESS, correlationId });
+    } catch (err) {
+      this.asks.reject(correlationId, err);
+    }
+    return reply;
+  }
+
+  /** A reply from inside a machine: settles an ask, or becomes a message to the asking actor. */
+  reply(from: ActorCell, env: Pick<Envelope, 'replyTo' | 'correlationId' | 'conversationId'>, value: unknown): void {
+    if (env.replyTo === ASK_ADDRESS) {
+      this.asks.resolve(env.correlationId, value);
+      return;
+    }
+    if (env.replyTo === undefined) return;
+    this.tell(from, env.replyTo, value, {
+      ...(env.correlationId === undefined ? {} : { correlationId: env.correlationId }),
+      ...(env.conversationId === undefined ? {} : { conversationId: env.conversationId }),
+    });
+  }
+
+  /** A send from inside a machine: a refusal is a dead letter, not a crash of the sender. */
+  tell(from: ActorCell, to: string, message: unknown, options?: SendOptions): void {
+    try {
+      this.route(to, message, { ...options, from: from.id });
+    } catch (err) {
+      if (!isAgentOsError(err)) throw err;
+    }
+  }
+
+  /** A queued message that will never be handled: dead letter, and fail its ask. */
+  undeliverable(env: Envelope, reason: string): void {
+    this.recordDead(env.to, env.type, env.payload, env.from, reason, env.id);
+    if (env.replyTo === ASK_ADDRESS) {
+      this.asks.reject(env.correlationId, new ActorError(ErrorCodes.actorStopped, `"${env.to}" could not handle "${env.type}": ${reason}`, { field: 'to' }));
+    }
+  }
+
+  private envelope(cell: ActorCell, payload: { type: string }, options: SendOptions): Envelope {
+    const now = this.deps.clock.now();
+    const env: Envelope = {
+      id: `${this.deps.nodeId}:${++this.msgSeq}`,
+      from: options.from,
+      to: cell.id,
+      type: payload.type,
+      payload,
+      class: cell.latency,
+      sentAt: now,
+      tenant: cell.tenant,
+    };
+    if (cell.latency === 'HRT') {
+      const rel = options.deadlineMs ?? cell.deadlineMs;
+      if (rel !== undefined) env.deadline = now + rel;
+    } else if (cell.latency === 'SRT') {
+      env.priority = options.priority ?? cell.priority ?? 5;
+    }
+    if (options.conversationId !== undefined) env.conversationId = options.conversationId;
+    if (options.performative !== undefined) env.performative = options.performative;
+    if (options.traceparent !== undefined) env.traceparent = options.traceparent;
+    if (options.idempotencyKey !== undefined) env.idempotencyKey = options.idempotencyKey;
+    if (options.replyTo !== undefined) env.replyTo = options.replyTo;
+    if (options.correlationId !== undefined) env.correlationId = options.correlationId;
+    return env;
+  }
+
+  private recordDead(to: string, type: string, payload: unknown, from: string | undefined, reason: string, id = '-'): void {
+    this.deadLetters.add({ id, from, to, type, payload }, reason, this.deps.clock.now());
+    this.deps.emit({ type: '@agentos.deadletter', to, from, messageType: type, reason });
+  }
+}
+
+function checkOptions(options: SendOptions, to: string): void {
+  const bad = (field: string, why: string): never => {
+    throw new ValidationError(ErrorCodes.invalidOptions, `send to "${to}": ${field} ${why}`, { field });
+  };
+  if (options.priority !== undefined && !(Number.isInteger(options.priority) && options.priority >= 0 && options.priority <= 9)) {
+    bad('priority', `must be an integer 0-9 (got ${String(options.priority)})`);
+  }
+  if (options.deadlineMs !== undefined && !(Number.isFinite(options.deadlineMs) && options.deadlineMs >= 0)) {
+    bad('deadlineMs', `must be a finite number >= 0 (got ${String(options.deadlineMs)})`);
+  }
+}
