@@ -114,7 +114,10 @@ export class Governance {
       }
     }
     this.admission.admit(admissionRequestOf(id, contract));
-    this.policy.register(id, policyOf(contract, t));
+    const policy = policyOf(contract, t);
+    // Roles bind only where the node has an RBAC model to bind them in.
+    if (!this.options.rbac) delete policy.roles;
+    this.policy.register(id, policy);
     const admitted: Admitted = { contract, contractHash: hash, profile: profileOf(contract), manifest, tenant: t };
     this.admitted.set(id, admitted);
     this.record({
