@@ -76,7 +76,10 @@ async function runScenario(s: Scenario): Promise<Outcome> {
   const probe = defineAgent({
     name: 'bench-probe',
     messages: probeMessages,
-    contract: { class: { latency: s.probeClass }, mailbox: { capacity: 100_000 } },
+    contract: {
+      class: s.probeClass === 'SRT' ? { latency: 'SRT', slo: { onset_ms: 2, turn_ms: 2 } } : { latency: s.probeClass },
+      mailbox: { capacity: 100_000 },
+    },
     machine: setup({ types: { events: {} as Probe } }).createMachine({
       on: {
         probe: {
@@ -166,7 +169,7 @@ export async function runFairness(opts: BenchOptions, log: (s: string) => void):
   });
 
   let oneFlooder: Outcome | undefined;
-  for (const flooders of [1, 1000]) {
+  for (const flooders of [1, opts.quick ? 200 : 1000]) {
     log(`fairness: ${flood} × 20 µs DT messages over ${flooders} actor(s), probe every 1 ms for ${windowMs} ms (SRT, then all-DT baseline)`);
     const srt = await runScenario({ ...base, probeClass: 'SRT', flooders });
     const dt = await runScenario({ ...base, probeClass: 'DT', flooders });

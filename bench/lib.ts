@@ -55,14 +55,19 @@ export function percentile(xs: readonly number[], q: number): number {
 }
 
 /**
- * Run each named measurement `runs` times, interleaved (a, b, a, b, …) so
- * machine drift hits both sides alike; returns the median of each.
+ * Run each named measurement `runs` times, interleaved and rotated (a b c, b c a,
+ * c a b, …) so machine drift and the garbage one leaves for the next hit every
+ * side alike; a GC (when exposed) precedes each call. Returns the median of each.
  */
 export async function interleaved<K extends string>(runs: number, fns: Record<K, () => Promise<number>>): Promise<Record<K, number>> {
   const keys = Object.keys(fns) as K[];
   const results = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as unknown as Record<K, number[]>;
   for (let r = 0; r < runs; r++) {
-    for (const k of keys) results[k].push(await fns[k]());
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[(r + i) % keys.length]!;
+      if (typeof gc === 'function') gc();
+      results[k].push(await fns[k]());
+    }
   }
   return Object.fromEntries(keys.map((k) => [k, median(results[k])])) as Record<K, number>;
 }

@@ -88,56 +88,68 @@ const pct = (r: Row | undefined): string => {
 
 /** The paragraph of RESULTS.md: what the figures say, built from this run's numbers. */
 function reading(rows: Row[], load: string, source: string): string {
+  const fairness = (prefix: string, suffix: string): Row | undefined =>
+    rows.find((r) => r.suite === 'fairness' && r.name.startsWith(prefix) && r.name.endsWith(suffix));
   const off = find(rows, 'throughput', 'hot actor, validate off');
   const on = find(rows, 'throughput', 'hot actor, validate on');
   const ping = find(rows, 'throughput', 'ping-pong');
   const fan = find(rows, 'throughput', 'fan-out');
-  const mem = find(rows, 'memory', 'heap per idle actor @ 100,000') ?? find(rows, 'memory', 'heap per idle actor');
+  const mem = [...rows].reverse().find((r) => r.suite === 'memory' && r.name.startsWith('heap per idle actor'));
   const spawn = find(rows, 'memory', 'node.spawn');
   const idle = find(rows, 'fairness', 'control');
-  const srt1 = find(rows, 'fairness', 'probe send→handled p99, 1 DT');
-  const sched1 = find(rows, 'fairness', 'SRT wait p99 (node.stats), 1 DT');
-  const srtK = find(rows, 'fairness', 'probe send→handled p99, 1,000');
-  const due1 = find(rows, 'fairness', 'probe due→handled p99, 1 DT');
+  const sched1 = fairness('SRT wait p99 (node.stats)', ', 1 DT flooder');
+  const srt1 = fairness('probe send→handled p99,', ', 1 DT flooder');
+  const clean1 = fairness('probe send→handled p99 w/o GC', ', 1 DT flooder');
+  const srtK = fairness('probe send→handled p99,', 'DT flooders');
+  const cleanK = fairness('probe send→handled p99 w/o GC', 'DT flooders');
+  const many = srtK?.name.split(', ')[1]?.replace(' DT flooders', '') ?? 'many';
+  const due1 = fairness('probe due→handled p99,', ', 1 DT flooder');
+  const dueShort = find(rows, 'fairness', 'probe due→handled p99, sliceMs 1');
   const parts: string[] = [];
   if (off && on) {
     parts.push(
-      `On one hot actor the full path (route, edge checks, mailbox, class scheduler, then XState) delivers ${pct(off)} of raw \`actor.send\` without validation and ${pct(on)} with zod on, ` +
-        `so zod costs about ${(((off.ours - on.ours) / off.ours) * 100).toFixed(0)}% of our throughput; most of the overhead is the message path itself (an envelope, two clock reads and two wait histograms per message, a ready-queue entry per delivery and a yield to the event loop per slice), not validation.`,
+      `On one hot actor the full path (route, edge checks, envelope, mailbox, class scheduler, then XState) delivers ${pct(off)} of raw \`actor.send\` with validation off and ${pct(on)} with zod on` +
+        (off.met && on.met ? ', so both targets are met' : ', so a target is NOT met') +
+        '; the zod step is a small part of the overhead, the rest is the path itself (per message: an envelope and its id string, a payload-size walk, four clock reads, two wait histograms, a ready-queue entry, and a yield to the event loop every slice).',
     );
   }
-  if (ping && fan) {
-    parts.push(`Ping-pong through \`tell\` runs at ${pct(ping)} of two raw actors calling each other, and fan-out to 1,000 actors at ${pct(fan)} of raw.`);
-  }
+  if (ping && fan) parts.push(`Ping-pong through \`tell\` runs at ${pct(ping)} of two raw actors calling each other, and fan-out to 1,000 actors at ${pct(fan)} of raw.`);
   if (mem) {
     parts.push(
       `An idle agentos actor costs ${fmt(mem.ours, 'B')} of heap against ${fmt(mem.baseline, 'B')} for a raw started XState actor (${fmt(ratioOf(mem))}×); 100k actors ${mem.met ? 'stay under' : 'do NOT stay under'} 1 GiB. ` +
-        `The extra is the cell, its mailbox (with its own wait histogram and priority levels), the supervisor's child record with two normalized copies of the child spec, and a handful of closures per actor` +
+        'The extra is the admission record, the cell, its mailbox (with its own wait histogram and priority levels), the supervisor\'s child record with two normalized copies of the child spec, and a few closures per actor' +
         (source.includes('tsx')
-          ? `; measured through tsx, esbuild's keepNames also gives each of those per-actor closures (and the two functions XState binds for the cell's subscription) its own \`name\` property, about 2 KB per actor that the tsc build users run does not pay (\`npm run bench -- --built\` measures that).`
+          ? "; measured through tsx, esbuild's keepNames also gives each of those per-actor closures (and the two functions XState binds for the cell's subscription) an own `name` property, about 2 KB per actor that a tsc build does not pay (`npm run bench -- --built` measures that)."
           : '.'),
     );
   }
   if (spawn) {
     parts.push(
-      `Spawning one actor at a time with \`node.spawn\` gets slower as the node fills (${spawn.note?.split(':')[0] ?? ''}), so 100k actors had to be started as one supervisor's static children; that is a bug to fix, not a property to keep.`,
+      `Filling a node is the real problem: ${spawn.note?.split(':')[0] ?? 'µs per spawn grows with N'}, because each spawn scans every admitted actor (admission) and every root child (supervisor); 100k actors on one node would take minutes to start, so the 100k point is sharded over several nodes in one process.`,
     );
   }
-  if (srt1 && sched1) {
+  if (sched1 && srt1) {
     parts.push(
-      `Under a DT flood the SRT probe's scheduler wait p99 was ${fmt(sched1.ours, 'ms')} and its send→handled p99 ${fmt(srt1.ours, 'ms')} (target ≤ 2 ms: ${srt1.met && sched1.met ? 'met' : 'not met'}), ` +
-        `against ${fmt(srt1.baseline, 'ms')} when the probe is itself DT` +
-        (srtK ? `; the class matters most when the flood is spread over many actors: with 1,000 DT flooders a DT probe waited ${fmt(srtK.baseline, 'ms')} at p99 (its own backlog grows, since round-robin gives it one delivery per pass) while the SRT probe waited ${fmt(srtK.ours, 'ms')}.` : '.'),
+      `Under a DT flood the SRT probe's p99 wait was ${fmt(sched1.ours, 'ms')} by node.stats and ${fmt(srt1.ours, 'ms')} send→handled (target ≤ 2 ms: ${sched1.met && srt1.met ? 'met' : 'NOT met'})` +
+        (clean1 ? `; without the probes whose wait overlapped a GC pause it was ${fmt(clean1.ours, 'ms')}, so the tail is main-thread GC (the flood allocates per message), not the ready-queue order` : '') +
+        `. With a single flooder class scheduling buys little (a DT probe: ${fmt(srt1.baseline, 'ms')}), because DT is already round-robin across actors` +
+        (srtK
+          ? `; with the flood spread over ${many} DT actors a DT probe waited ${fmt(srtK.baseline, 'ms')} at p99 (its backlog grows: round-robin gives it one delivery per pass) while the SRT probe waited ${fmt(srtK.ours, 'ms')}` +
+            (cleanK ? ` (${fmt(cleanK.ours, 'ms')} without GC overlaps)` : '') +
+            ' — that is what the classes are for.'
+          : '.'),
     );
   }
   if (idle) {
     parts.push(
-      `Read the latency rows against the control row: with no flood at all the same probe's p99 was ${fmt(idle.ours, 'ms')} on this machine (load average ${load} at start, other engineers' test runs sharing 2 cores), so tail latencies here are bounded below by the OS, not by the scheduler.`,
+      `For scale, the same probe on an idle node had p99 ${fmt(idle.ours, 'ms')} (load average ${load} at start; other engineers' test runs share the 2 cores).`,
     );
   }
   if (due1) {
     parts.push(
-      `Measured from when a probe was due rather than when it was sent, p99 was ${fmt(due1.ours, 'ms')}: a message arriving from outside (a timer, a socket) cannot even be sent while a slice holds the event loop, so sliceMs, not the ready-queue order, bounds that figure.`,
+      `Counted from when a probe was due rather than when it was sent, p99 was ${fmt(due1.ours, 'ms')}` +
+        (dueShort ? ` (${fmt(dueShort.ours, 'ms')} with sliceMs 1)` : '') +
+        ': input from outside the node (a timer, a socket) cannot even be sent while a slice holds the event loop, so sliceMs bounds that figure, and the SRT wait in node.stats cannot see it.',
     );
   }
   parts.push('Absolute rates are noisy on this shared VM; the ratios, measured side by side and interleaved, are the figures to compare between runs.');
@@ -148,9 +160,9 @@ const METHOD = [
   '- **throughput / hot actor**: raw = `createActor(counterMachine).start()` then 1e6 × `actor.send({ type: "inc", by: 1 })`; agentos = the same machine object in `defineAgent`, 1e6 × `ref.send(...)` in chunks of 10,000, waiting (setImmediate) until each chunk is handled; the default mailbox capacity (10,000) is not raised. Validation off is `createNode({ validate: false })`; the size, type and shape checks still run.',
   '- **ping-pong**: two agents answering each other with `tell(id, msg)` (each round trip = two messages routed through the kernel) vs two raw actors whose actions call each other\'s `send`.',
   '- **fan-out**: one `inc` to each of 1,000 actors per round, each round awaited; raw = 1,000 started raw actors.',
-  '- **memory**: `heapUsed` after forced GC (4 passes) before and after starting N idle counters, divided by N. agentos actors are the static children of one `supervisor(...)` spawned with one `node.spawn`, because spawning 100k actors one by one is quadratic today (see the spawn row).',
+  '- **memory**: `heapUsed` after forced GC (4 passes) before and after starting N idle counters, divided by N, after `node.audit.flushed()`. agentos actors are the static children of one `supervisor(...)` per node, spawned with one `node.spawn`; the 100k point uses 50 nodes of 2,000 actors in the one process (filling one node is quadratic today, see the spawn row), and the heap of 50 empty nodes, measured separately, is subtracted from the per-actor figure (the target check uses the whole delta).',
   '- **fairness**: DT actors get a backlog of messages that each spin 20 µs; a probe actor gets one message per 1 ms from a real `setInterval` (catching up on late ticks, each probe stamped with its due time) for the window. Measured run: probe is SRT; baseline: probe is DT. "send→handled" is timed in the probe handler from the `ref.send` call; "SRT wait (node.stats)" is `node.stats().scheduler.SRT.waitMs.p99`; "due→handled" also counts the time the event loop was busy before the timer could fire.',
-  '- Throughput figures are the median segment rate over interleaved segments (raw, ours, raw, ours, …) after one warm-up segment each; memory at 10k is the median of 3 runs, at 100k one run; each fairness figure is one 2 s window, opened after a forced GC.',
+  '- Throughput figures are the median segment rate over interleaved segments (raw, ours, raw, ours, …) after one warm-up segment each; each memory point is one run (heap deltas repeat within ~1%); each fairness figure is one 2 s window, opened after a forced GC.',
 ].join('\n');
 
 async function main(): Promise<void> {

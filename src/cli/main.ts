@@ -1,27 +1,63 @@
 #!/usr/bin/env node
-// The `agentos` command line. `agentos demo` (what `npm start` runs) starts a
-// node with a small supervision tree, shows a crash and restart, prints the tree.
+// The `agentos` command line. `agentos demo` (the default, what `npm start` runs)
+// shows a node with a supervision tree; the other commands work offline on files
+// and data dirs. Exit 0 ok, 1 failure, 2 usage error; errors as `CODE: message`.
 
 import { Command } from 'commander';
-import { isAgentOsError } from '../base/errors.js';
+import { registerAuditCommands } from './audit.js';
+import { registerContractCommands } from './contract.js';
 import { runDemo } from './demo.js';
+import { ExitCodes, describeError, exitCodeFor, type CliIo, type ExitCode } from './exit.js';
+import { registerValidateCommand } from './validate.js';
 
-const program = new Command();
-program.name('agentos').description('An operating system for LLM agents').version('0.1.0');
+function buildProgram(io: CliIo): Command {
+  const program = new Command();
+  // Settings made before .command() are inherited by every subcommand.
+  program.name('agentos').description('An operating system for LLM agents').version('0.1.0').exitOverride();
 
-program
-  .command('demo', { isDefault: true })
-  .description('run the showcase on embedded defaults (no network) and exit')
-  .option('--data-dir <dir>', 'where the node keeps its data', '.agentos')
-  .action(async (opts: { dataDir: string }) => {
-    await runDemo(console.log, opts.dataDir);
-  });
+  program
+    .command('demo', { isDefault: true })
+    .description('run the showcase on embedded defaults (no network) and exit')
+    .option('--data-dir <dir>', 'where the node keeps its data', '.agentos')
+    .addHelpText('after', '\nExamples:\n  $ agentos demo\n  $ agentos demo --data-dir /tmp/agentos-demo')
+    .action(async (opts: { dataDir: string }) => {
+      await runDemo(io.out, opts.dataDir);
+    });
+  registerContractCommands(program, io);
+  registerValidateCommand(program, io);
+  registerAuditCommands(program, io);
+  return program;
+}
 
-program.parseAsync(process.argv).catch((err: unknown) => {
-  if (isAgentOsError(err)) {
-    console.error(`${err.code}: ${err.message}`);
-    process.exit(1);
+/**
+ * With a default command, commander hands an unknown command name to `demo` as an
+ * argument ("too many arguments for 'demo'"); name the real mistake instead.
+ */
+function rejectUnknownCommand(program: Command, argv: readonly string[]): void {
+  const first = argv[2];
+  if (first === undefined || first.startsWith('-') || first === 'help') return;
+  if (program.commands.some((c) => c.name() === first || c.aliases().includes(first))) return;
+  program.error(`error: unknown command '${first}' (see agentos --help)`, { code: 'commander.unknownCommand' });
+}
+
+async function runCli(argv: readonly string[], io: Omit<CliIo, 'fail'>): Promise<ExitCode> {
+  let failed = false;
+  const session: CliIo = { ...io, fail: () => (failed = true) };
+  try {
+    const program = buildProgram(session);
+    rejectUnknownCommand(program, argv);
+    await program.parseAsync([...argv]);
+    return failed ? ExitCodes.failure : ExitCodes.ok;
+  } catch (err) {
+    const line = describeError(err);
+    if (line !== undefined) io.err(line);
+    return exitCodeFor(err);
   }
-  console.error(err);
-  process.exit(1);
+}
+
+const code = await runCli(process.argv, {
+  out: (line) => void process.stdout.write(`${line}\n`),
+  err: (line) => void process.stderr.write(`${line}\n`),
 });
+// Not process.exit(): it could cut off output still queued for a pipe.
+process.exitCode = code;
