@@ -45,6 +45,8 @@ interface Outcome {
   /** GC pauses during the window: count and longest, ms. */
   gcs: number;
   gcMax: number;
+  /** Times the OS took the CPU away from this process during the window. */
+  preempted: number;
   /** Flood messages handled per second during the window. */
   dtPerSec: number;
 }
@@ -99,6 +101,7 @@ async function runScenario(s: Scenario): Promise<Outcome> {
 
     let sent = 0;
     gcWatch.observe({ entryTypes: ['gc'] });
+    const ctx0 = process.resourceUsage().involuntaryContextSwitches;
     const t0 = now();
     let nextDue = t0 + 1;
     const doneAt0 = floodDone;
@@ -114,6 +117,7 @@ async function runScenario(s: Scenario): Promise<Outcome> {
     await new Promise<void>((r) => setTimeout(r, s.windowMs));
     clearInterval(tick);
     const elapsed = now() - t0;
+    const preempted = process.resourceUsage().involuntaryContextSwitches - ctx0;
     const dtDone = floodDone - doneAt0;
     if (s.flooders > 0 && floodDone >= perFlooder * s.flooders) throw new Error('the flood ran dry during the window: raise `flood`');
     const sched = node.stats().scheduler[s.probeClass].waitMs.p99;
@@ -136,6 +140,7 @@ async function runScenario(s: Scenario): Promise<Outcome> {
       sendP99NoGc: percentile(clean, 0.99),
       gcs: inWindow.length,
       gcMax: Math.max(0, ...inWindow.map((p) => p.end - p.start)),
+      preempted,
       dtPerSec: (dtDone / elapsed) * 1000,
     };
   } finally {
@@ -165,7 +170,7 @@ export async function runFairness(opts: BenchOptions, log: (s: string) => void):
     better: 'lower',
     target: '–',
     met: undefined,
-    note: `the machine's noise floor for the rows below (due→handled p99 ${ms(idle.dueP99)}, max send→handled ${ms(idle.sendMax)}, GC pauses ${idle.gcs}, longest ${ms(idle.gcMax)})`,
+    note: `the machine's noise floor for the rows below (due→handled p99 ${ms(idle.dueP99)}, max send→handled ${ms(idle.sendMax)}, GC pauses ${idle.gcs}, longest ${ms(idle.gcMax)}, ${idle.preempted} involuntary context switches)`,
   });
 
   let oneFlooder: Outcome | undefined;
@@ -210,7 +215,7 @@ export async function runFairness(opts: BenchOptions, log: (s: string) => void):
       met: undefined,
       note:
         `the same probes minus those whose wait overlapped a GC pause (SRT: ${srt.gcHit} of ${srt.probes}; DT: ${dt.gcHit} of ${dt.probes}); ` +
-        `GC pauses in the SRT window: ${srt.gcs}, longest ${ms(srt.gcMax)} — this row is the scheduler alone`,
+        `GC pauses in the SRT window: ${srt.gcs}, longest ${ms(srt.gcMax)}; the OS preempted the process ${srt.preempted} times in that window (involuntary context switches), which this row still includes`,
     });
     rows.push({
       suite: SUITE,
@@ -247,7 +252,9 @@ export async function runFairness(opts: BenchOptions, log: (s: string) => void):
     better: 'lower',
     target: '–',
     met: undefined,
-    note: `baseline here is the SRT run with the default sliceMs 5; DT throughput with sliceMs 1: ${(short.dtPerSec / 1000).toFixed(1)} k/s`,
+    note:
+      `baseline here is the SRT run with the default sliceMs 5; with sliceMs 1: DT throughput ${(short.dtPerSec / 1000).toFixed(1)} k/s, ` +
+      `GC pauses ${short.gcs} (longest ${ms(short.gcMax)}), ${short.preempted} involuntary context switches`,
   });
   return rows;
 }

@@ -21,16 +21,23 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const argv = process.argv.slice(2);
 
-/** Compile src with tsc into a scratch directory (beside a node_modules link); returns it. */
-function buildSrc(): string {
+/**
+ * Compile src with tsc into a scratch `node_modules/agentos-build` (tsx leaves
+ * code under node_modules alone; elsewhere it would re-transform the JS and
+ * add esbuild's keepNames wrappers back), linked to our node_modules.
+ * Returns the scratch directory and the build's index.js.
+ */
+function buildSrc(): { dir: string; index: string } {
   const dir = mkdtempSync(join(tmpdir(), 'agentos-bench-build-'));
-  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  const pkg = join(dir, 'node_modules', 'agentos-build');
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  console.log(`bench: compiling src with tsc into ${dir}/dist …`);
-  const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')], { stdio: 'inherit', cwd: root });
-  if (!existsSync(join(dir, 'dist', 'index.js'))) throw new Error('bench: tsc produced no dist/index.js');
+  console.log(`bench: compiling src with tsc into ${pkg} …`);
+  const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', pkg], { stdio: 'inherit', cwd: root });
+  const index = join(pkg, 'index.js');
+  if (!existsSync(index)) throw new Error('bench: tsc produced no index.js');
   if (r.status !== 0) console.log('bench: tsc reported errors; measuring what it emitted');
-  return dir;
+  symlinkSync(join(root, 'node_modules'), join(pkg, 'node_modules'), 'dir');
+  return { dir, index };
 }
 
 // The memory suite needs gc(), and --built needs a build: re-run this file
@@ -41,17 +48,17 @@ if (typeof gc !== 'function' || wantBuild) {
     console.error('bench: gc() is still missing after re-spawning with --expose-gc');
     process.exit(2);
   }
-  const buildDir = wantBuild ? buildSrc() : undefined;
+  const build = wantBuild ? buildSrc() : undefined;
   const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), ...argv], {
     stdio: 'inherit',
     cwd: root,
     env: {
       ...process.env,
       AGENTOS_BENCH_CHILD: '1',
-      ...(buildDir ? { AGENTOS_BENCH_BUILD: join(buildDir, 'dist', 'index.js') } : {}),
+      ...(build ? { AGENTOS_BENCH_BUILD: build.index } : {}),
     },
   });
-  if (buildDir) rmSync(buildDir, { recursive: true, force: true });
+  if (build) rmSync(build.dir, { recursive: true, force: true });
   process.exit(child.status ?? 1);
 }
 

@@ -20,7 +20,7 @@ export const SHUTDOWN_EVENT = 'agentos.shutdown';
 export interface CellHost {
   readonly clock: Clock;
   /** XState inspection events of every actor, when the node was created with `inspect`. */
-  readonly inspect: ((event: InspectionEvent) => void) | undefined;
+  readonly xstateInspect: ((event: InspectionEvent) => void) | undefined;
   /** The cell has a message to deliver and is runnable. */
   schedule(cell: ActorCell): void;
   /** The incarnation ended on its own (final state or crash). Called once per incarnation. */
@@ -80,6 +80,8 @@ export class ActorCell {
 
   private actor: Actor<AnyStateMachine> | undefined;
   private exitReported = false;
+  /** An operator's pause holds across restarts. */
+  private pausedByUser = false;
   private starting = false;
   private startError: { error: unknown } | undefined;
 
@@ -104,7 +106,7 @@ export class ActorCell {
       id: this.id,
       input: this.def.input,
       clock: this.host.clock,
-      ...(this.host.inspect ? { inspect: this.host.inspect } : {}),
+      ...(this.host.xstateInspect ? { inspect: this.host.xstateInspect } : {}),
     });
     this.actor = actor;
     cellsBySystem.set(actor.system, this);
@@ -114,7 +116,7 @@ export class ActorCell {
         if (actor.getSnapshot().status === 'done') this.incarnationEnded(actor, normalExit);
       },
     });
-    this.status = 'running';
+    this.status = this.pausedByUser ? 'paused' : 'running';
     this.startError = undefined;
     this.starting = true;
     try {
@@ -156,10 +158,12 @@ export class ActorCell {
   }
 
   pause(): void {
+    this.pausedByUser = true;
     if (this.status === 'running') this.status = 'paused';
   }
 
   resume(): void {
+    this.pausedByUser = false;
     if (this.status !== 'paused') return;
     this.status = 'running';
     if (this.mailbox.size > 0) this.host.schedule(this);

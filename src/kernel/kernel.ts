@@ -61,13 +61,15 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   readonly router: Router;
   readonly governance: Governance;
   readonly syscalls = new SyscallTable();
-  readonly inspect: ((event: InspectionEvent) => void) | undefined;
+  readonly xstateInspect: ((event: InspectionEvent) => void) | undefined;
   private readonly sink: KernelOptions['inspect'];
   private readonly mailboxDefaults: { capacity: number; overflow: OverflowPolicy };
   private readonly cells = new Map<string, ActorCell>();
   private readonly exits = new Map<string, { onExit: (reason: ExitReason) => void; restart: RestartType }>();
   private readonly supervisors = new Map<string, Supervisor<StartTarget>>();
   private readonly tenants = new Map<string, string | undefined>(); // supervision path → tenant
+  /** Child id → path of the supervisor whose spec holds it (ids are node-wide). */
+  private readonly owners = new Map<string, string>();
   private readonly root: Supervisor<StartTarget>;
   private stopping = false;
 
@@ -76,7 +78,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     this.clock = options.clock;
     this.governance = options.governance;
     this.sink = options.inspect;
-    this.inspect = options.inspect as ((event: InspectionEvent) => void) | undefined;
+    this.xstateInspect = options.inspect as ((event: InspectionEvent) => void) | undefined;
     this.mailboxDefaults = { capacity: options.mailbox?.capacity ?? 10_000, overflow: options.mailbox?.overflow ?? 'reject' };
     this.scheduler = new Scheduler({
       ...options.scheduler,
@@ -116,7 +118,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
       throw new ActorError(ErrorCodes.invalidOptions, `spawn: id must be 1-128 characters of letters, digits and _.:@- (got ${JSON.stringify(id)})`, { field: 'id' });
     }
-    if (this.cells.has(id) || this.supervisors.has(id)) {
+    if (this.cells.has(id) || this.supervisors.has(id) || this.owners.has(id)) {
       throw new ActorError(ErrorCodes.duplicateActor, `spawn: an actor with id "${id}" already exists on node "${this.nodeId}"`, { field: 'id' });
     }
     const isSup = (target as { kind?: unknown })?.kind === 'supervisor';
@@ -161,6 +163,10 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     }
     const input = spec.args !== undefined ? spec.args : isAgentDefinition(target) ? undefined : target.input;
     const path = `${context.parentPath}/${spec.id}`;
+    const owner = this.owners.get(spec.id);
+    if (owner !== undefined && owner !== context.parentPath) {
+      throw new ActorError(ErrorCodes.duplicateActor, `id "${spec.id}" belongs to the supervisor at "${owner || '/'}" on node "${this.nodeId}"`, { field: 'id' });
+    }
     let cell = this.cells.get(spec.id);
     if (cell && cell.status !== 'exited' && cell.status !== 'stopped') {
       throw new ActorError(ErrorCodes.duplicateActor, `an actor with id "${spec.id}" is already running on node "${this.nodeId}"`, { field: 'id' });
@@ -171,6 +177,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       cell = this.createCell(spec.id, path, context.parentPath, input === undefined ? def : { ...def, input }, admitted.tenant, admitted.profile);
     }
     this.cells.set(spec.id, cell);
+    this.owners.set(spec.id, context.parentPath);
     this.exits.set(spec.id, { onExit, restart: spec.restart ?? 'permanent' });
     const started = cell;
     started.start(context.incarnation);
@@ -184,8 +191,16 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     };
   }
 
-  /** ChildHost: a child is gone for good; its queued messages become dead letters. */
-  released(id: string): void {
+  /** ChildHost: a child is gone for good (its supervisor dropped it); its id is free again. */
+  released(id: string, context?: { parentPath: string }): void {
+    // Only the supervisor that holds the id may release it (a failed start elsewhere must not).
+    if (context !== undefined && this.owners.get(id) !== context.parentPath) return;
+    this.owners.delete(id);
+    this.dropCell(id);
+  }
+
+  /** Forget a stopped actor: reservations freed, queued messages become dead letters. */
+  private dropCell(id: string): void {
     const cell = this.cells.get(id);
     if (!cell || cell.status === 'running' || cell.status === 'paused') return;
     this.cells.delete(id);
@@ -283,7 +298,20 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     const exit = this.exits.get(cell.id);
     exit?.onExit(reason);
     // A child its restart type will not bring back is gone: its queue becomes dead letters.
-    if (exit && !shouldRestart(exit.restart, reason)) this.released(cell.id);
+    if (exit && !shouldRestart(exit.restart, reason)) {
+      this.dropCell(cell.id);
+      // A top-level agent that ended frees its id (nested children stay in their supervisor's spec, as in OTP).
+      if (cell.parentPath === '') void this.forgetRootChild(cell.id);
+    }
+  }
+
+  private async forgetRootChild(id: string): Promise<void> {
+    try {
+      await this.root.deleteChild(id);
+    } catch {
+      // Already dropped by the supervisor (temporary child): nothing to forget.
+    }
+    if (!this.cells.has(id)) this.owners.delete(id);
   }
 
   // ── lifecycle of single actors ─────────────────────────────────────────
@@ -296,7 +324,8 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     const parent = parentPath === '' ? this.root : this.supervisors.get(parentPath.slice(parentPath.lastIndexOf('/') + 1));
     if (!parent) throw new ActorError(ErrorCodes.unknownActor, `supervisor of "${id}" not found`, { field: 'id' });
     await parent.terminateChild(id);
-    await parent.deleteChild(id);
+    if (parent.whichChildren().some((c) => c.id === id)) await parent.deleteChild(id);
+    if (cell) this.released(id);
   }
 
   pauseActor(id: string): void {

@@ -27,43 +27,47 @@ export interface AnyMessage {
 }
 
 export class ActorRef<TMessage extends { type: string } = AnyMessage, TReply = unknown> {
+  readonly #host: RefHost; // truly private: printing a ref never walks into the kernel
+
   constructor(
     readonly id: string,
-    private readonly host: RefHost,
-  ) {}
+    host: RefHost,
+  ) {
+    this.#host = host;
+  }
 
   /** Path in the supervision tree, e.g. `/sup/a1`. */
   get path(): string {
-    return this.host.pathOf(this.id);
+    return this.#host.pathOf(this.id);
   }
 
   /** Fire and forget. Throws a typed error if the message is refused at the edge. */
   send(message: TMessage, options?: SendOptions): void {
-    this.host.send(this.id, message, options);
+    this.#host.send(this.id, message, options);
   }
 
   /** Request/response: resolves with the machine's `reply`, rejects on timeout or failure. */
   ask<R = TReply>(message: TMessage, options?: AskOptions): Promise<R> {
-    return this.host.ask(this.id, message, options) as Promise<R>;
+    return this.#host.ask(this.id, message, options) as Promise<R>;
   }
 
   /** The current XState snapshot (undefined while stopped). */
   getSnapshot(): ReturnType<AnyActorRef['getSnapshot']> | undefined {
-    return this.host.snapshotOf(this.id);
+    return this.#host.snapshotOf(this.id);
   }
 
   /** Stop delivering; messages keep queueing (up to the mailbox bound). */
   pause(): void {
-    this.host.pauseActor(this.id);
+    this.#host.pauseActor(this.id);
   }
 
   resume(): void {
-    this.host.resumeActor(this.id);
+    this.#host.resumeActor(this.id);
   }
 
   /** Stop for good (exit reason `shutdown`): the supervisor will not restart it. */
   stop(): Promise<void> {
-    return this.host.stopActor(this.id);
+    return this.#host.stopActor(this.id);
   }
 
   toJSON(): { id: string } {

@@ -35,7 +35,7 @@ export class Router {
   route(to: string, message: unknown, options: SendOptions = {}): Envelope {
     const cell = this.deps.cell(to);
     const type = typeof (message as { type?: unknown })?.type === 'string' ? (message as { type: string }).type : '?';
-    if (!cell || cell.status === 'stopped' || cell.status === 'stopping') {
+    if (!cell) {
       const err = new ActorError(ErrorCodes.unknownActor, `no actor "${to}" on node "${this.deps.nodeId}"`, { field: 'to' });
       this.recordDead(to, type, message, options.from, err.code);
       throw err;
