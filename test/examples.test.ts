@@ -32,10 +32,12 @@ describe('npm start demo', () => {
     const { runDemo } = await import('../src/cli/demo.js');
     const lines: string[] = [];
     const result = await runDemo((l) => lines.push(l), tmp.dir + '/demo');
-    expect(result).toEqual({ count: 1, restarts: 1 });
+    expect(result).toEqual({ count: 1, restarts: 1, refused: 'ADMISSION_REFUSED', denied: 'CAPABILITY_DENIED', auditOk: true });
     const out = lines.join('\n');
     expect(out).toContain('counter after two incs: 5');
     expect(out).toContain('└─ counter (counter, SRT) state={} restarts=1 running');
     expect(out).toContain('audit');
+    expect(out).toContain('HRT utilisation would be 1.20 > 1.00');
+    expect(out).toMatch(/audit log: \d+ records, root [0-9a-f]{16}…/);
   });
 });

@@ -2,7 +2,7 @@
 // restart, an ask, and the live tree printed. Run: npm start
 import { assign, setup } from 'xstate';
 import { z } from 'zod';
-import { createNode, defineAgent, reply, supervisor, tell } from '../index.js';
+import { createNode, defineAgent, defineTool, reply, supervisor, tell, type AgentOsError } from '../index.js';
 import { renderTree } from './render.js';
 
 const counterMessages = z.discriminatedUnion('type', [
@@ -45,7 +45,32 @@ export const auditor = defineAgent({
   }),
 });
 
-export async function runDemo(log: (line: string) => void = console.log, dataDir = '.agentos'): Promise<{ count: number; restarts: number }> {
+/** An HRT guard: 10 ms period, the given worst-case execution time, may stop the pump. */
+const guard = (name: string, wcetMs: number) =>
+  defineAgent({
+    name,
+    messages: counterMessages,
+    machine: counter.machine,
+    contract: { class: { latency: 'HRT', slo: { period_ms: 10, deadline_ms: 10, wcet_ms: wcetMs } }, capabilities: ['pump.stop'] },
+  });
+
+const pumpStop = defineTool({
+  name: 'pump.stop',
+  description: 'stops an infusion pump (demo: records the call)',
+  input: z.object({ pump: z.string() }),
+  output: z.object({ stopped: z.boolean() }),
+  execute: () => ({ stopped: true }),
+});
+
+export interface DemoResult {
+  count: number;
+  restarts: number;
+  refused: string | undefined;
+  denied: string | undefined;
+  auditOk: boolean;
+}
+
+export async function runDemo(log: (line: string) => void = console.log, dataDir = '.agentos'): Promise<DemoResult> {
   const events: string[] = [];
   const node = await createNode({ name: 'demo', dataDir, inspect: (e) => e.type.startsWith('@agentos.') && events.push(e.type) });
   await node.spawn(
@@ -73,7 +98,28 @@ export async function runDemo(log: (line: string) => void = console.log, dataDir
   log(`audit actor saw: ${lines.join(', ')}`);
   log('\nsupervision tree:\n' + renderTree(node.tree()));
   const restarts = events.filter((t) => t === '@agentos.supervisor.restart').length;
+
+  // The kernel: admission against each contract, policy on every sensitive call, a signed audit log.
+  log('\nkernel:');
+  await node.spawn(guard('guard-a', 4), { id: 'guard-a' });
+  await node.spawn(guard('guard-b', 4), { id: 'guard-b' });
+  log('  admitted guard-a and guard-b (HRT, wcet 4 ms / period 10 ms each)');
+  const refused = await node.spawn(guard('guard-c', 4), { id: 'guard-c' }).then(
+    () => undefined,
+    (err: AgentOsError) => (log(`  refused guard-c: ${err.code}: ${err.message}`), err.code),
+  );
+  node.tools.register(pumpStop);
+  const result = await node.syscall('guard-a', { kind: 'tool', name: 'pump.stop', args: { pump: 'p1' } });
+  log(`  guard-a called pump.stop: ${JSON.stringify(result)}`);
+  const denied = await node.syscall('counter', { kind: 'tool', name: 'pump.stop', args: { pump: 'p1' } }).then(
+    () => undefined,
+    (err: AgentOsError) => (log(`  counter called pump.stop: ${err.code}: ${err.message}`), err.code),
+  );
+  await node.audit.flushed();
+  const head = node.audit.head();
+  const verified = node.audit.verify();
+  log(`  audit log: ${head.size} records, root ${head.rootHash.slice(0, 16)}…, Ed25519 key ${head.publicKey.slice(0, 16)}…, verify: ${verified.ok ? 'ok' : verified.problem}`);
   log(`\nsystem events: ${events.length} (${restarts} restart)`);
   await node.stop();
-  return { count, restarts };
+  return { count, restarts, refused, denied, auditOk: verified.ok };
 }

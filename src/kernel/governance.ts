@@ -98,7 +98,7 @@ export class Governance {
     if (!decision.admitted) {
       this.record({ kind: 'admission', decision: 'refused', actor: id, tenant: t, subject: def.name, reason: decision.message, hashes: { contract: hash } });
       const first = decision.refusals[0];
-      throw new AdmissionError('ADMISSION_REFUSED', `cannot admit "${id}" (${def.name}): ${decision.message}`, {
+      throw new AdmissionError('ADMISSION_REFUSED', decision.message, {
         field: first?.field ?? 'contract',
         details: { refusals: decision.refusals },
       });
