@@ -11,7 +11,7 @@ import { admissionRequestOf, bindingRequestOf, contractOf, policyOf, profileOf, 
 import type { AuditLog, AuditRecordInput } from './audit/index.js';
 import { Binder, staticRegistry, type BindingManifest, type RegistryEntry } from './binding/index.js';
 import { contractHash, modelGlobMatches, type Contract } from './contract/index.js';
-import { PolicyEngine, type CallKind, type CheckRequest, type Decision, type Rbac } from './policy/index.js';
+import { PolicyEngine, type CallKind, type CheckRequest, type ConsentOptions, type Decision, type Rbac } from './policy/index.js';
 
 export interface GovernanceOptions {
   clock: Clock;
@@ -25,6 +25,8 @@ export interface GovernanceOptions {
   /** Conditions flexible bindings may react to (`bandwidth_low`, `provider_unavailable`, …). */
   conditions?: string[];
   rbac?: Rbac;
+  /** Node-wide consent defaults: approval timeout, escalation role and its timeout, grant expiry. */
+  consent?: ConsentOptions;
 }
 
 /** What admission hands back for a started actor. */
@@ -67,6 +69,7 @@ export class Governance {
     this.policy = new PolicyEngine({
       clock: options.clock,
       ...(options.rbac ? { rbac: options.rbac } : {}),
+      ...(options.consent ? { consent: options.consent } : {}),
       onDecision: (d) => this.record(policyRecord(d)),
       onApprovalEvent: () => {},
     });

@@ -16,7 +16,7 @@ import { parseCpu, parseMemory } from '../kernel/contract/index.js';
 import type { DeadLetter } from '../kernel/deadletters.js';
 import { Governance, type SyscallRequest } from '../kernel/governance.js';
 import { Kernel, type KernelOptions, type SpawnOptions, type StartTarget, type SystemEvent } from '../kernel/kernel.js';
-import type { Rbac } from '../kernel/policy/index.js';
+import type { ConsentOptions, Rbac } from '../kernel/policy/index.js';
 import type { ActorRef } from '../kernel/ref.js';
 import type { SchedulerStats } from '../kernel/scheduler.js';
 import { ToolRegistry } from '../services/tools/tool.js';
@@ -56,6 +56,8 @@ export interface NodeOptions {
   /** Conditions flexible bindings react to (`bandwidth_low`, `context_exceeds_local`, `provider_unavailable`). */
   conditions?: string[];
   rbac?: Rbac;
+  /** Consent defaults: how long an approval waits (`timeoutMs`), who it escalates to (`escalateTo` role, `escalationTimeoutMs`), how long a grant lives (`expiresInMs`). */
+  consent?: ConsentOptions;
   /** How the scheduler yields to the event loop; default setImmediate. */
   defer?: (fn: () => void) => void;
 }
@@ -117,6 +119,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
     ...(options.registry ? { registry: options.registry } : {}),
     ...(options.conditions ? { conditions: options.conditions } : {}),
     ...(options.rbac ? { rbac: options.rbac } : {}),
+    ...(options.consent ? { consent: options.consent } : {}),
   });
   let resolveStopped!: (reason: ExitReason) => void;
   const stopped = new Promise<ExitReason>((resolve) => (resolveStopped = resolve));

@@ -262,3 +262,35 @@ describe('audit log', () => {
     expect(node.audit.verify()).toMatchObject({ ok: true });
   });
 });
+
+describe('consent timeouts', () => {
+  it('escalates an unanswered approval to the configured role, then expires it and fails the call', async () => {
+    const t = tempDir();
+    const c = new VirtualClock(0);
+    const n = await createNode({ name: 'esc', dataDir: t.dir, clock: c, consent: { timeoutMs: 1000, escalateTo: 'duty-manager', escalationTimeoutMs: 2000 } });
+    try {
+      let ran = 0;
+      n.tools.register(defineTool({ name: 'door.open', description: 'opens a door', input: z.object({}), execute: () => ++ran }));
+      await n.spawn(caller({ capabilities: ['door.open'], security: { consent_for: ['door.open'] } }), { id: 'door' });
+      const call = n.syscall('door', { kind: 'tool', name: 'door.open', args: {} });
+      const outcome = call.then(
+        () => 'ran',
+        (e: AgentOsError) => e.code,
+      );
+      await settle();
+      expect(n.approvals.list()).toEqual([expect.objectContaining({ escalationLevel: 0, deadline: 1000 })]);
+      c.advance(1000);
+      await settle();
+      expect(n.approvals.list()).toEqual([expect.objectContaining({ escalationLevel: 1, escalateTo: 'duty-manager' })]);
+      c.advance(2000);
+      await expect(outcome).resolves.toBe('CONSENT_EXPIRED');
+      expect(ran).toBe(0);
+      expect(n.approvals.list()).toEqual([]);
+      const decisions = records(n).filter((r) => r.kind === 'consent').map((r) => r.decision);
+      expect(decisions).toEqual(['consent-requested', 'consent-expired']);
+    } finally {
+      await n.stop();
+      t.cleanup();
+    }
+  });
+});
