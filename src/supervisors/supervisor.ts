@@ -52,6 +52,8 @@ export class Supervisor<S = unknown> implements ChildHandle {
   private readonly host: ChildHost<S>;
   private readonly opts: SupervisorOptions;
   private children: ChildRecord<S>[] = [];
+  /** Index of `children` by id: lookups stay O(1) under thousands of dynamic children. */
+  private readonly byId = new Map<string, ChildRecord<S>>();
   private history: number[] = [];
   private restarts = 0;
   private phase: SupervisorState = 'new';
@@ -126,6 +128,7 @@ export class Supervisor<S = unknown> implements ChildHandle {
       if (taken(spec.id)) throw this.usageError(ErrorCodes.duplicateActor, `already has a child "${spec.id}"`);
       const rec = newRecord(spec);
       this.children.push(rec);
+      this.byId.set(rec.spec.id, rec);
       try {
         await this.startRecord(rec);
       } catch (error) {
@@ -198,6 +201,7 @@ export class Supervisor<S = unknown> implements ChildHandle {
       if (this.stopRequested) break;
       const rec = newRecord(spec);
       this.children.push(rec);
+      this.byId.set(rec.spec.id, rec);
       try {
         await this.startRecord(rec);
       } catch (error) {
@@ -271,7 +275,7 @@ export class Supervisor<S = unknown> implements ChildHandle {
   }
 
   private async retry(c: ChildRecord<S>, reason: ExitReason): Promise<void> {
-    if (!this.active() || !this.children.includes(c) || c.status !== 'restarting') return;
+    if (!this.active() || this.byId.get(c.spec.id) !== c || c.status !== 'restarting') return;
     await this.restartFrom(c, reason);
   }
 
@@ -373,7 +377,7 @@ export class Supervisor<S = unknown> implements ChildHandle {
   }
 
   private find(id: string): ChildRecord<S> | undefined {
-    return this.children.find((c) => c.spec.id === id);
+    return this.byId.get(id);
   }
 
   private mustFind(id: string): ChildRecord<S> {
@@ -384,6 +388,7 @@ export class Supervisor<S = unknown> implements ChildHandle {
 
   private remove(rec: ChildRecord<S>): void {
     this.children = this.children.filter((c) => c !== rec);
+    if (this.byId.get(rec.spec.id) === rec) this.byId.delete(rec.spec.id);
     this.release(rec);
   }
 

@@ -146,6 +146,10 @@ export class AdmissionController {
   private readonly capacity: NodeCapacity;
   private readonly catalog: ModelCatalog | undefined;
   private readonly held = new Map<string, Reservation>();
+  // Running totals, so a decision costs O(HRT tasks), not O(all reservations).
+  private readonly hrtTasks = new Map<string, NormalTask>();
+  private usedCpu = 0;
+  private usedMem = 0;
 
   constructor(options: AdmissionControllerOptions) {
     const policy = options.hrtPolicy ?? 'edf';
@@ -174,12 +178,21 @@ export class AdmissionController {
       });
     }
     this.held.set(reservation.id, reservation);
+    this.usedCpu += reservation.cpuMillis;
+    this.usedMem += reservation.memBytes;
+    if (reservation.task) this.hrtTasks.set(reservation.id, reservation.task);
     return decision;
   }
 
   /** Give back an actor's reservation; false if it held none. */
   release(id: string): boolean {
-    return this.held.delete(id);
+    const r = this.held.get(id);
+    if (!r) return false;
+    this.held.delete(id);
+    this.usedCpu -= r.cpuMillis;
+    this.usedMem -= r.memBytes;
+    this.hrtTasks.delete(id);
+    return true;
   }
 
   has(id: string): boolean {
@@ -209,7 +222,7 @@ export class AdmissionController {
     let hrt: Decision['hrt'];
     if (latency === 'HRT') {
       task = normaliseTask({ ...request.hrt, id } as NormalTask, 'hrt');
-      const others = [...this.held.values()].flatMap((r) => (r.task && r.id !== id ? [r.task] : []));
+      const others = [...this.hrtTasks.values()].filter((t) => t.id !== id);
       const before = others.reduce((s, t) => s + t.wcetMs / t.periodMs, 0);
       const after = this.test([...others, task]);
       hrt = { policy: this.policy, before: { tasks: others.length, utilisation: before }, after };
@@ -218,8 +231,8 @@ export class AdmissionController {
 
     const cpu = amount(request.compute?.cpuMillis, 'compute.cpuMillis');
     const mem = amount(request.compute?.memBytes, 'compute.memBytes');
-    const usedCpu = [...this.held.values()].reduce((s, r) => s + r.cpuMillis, 0);
-    const usedMem = [...this.held.values()].reduce((s, r) => s + r.memBytes, 0);
+    const usedCpu = this.usedCpu;
+    const usedMem = this.usedMem;
     const compute = {
       cpuMillis: { before: usedCpu, after: usedCpu + cpu, capacity: this.capacity.cpuMillis },
       memBytes: { before: usedMem, after: usedMem + mem, capacity: this.capacity.memBytes },
