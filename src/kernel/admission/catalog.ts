@@ -3,6 +3,7 @@
 // requirements. Every model considered and why it failed is reported, so refusals explain themselves.
 
 import { ContractError } from '../../base/errors.js';
+import { segmentGlobRegExp } from '../../base/glob.js';
 
 export const INVALID_ADMISSION_REQUEST = 'INVALID_ADMISSION_REQUEST';
 
@@ -51,22 +52,12 @@ export interface ModelMatch {
   unmatched: number;
 }
 
-/** Compile an allow glob to a RegExp; ContractError on an empty or non-string glob. */
+/** Compile an allow glob to a RegExp (base/glob.ts); ContractError on an empty or non-string glob. */
 export function globToRegExp(glob: string, field = 'model.allow'): RegExp {
   if (typeof glob !== 'string' || glob.trim().length === 0) {
     throw new ContractError(INVALID_ADMISSION_REQUEST, `${field}: an allow glob must be a non-empty string, got ${JSON.stringify(glob)}`, { field });
   }
-  let source = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*' && glob[i + 1] === '*') {
-      source += '.*';
-      i++;
-    } else if (c === '*') source += '[^/]*';
-    else if (c === '?') source += '[^/]';
-    else source += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`);
+  return segmentGlobRegExp(glob);
 }
 
 /** Validate a model policy; throws ContractError naming the field. */

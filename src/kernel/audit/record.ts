@@ -1,7 +1,8 @@
-// Audit records and their leaf encoding: RFC 8785 canonical JSON (sorted keys,
-// no whitespace, ECMAScript number form) in UTF-8, over I-JSON values only, so any
+// Audit records and their leaf encoding: RFC 8785 canonical JSON (base/canonical.ts: sorted
+// keys, no whitespace, ECMAScript number form) in UTF-8, over I-JSON values only, so any
 // implementation can re-derive the exact leaf bytes. See docs/audit-format.md.
 
+import { CanonicalJsonError, canonicalJson as encode } from '../../base/canonical.js';
 import { AuditError, StorageError } from '../../base/errors.js';
 import { AuditCodes } from './codes.js';
 
@@ -47,7 +48,6 @@ export const RECORD_VERSION = 1;
 /** Leaves larger than this are refused: the audit path must stay cheap. */
 export const MAX_RECORD_BYTES = 64 * 1024;
 const MAX_DEPTH = 32;
-const LONE_SURROGATE = /\p{Surrogate}/u;
 const INPUT_KEYS = new Set(['actor', 'tenant', 'kind', 'decision', 'subject', 'reason', 'hashes', 'data']);
 
 function invalid(field: string, message: string): AuditError {
@@ -60,90 +60,22 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** Strings free of these are their own JSON body: no escaping, no surrogate to check. */
-// eslint-disable-next-line no-control-regex -- JSON escapes exactly the control characters U+0000..U+001F
-const NOT_PLAIN = /["\\\u0000-\u001f\uD800-\uDFFF]/;
-
-/** Thrown while descending; each level prepends its key, so paths cost nothing unless something is wrong. */
-class Unencodable {
-  constructor(
-    public path: string,
-    readonly message: string,
-  ) {}
-}
-
-function jsonString(value: string): string {
-  if (!NOT_PLAIN.test(value)) return '"' + value + '"';
-  if (LONE_SURROGATE.test(value)) throw new Unencodable('', 'contains a lone UTF-16 surrogate (not valid Unicode)');
-  return JSON.stringify(value); // ECMAScript escaping is exactly RFC 8785's
-}
-
-function encodeValue(value: unknown, depth: number): string {
-  switch (typeof value) {
-    case 'string':
-      return jsonString(value);
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'number':
-      if (!Number.isFinite(value)) throw new Unencodable('', `${value} is not a JSON number`);
-      return String(value); // Number::toString, as RFC 8785 prescribes; -0 becomes 0
-    case 'object':
-      if (value === null) return 'null';
-      if (depth >= MAX_DEPTH) throw new Unencodable('', `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
-      return Array.isArray(value) ? encodeArray(value, depth + 1) : encodeObject(value, depth + 1);
-    default:
-      throw new Unencodable('', `a ${typeof value} is not a JSON value`);
-  }
-}
-
-function encodeArray(value: unknown[], depth: number): string {
-  let out = '[';
-  for (let i = 0; i < value.length; i++) {
-    try {
-      if (value[i] === undefined) throw new Unencodable('', 'undefined is not a JSON value');
-      out += (i === 0 ? '' : ',') + encodeValue(value[i], depth);
-    } catch (err) {
-      if (err instanceof Unencodable) err.path = `[${i}]${err.path}`;
-      throw err;
-    }
-  }
-  return out + ']';
-}
-
-function encodeObject(value: object, depth: number): string {
-  if (!isPlainObject(value)) throw new Unencodable('', `a ${value.constructor?.name ?? 'non-plain'} object is not JSON; pass plain data`);
-  const keys = Object.keys(value);
-  for (let i = 1; i < keys.length; i++) {
-    if (keys[i - 1] > keys[i]) {
-      keys.sort(); // most objects arrive in order; sort only those that do not
-      break;
-    }
-  }
-  let out = '{';
-  for (const key of keys) {
-    const v = value[key];
-    if (v === undefined) continue;
-    try {
-      out += (out.length === 1 ? '' : ',') + jsonString(key) + ':' + encodeValue(v, depth);
-    } catch (err) {
-      if (err instanceof Unencodable) err.path = `.${key}${err.path}`;
-      throw err;
-    }
-  }
-  return out + '}';
-}
+/** Nesting limit of a whole record (the record itself is one level): the audit path must stay cheap. */
+const WHOLE = { maxDepth: MAX_DEPTH };
+/** The same limit for a member's value, one level below the record. */
+const MEMBER = { maxDepth: MAX_DEPTH - 1 };
 
 /**
- * RFC 8785 (JCS) serialisation of an I-JSON value: keys sorted by UTF-16 code units,
- * no whitespace, numbers in ECMAScript form. Object members whose value is undefined
- * are omitted; anything JSON cannot carry exactly (NaN, Infinity, bigint, undefined in
- * arrays, lone surrogates, Dates, Maps, class instances, cycles) is refused, never coerced.
+ * RFC 8785 (JCS) serialisation of an I-JSON value (base/canonical.ts): keys sorted by UTF-16
+ * code units, no whitespace, numbers in ECMAScript form. Object members whose value is undefined
+ * are omitted; anything JSON cannot carry exactly (NaN, Infinity, bigint, undefined in arrays,
+ * lone surrogates, Dates, Maps, class instances, cycles, nesting deeper than 32) is refused, never coerced.
  */
 export function canonicalJson(value: unknown, name = 'value'): string {
   try {
-    return encodeValue(value, 0);
+    return encode(value, WHOLE);
   } catch (err) {
-    if (err instanceof Unencodable) throw invalid(`${name}${err.path}`, err.message);
+    if (err instanceof CanonicalJsonError) throw invalid(name + err.path.slice(1), err.reason);
     throw err;
   }
 }
@@ -199,9 +131,9 @@ export function buildRecord(input: AuditRecordInput, seq: number, time: number, 
 
 function member(key: string, value: unknown): string {
   try {
-    return '"' + key + '":' + encodeValue(value, 1);
+    return '"' + key + '":' + encode(value, MEMBER);
   } catch (err) {
-    if (err instanceof Unencodable) throw invalid(`record.${key}${err.path}`, err.message);
+    if (err instanceof CanonicalJsonError) throw invalid(`record.${key}${err.path.slice(1)}`, err.reason);
     throw err;
   }
 }

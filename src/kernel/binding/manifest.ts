@@ -1,13 +1,15 @@
-// Sealed binding manifests: the body is serialised as canonical JSON (sorted keys, no
-// undefined, finite numbers only), hashed with SHA-256 and signed by an injected signer;
+// Sealed binding manifests: the body is serialised as canonical JSON (base/canonical.ts:
+// sorted keys, plain JSON data only), hashed with SHA-256 and signed by an injected signer;
 // `verifyManifest` recomputes both, so any change to any field is detected.
 
-import { createHash } from 'node:crypto';
+import { CanonicalJsonError, canonicalJson as encode, sha256Hex } from '../../base/canonical.js';
 import { ContractError } from '../../base/errors.js';
 import { INVALID_BINDING_REQUEST, type ConstraintValue } from './registry.js';
 import type { BindingCondition, BindingMode } from './request.js';
 import type { Selection, Substitution } from './resolve.js';
 import type { RollbackRecord } from './rollback.js';
+
+export { sha256Hex };
 
 export const MANIFEST_FORMAT = 'agentos.binding/1';
 
@@ -42,25 +44,17 @@ export type Signer = (bytes: Uint8Array) => string;
 /** Checks a hex signature over bytes. */
 export type SignatureVerifier = (bytes: Uint8Array, signatureHex: string) => boolean;
 
-/** JSON with object keys sorted at every level; rejects values JSON cannot carry faithfully. */
+/** Canonical JSON (base/canonical.ts); a value JSON cannot carry exactly is a ContractError naming its path under `path`. */
 export function canonicalJson(value: unknown, path = '$'): string {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new ContractError(INVALID_BINDING_REQUEST, `${path}: ${value} cannot be sealed`, { field: path });
-    return JSON.stringify(value);
+  try {
+    return encode(value);
+  } catch (err) {
+    if (err instanceof CanonicalJsonError) {
+      const field = path + err.path.slice(1);
+      throw new ContractError(INVALID_BINDING_REQUEST, `${field}: cannot be sealed: ${err.reason}`, { field, cause: err });
+    }
+    throw err;
   }
-  if (Array.isArray(value)) return `[${value.map((v, i) => canonicalJson(v === undefined ? null : v, `${path}[${i}]`)).join(',')}]`;
-  const proto: unknown = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
-  if (proto === Object.prototype || (typeof value === 'object' && proto === null)) {
-    const obj = value as Record<string, unknown>;
-    const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k], `${path}.${k}`)}`).join(',')}}`;
-  }
-  throw new ContractError(INVALID_BINDING_REQUEST, `${path}: a ${typeof value === 'object' ? value?.constructor?.name : typeof value} cannot be sealed`, { field: path });
-}
-
-export function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function deepFreeze<T>(value: T): T {

@@ -2,6 +2,8 @@
 // model allow globs, and binding targets (`asr_local_v2`, `asr_local_v2..v3`,
 // the binder's grammar). Coverage rules are defined once here for semantics and merge.
 
+import { segmentGlobRegExp } from '../../base/glob.js';
+
 /** Agent names, as `defineAgent` accepts them: letters, digits, `_`, `.`, `-`; at most 128 characters. */
 export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][\w.-]{0,127}$/;
 /**
@@ -62,17 +64,7 @@ export function modelGlobMatches(glob: string, id: string): boolean {
     const rest = id.slice(prefix.length);
     return id.startsWith(prefix) && (star === '**' || (!rest.includes('/') && !rest.includes('**')));
   }
-  let source = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
-    if (c === '*' && glob[i + 1] === '*') {
-      source += '.*';
-      i++;
-    } else if (c === '*') source += '[^/]*';
-    else if (c === '?') source += '[^/]';
-    else source += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`).test(id);
+  return segmentGlobRegExp(glob).test(id);
 }
 
 export type Version = readonly number[];

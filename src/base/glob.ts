@@ -1,0 +1,20 @@
+// Globs over `/`-separated names, as model ids are written (`openai/gpt-4o`, `hf/meta/llama-guard`).
+// One definition, so a contract's allow list and admission's catalog match the same ids.
+
+/**
+ * An anchored RegExp for `glob`: `*` matches within one `/` segment, `**` across segments,
+ * `?` one character other than `/`; every other character is literal.
+ */
+export function segmentGlobRegExp(glob: string): RegExp {
+  let source = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === '*' && glob[i + 1] === '*') {
+      source += '.*';
+      i++;
+    } else if (c === '*') source += '[^/]*';
+    else if (c === '?') source += '[^/]';
+    else source += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`);
+}
