@@ -29,8 +29,14 @@ export interface CellHost {
   tell(from: ActorCell, to: string, message: { type: string }, options?: SendOptions): void;
   /** A reply to `env` from inside this actor's machine. */
   reply(from: ActorCell, env: Pick<Envelope, 'replyTo' | 'correlationId' | 'conversationId'>, value: unknown): void;
-  /** A sensitive call (tool, model, memory) on behalf of this actor, checked by the kernel. */
-  call(from: ActorCell, request: { kind: 'tool' | 'model' | 'memory'; name: string; args?: unknown; tokens?: number; onBehalfOf?: string; reason?: string }): Promise<unknown>;
+  /** A sensitive call (tool, model, memory) on behalf of this actor, checked by the kernel; `signal` aborts it if the caller stops. */
+  call(
+    from: ActorCell,
+    request: { kind: 'tool' | 'model' | 'memory'; name: string; args?: unknown; tokens?: number; onBehalfOf?: string; reason?: string },
+    signal?: AbortSignal,
+  ): Promise<unknown>;
+  /** A message whose handling ended the incarnation (a crash): fail its ask now rather than at timeout. */
+  lost(env: Envelope, reason: string): void;
 }
 
 export interface CellOptions {
@@ -79,6 +85,8 @@ export class ActorCell {
   lastExit: ExitReason | undefined;
 
   private actor: Actor<AnyStateMachine> | undefined;
+  /** Aborted when the incarnation ends: its pending syscalls (and consent requests) are withdrawn. */
+  private lifetime = new AbortController();
   private exitReported = false;
   /** An operator's pause holds across restarts. */
   private pausedByUser = false;
@@ -102,6 +110,7 @@ export class ActorCell {
   start(incarnation: number): void {
     this.incarnation = incarnation;
     this.exitReported = false;
+    this.lifetime = new AbortController();
     const actor = createActor(this.def.machine, {
       id: this.id,
       input: this.def.input,
@@ -150,7 +159,15 @@ export class ActorCell {
       this.current = undefined;
     }
     this.delivered++;
+    if (this.actor !== actor && this.lastExit?.kind === 'error' && env.replyTo !== undefined) {
+      this.host.lost(env, 'the actor crashed while handling it');
+    }
     return env;
+  }
+
+  /** A signal that aborts when the current incarnation ends, combined with `signal` if given. */
+  callSignal(signal?: AbortSignal): AbortSignal {
+    return signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
   }
 
   getSnapshot(): ReturnType<Actor<AnyStateMachine>['getSnapshot']> | undefined {
@@ -189,6 +206,7 @@ export class ActorCell {
     actor.stop();
     this.actor = undefined;
     this.status = 'stopped';
+    this.lifetime.abort();
   }
 
   /** Stop at once, without the graceful step (used for forced shutdown). */
@@ -197,6 +215,7 @@ export class ActorCell {
     this.actor?.stop();
     this.actor = undefined;
     this.status = 'stopped';
+    this.lifetime.abort();
   }
 
   private awaitFinal(actor: Actor<AnyStateMachine>, timeoutMs: number | 'infinity'): Promise<void> {
@@ -233,6 +252,7 @@ export class ActorCell {
     this.lastExit = reason;
     this.status = 'exited';
     this.actor = undefined;
+    this.lifetime.abort();
     this.host.exited(this, reason);
   }
 }

@@ -31,16 +31,37 @@ export interface Envelope<M = unknown> extends Queued {
 
 /** Per-send options a sender may set on the envelope. */
 export interface SendOptions {
-  from?: string;
   /** Relative deadline in ms (HRT); defaults to the target contract's deadline. */
   deadlineMs?: number;
+  /** SRT priority 0-9, higher is more urgent; defaults to the target contract's priority. */
   priority?: number;
   conversationId?: string;
   performative?: string;
   traceparent?: string;
   idempotencyKey?: string;
+}
+
+/**
+ * What the kernel itself sets: the sender and the reply address. Never taken
+ * from a caller's options, so no one can forge a sender or answer another's ask.
+ */
+export interface RouteOptions extends SendOptions {
+  from?: string;
   replyTo?: string;
   correlationId?: string;
+}
+
+const PUBLIC_FIELDS = ['deadlineMs', 'priority', 'conversationId', 'performative', 'traceparent', 'idempotencyKey'] as const;
+
+/** Keep only the fields a caller may set (and tolerate null/undefined). */
+export function publicSendOptions(options: unknown): SendOptions {
+  if (options === null || options === undefined || typeof options !== 'object') return {};
+  const out: Record<string, unknown> = {};
+  for (const k of PUBLIC_FIELDS) {
+    const v = (options as Record<string, unknown>)[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out as SendOptions;
 }
 
 /** The address asks reply to; never an actor id. */

@@ -1,6 +1,7 @@
 // Request/response over one-way messages: an ask registers a correlation id
 // and a timer on the node clock; the reply (or a failure) settles it once.
 
+import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from '../base/clock.js';
 import { AskTimeout, ErrorCodes } from '../base/errors.js';
 
@@ -22,7 +23,8 @@ export class AskRegistry {
 
   /** Open an ask; returns its correlation id and the promise of its reply. */
   open(target: string, type: string, timeoutMs: number): { correlationId: string; reply: Promise<unknown> } {
-    const correlationId = `${this.prefix}${++this.seq}`;
+    // Unguessable, so an actor cannot settle an ask it was not sent.
+    const correlationId = `${this.prefix}${++this.seq}.${randomBytes(8).toString('hex')}`;
     const reply = new Promise<unknown>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
         if (!this.pending.delete(correlationId)) return;
@@ -38,8 +40,12 @@ export class AskRegistry {
     return { correlationId, reply };
   }
 
-  resolve(correlationId: string | undefined, value: unknown): boolean {
-    const p = correlationId === undefined ? undefined : this.take(correlationId);
+  /** Settle an ask with a reply; only the actor that was asked may answer it. */
+  resolve(correlationId: string | undefined, value: unknown, replier?: string): boolean {
+    if (correlationId === undefined) return false;
+    const pending = this.pending.get(correlationId);
+    if (!pending || (replier !== undefined && pending.target !== replier)) return false;
+    const p = this.take(correlationId);
     p?.resolve(value);
     return p !== undefined;
   }

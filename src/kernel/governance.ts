@@ -11,7 +11,7 @@ import { admissionRequestOf, bindingRequestOf, contractOf, policyOf, profileOf, 
 import type { AuditLog, AuditRecordInput } from './audit/index.js';
 import { Binder, staticRegistry, type BindingManifest, type RegistryEntry } from './binding/index.js';
 import { contractHash, modelGlobMatches, type Contract } from './contract/index.js';
-import { PolicyEngine, type CallKind, type CheckRequest, type ConsentOptions, type Decision, type Rbac } from './policy/index.js';
+import { allows, PolicyEngine, type CallKind, type CheckRequest, type ConsentOptions, type Decision, type Rbac } from './policy/index.js';
 
 export interface GovernanceOptions {
   clock: Clock;
@@ -116,11 +116,21 @@ export class Governance {
         throw err;
       }
     }
-    this.admission.admit(admissionRequestOf(id, contract));
     const policy = policyOf(contract, t);
     // Roles bind only where the node has an RBAC model to bind them in.
     if (!this.options.rbac) delete policy.roles;
-    this.policy.register(id, policy);
+    try {
+      this.policy.register(id, policy);
+    } catch (err) {
+      this.record({ kind: 'admission', decision: 'refused', actor: id, tenant: t, subject: def.name, reason: (err as Error).message, hashes: { contract: hash } });
+      throw err;
+    }
+    try {
+      this.admission.admit(admissionRequestOf(id, contract));
+    } catch (err) {
+      this.policy.unregister(id);
+      throw err;
+    }
     const admitted: Admitted = { contract, contractHash: hash, profile: profileOf(contract), manifest, tenant: t };
     this.admitted.set(id, admitted);
     this.record({
@@ -159,21 +169,31 @@ export class Governance {
   }
 
   /**
+   * The cheap half of the check, before the handler is looked up or its
+   * arguments validated: is the name within the caller's contract at all? A
+   * denial is audited and thrown here, so an actor without the capability
+   * learns nothing about what the node has.
+   */
+  async precheck(actorId: string, request: SyscallRequest): Promise<void> {
+    if (request.kind === 'model') {
+      this.modelAllowed(actorId, request);
+      return;
+    }
+    const effective = this.policy.effectiveCapabilities(actorId, request.onBehalfOf);
+    if (!allows(effective, request.name)) await this.check(actorId, request); // denies, audits, throws
+  }
+
+  /**
    * The policy check of a sensitive call. Tools and memory are checked against
    * the contract's capabilities (with consent and budgets); models against its
-   * `modelPolicy.allow`. Every decision is audited. Throws on denial.
+   * `modelPolicy.allow` (intersected with the principal's when acting on its
+   * behalf). Every decision is audited. Throws on denial; `signal` withdraws a
+   * pending consent request when the caller goes away.
    */
-  async check(actorId: string, request: SyscallRequest): Promise<Decision | undefined> {
+  async check(actorId: string, request: SyscallRequest, signal?: AbortSignal): Promise<Decision | undefined> {
     if (request.kind === 'model') {
-      const admitted = this.admitted.get(actorId);
-      const allow = admitted?.contract.modelPolicy?.allow ?? [];
-      if (!allow.some((glob) => modelGlobMatches(glob, request.name))) {
-        this.record({ kind: 'policy', decision: 'denied', actor: actorId, tenant: admitted?.tenant, subject: request.name, reason: 'model not in modelPolicy.allow' });
-        throw new PolicyDenied('MODEL_DENIED', `actor "${actorId}" may not call model "${request.name}": not in its contract's modelPolicy.allow (${allow.join(', ') || 'empty'})`, {
-          field: 'modelPolicy.allow',
-        });
-      }
-      if (request.tokens !== undefined && admitted) {
+      const admitted = this.modelAllowed(actorId, request);
+      if (request.tokens !== undefined) {
         try {
           this.policy.budgets.charge({ tenant: admitted.tenant, actor: actorId, tokens: request.tokens });
         } catch (err) {
@@ -181,7 +201,14 @@ export class Governance {
           throw err;
         }
       }
-      this.record({ kind: 'policy', decision: 'allowed', actor: actorId, tenant: admitted?.tenant, subject: request.name, data: { kind: 'model' } });
+      this.record({
+        kind: 'policy',
+        decision: 'allowed',
+        actor: actorId,
+        tenant: admitted.tenant,
+        subject: request.name,
+        data: { kind: 'model', ...(request.onBehalfOf ? { onBehalfOf: request.onBehalfOf } : {}), ...(request.tokens !== undefined ? { tokens: request.tokens } : {}) },
+      });
       return undefined;
     }
     const check: CheckRequest = { kind: request.kind, name: request.name };
@@ -189,7 +216,33 @@ export class Governance {
     if (request.tokens !== undefined) check.tokens = request.tokens;
     if (request.onBehalfOf !== undefined) check.onBehalfOf = request.onBehalfOf;
     if (request.reason !== undefined) check.reason = request.reason;
-    return this.policy.check(actorId, check);
+    return this.policy.check(actorId, check, signal ? { signal } : undefined);
+  }
+
+  /** A model call must be in the caller's `modelPolicy.allow` — and the principal's, for a delegated call. */
+  private modelAllowed(actorId: string, request: SyscallRequest): Admitted {
+    const admitted = this.admitted.get(actorId);
+    const deny = (code: string, message: string, field: string, tenant?: string): never => {
+      this.record({ kind: 'policy', decision: 'denied', actor: actorId, tenant, subject: request.name, reason: message, data: { kind: 'model', onBehalfOf: request.onBehalfOf } });
+      throw new PolicyDenied(code, message, { field });
+    };
+    if (!admitted) return deny('UNKNOWN_ACTOR', `no admitted actor "${actorId}" on this node`, 'actor');
+    const parties: [string, Admitted][] = [[actorId, admitted]];
+    if (request.onBehalfOf !== undefined) {
+      const principal = this.admitted.get(request.onBehalfOf);
+      if (!principal) return deny('UNKNOWN_ACTOR', `no admitted actor "${request.onBehalfOf}" to act on behalf of`, 'onBehalfOf', admitted.tenant);
+      if (principal.tenant !== admitted.tenant) {
+        return deny('CROSS_TENANT', `"${actorId}" (tenant ${admitted.tenant}) may not act for "${request.onBehalfOf}" (tenant ${principal.tenant})`, 'onBehalfOf', admitted.tenant);
+      }
+      parties.push([request.onBehalfOf, principal]);
+    }
+    for (const [who, party] of parties) {
+      const allow = party.contract.modelPolicy?.allow ?? [];
+      if (!allow.some((glob) => modelGlobMatches(glob, request.name))) {
+        deny('MODEL_DENIED', `actor "${who}" may not use model "${request.name}": not in its contract's modelPolicy.allow (${allow.join(', ') || 'empty'})`, 'modelPolicy.allow', admitted.tenant);
+      }
+    }
+    return admitted;
   }
 
   /** Append to the audit log (kernel decisions only). */

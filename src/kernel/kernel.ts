@@ -6,13 +6,14 @@
 import type { InspectionEvent } from 'xstate';
 import { ActorCell, type CellHost } from '../actors/cell.js';
 import { isAgentDefinition, type AgentDefinition } from '../actors/define.js';
-import type { Envelope, SendOptions } from '../actors/envelope.js';
+import { publicSendOptions, type Envelope, type SendOptions } from '../actors/envelope.js';
 import type { Clock } from '../base/clock.js';
 import { ActorError, AgentOsError, ErrorCodes } from '../base/errors.js';
 import { describeExit, type ExitReason } from '../base/exit.js';
 import { createMailbox, mailboxKindFor } from '../mailboxes/index.js';
 import type { OverflowPolicy } from '../mailboxes/types.js';
 import { shouldRestart } from '../supervisors/restart.js';
+import { supervisor as supervisorSpec } from '../supervisors/spec.js';
 import { Supervisor } from '../supervisors/supervisor.js';
 import type { ChildHandle, ChildHost, ChildSpec, RestartType, SupervisorSpec, TreeNode } from '../supervisors/types.js';
 import type { RuntimeProfile } from './agent-contract.js';
@@ -20,7 +21,7 @@ import type { Governance, SyscallRequest } from './governance.js';
 import { ActorRef, type AskOptions, type RefHost } from './ref.js';
 import { Router } from './router.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
-import { SyscallTable } from './syscalls.js';
+import { checkSyscallRequest, SyscallTable } from './syscalls.js';
 
 /** What a child spec's `start` may be at this layer. */
 export type StartTarget = AgentDefinition | { agent: AgentDefinition; input?: unknown };
@@ -78,7 +79,17 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     this.clock = options.clock;
     this.governance = options.governance;
     this.sink = options.inspect;
-    this.xstateInspect = options.inspect as ((event: InspectionEvent) => void) | undefined;
+    const sink = options.inspect;
+    // A throwing listener must never break the actor it observes.
+    this.xstateInspect = sink
+      ? (event: InspectionEvent) => {
+          try {
+            sink(event);
+          } catch {
+            /* ignored: inspection is best effort */
+          }
+        }
+      : undefined;
     this.mailboxDefaults = { capacity: options.mailbox?.capacity ?? 10_000, overflow: options.mailbox?.overflow ?? 'reject' };
     this.scheduler = new Scheduler({
       ...options.scheduler,
@@ -93,6 +104,8 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       limits: { maxPayloadBytes: options.maxPayloadBytes ?? 1024 * 1024, validate: options.validate ?? true },
       cell: (id) => this.cells.get(id),
       emit: (e) => this.emit(e),
+      refusedCrossTenant: (from, to) =>
+        this.governance.record({ kind: 'policy', decision: 'denied', actor: from.id, tenant: from.tenant, subject: `message:${to.id}`, reason: `cross-tenant message to tenant ${to.tenant ?? '-'}` }),
     });
     const rootSpec: SupervisorSpec<StartTarget> = {
       kind: 'supervisor',
@@ -121,7 +134,15 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     if (this.cells.has(id) || this.supervisors.has(id) || this.owners.has(id)) {
       throw new ActorError(ErrorCodes.duplicateActor, `spawn: an actor with id "${id}" already exists on node "${this.nodeId}"`, { field: 'id' });
     }
+    if (options.tenant !== undefined && (typeof options.tenant !== 'string' || !ID_PATTERN.test(options.tenant))) {
+      throw new ActorError(ErrorCodes.invalidOptions, `spawn: tenant must be 1-128 characters of letters, digits and _.:@- (got ${JSON.stringify(options.tenant)})`, { field: 'tenant' });
+    }
     const isSup = (target as { kind?: unknown })?.kind === 'supervisor';
+    if (isSup) {
+      // Validate the spec first (its errors name the field), then claim its ids.
+      target = supervisorSpec<StartTarget>(target as SupervisorSpec<StartTarget>);
+      this.assertTreeIdsFree(target, id);
+    }
     if (!isSup && !isAgentDefinition(target)) {
       throw new ActorError(ErrorCodes.invalidAgent, 'spawn: expected a defineAgent(...) definition or a supervisor(...) spec', { field: 'definition' });
     }
@@ -144,6 +165,26 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       throw err;
     }
     return this.ref(id);
+  }
+
+  /** Ids are node-wide: every supervisor and worker id in a tree must be free and unique. */
+  private assertTreeIdsFree(spec: SupervisorSpec<StartTarget>, rootId: string): void {
+    const seen = new Set<string>([rootId]);
+    const walk = (s: SupervisorSpec<StartTarget>): void => {
+      for (const child of s.children ?? []) {
+        const cid = child?.id;
+        if (typeof cid !== 'string') continue; // the spec validator names this
+        if (seen.has(cid) || this.cells.has(cid) || this.supervisors.has(cid) || this.owners.has(cid)) {
+          throw new ActorError(ErrorCodes.duplicateActor, `spawn: id "${cid}" in supervisor "${s.id}" is already used on node "${this.nodeId}" (ids are node-wide)`, {
+            field: `children.${cid}`,
+          });
+        }
+        seen.add(cid);
+        const start = child.start as { kind?: unknown };
+        if (start?.kind === 'supervisor') walk(start as SupervisorSpec<StartTarget>);
+      }
+    };
+    walk(spec);
   }
 
   ref(id: string): ActorRef {
@@ -171,16 +212,33 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     if (cell && cell.status !== 'exited' && cell.status !== 'stopped') {
       throw new ActorError(ErrorCodes.duplicateActor, `an actor with id "${spec.id}" is already running on node "${this.nodeId}"`, { field: 'id' });
     }
-    if (!cell || cell.def.name !== def.name || cell.def.version !== def.version) {
+    const fresh = !cell || cell.def.name !== def.name || cell.def.version !== def.version;
+    if (fresh) {
       const tenant = this.tenantOfPath(path);
       const admitted = this.governance.admit(spec.id, def, tenant);
-      cell = this.createCell(spec.id, path, context.parentPath, input === undefined ? def : { ...def, input }, admitted.tenant, admitted.profile);
+      try {
+        cell = this.createCell(spec.id, path, context.parentPath, input === undefined ? def : { ...def, input }, admitted.tenant, admitted.profile);
+      } catch (err) {
+        this.governance.release(spec.id);
+        throw err;
+      }
     }
-    this.cells.set(spec.id, cell);
+    const started = cell!;
+    this.cells.set(spec.id, started);
     this.owners.set(spec.id, context.parentPath);
     this.exits.set(spec.id, { onExit, restart: spec.restart ?? 'permanent' });
-    const started = cell;
-    started.start(context.incarnation);
+    try {
+      started.start(context.incarnation);
+    } catch (err) {
+      if (fresh) {
+        // Nothing is half-started: a first start that fails leaves no actor, owner or reservation.
+        this.cells.delete(spec.id);
+        this.owners.delete(spec.id);
+        this.exits.delete(spec.id);
+        this.governance.release(spec.id);
+      }
+      throw err;
+    }
     this.emit({ type: '@agentos.actor.started', id: spec.id, parent: context.parentPath || '/', path, incarnation: context.incarnation });
     return {
       id: spec.id,
@@ -196,6 +254,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     // Only the supervisor that holds the id may release it (a failed start elsewhere must not).
     if (context !== undefined && this.owners.get(id) !== context.parentPath) return;
     this.owners.delete(id);
+    if (context?.parentPath === '') this.tenants.delete(`/${id}`);
     this.dropCell(id);
   }
 
@@ -211,11 +270,19 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
 
   supervisorStarted(sup: Supervisor<StartTarget>, path: string): void {
     this.supervisors.set(sup.id, sup);
-    if (!this.tenants.has(path)) this.tenants.set(path, this.tenantOfPath(path));
+    // A top-level tree's tenant comes from spawn; a nested supervisor inherits its parent's.
+    const parent = path.slice(0, path.lastIndexOf('/'));
+    if (parent !== '') this.tenants.set(path, this.tenantOfPath(parent));
   }
 
   supervisorStopped(sup: Supervisor<StartTarget>): void {
     if (this.supervisors.get(sup.id) === sup) this.supervisors.delete(sup.id);
+    this.forgetTenants(sup.path);
+  }
+
+  private forgetTenants(path: string): void {
+    this.tenants.delete(path);
+    for (const p of this.tenants.keys()) if (p.startsWith(`${path}/`)) this.tenants.delete(p);
   }
 
   now(): number {
@@ -245,7 +312,12 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   emit(event: SystemEvent): void;
   emit(type: string, data: Record<string, unknown>): void;
   emit(a: SystemEvent | string, data?: Record<string, unknown>): void {
-    if (this.sink) this.sink(typeof a === 'string' ? ({ type: a, ...data } as SystemEvent) : a);
+    if (!this.sink) return;
+    try {
+      this.sink(typeof a === 'string' ? ({ type: a, ...data } as SystemEvent) : a);
+    } catch {
+      // A throwing inspect listener must not break the kernel path that emitted the event.
+    }
   }
 
   // ── messages and calls ─────────────────────────────────────────────────
@@ -254,26 +326,38 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     return this.router.route(to, message, options);
   }
 
+  /** An external send (no sending actor): only the public options are honoured. */
   send(to: string, message: unknown, options?: SendOptions): void {
     this.assertRunning();
-    this.router.route(to, message, options);
+    this.router.route(to, message, publicSendOptions(options));
   }
 
   ask(to: string, message: unknown, options?: AskOptions): Promise<unknown> {
-    this.assertRunning();
-    return this.router.ask(to, message, options);
+    try {
+      this.assertRunning();
+      const timeoutMs = (options as AskOptions | null | undefined)?.timeoutMs;
+      return this.router.ask(to, message, { ...publicSendOptions(options), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
    * A sensitive call on behalf of an actor: resolve the handler, check the
    * actor's contract (capabilities, consent, budgets; audited), then run it.
    */
-  async syscall(actorId: string, request: SyscallRequest): Promise<unknown> {
+  async syscall(actorId: string, request: SyscallRequest, signal?: AbortSignal): Promise<unknown> {
     this.assertRunning();
-    const handler = this.syscalls.resolve(request.kind, request.name);
-    await this.governance.check(actorId, request);
+    checkSyscallRequest(request);
+    // Policy first: an actor without the capability learns nothing about what exists.
+    await this.governance.precheck(actorId, request);
+    const entry = this.syscalls.resolve(request.kind, request.name);
+    // Arguments are checked before anyone is asked to consent to them.
+    const args = entry.validate ? entry.validate(request.args) : request.args;
+    await this.governance.check(actorId, request, signal);
     const admitted = this.governance.admittedActor(actorId);
-    return handler(request.args, { actor: actorId, tenant: admitted?.tenant ?? 'default', kernel: this });
+    if (!admitted) throw new ActorError(ErrorCodes.actorStopped, `"${actorId}" stopped before its ${request.kind} call "${request.name}" ran`, { field: 'actor' });
+    return entry.handler(args, { actor: actorId, tenant: admitted.tenant, kernel: this });
   }
 
   // CellHost
@@ -289,8 +373,12 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     this.router.reply(from, env, value);
   }
 
-  call(from: ActorCell, request: SyscallRequest): Promise<unknown> {
-    return this.syscall(from.id, request);
+  call(from: ActorCell, request: SyscallRequest, signal?: AbortSignal): Promise<unknown> {
+    return this.syscall(from.id, request, signal);
+  }
+
+  lost(env: Envelope, reason: string): void {
+    this.router.undeliverable(env, reason);
   }
 
   exited(cell: ActorCell, reason: ExitReason): void {
@@ -311,7 +399,10 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     } catch {
       // Already dropped by the supervisor (temporary child): nothing to forget.
     }
-    if (!this.cells.has(id)) this.owners.delete(id);
+    if (!this.cells.has(id)) {
+      this.owners.delete(id);
+      this.tenants.delete(`/${id}`);
+    }
   }
 
   // ── lifecycle of single actors ─────────────────────────────────────────
@@ -325,7 +416,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     if (!parent) throw new ActorError(ErrorCodes.unknownActor, `supervisor of "${id}" not found`, { field: 'id' });
     await parent.terminateChild(id);
     if (parent.whichChildren().some((c) => c.id === id)) await parent.deleteChild(id);
-    if (cell) this.released(id);
+    if (cell) this.released(id, { parentPath });
   }
 
   pauseActor(id: string): void {

@@ -4,9 +4,9 @@
 
 import type { ActorCell } from '../actors/cell.js';
 import type { AgentDefinition } from '../actors/define.js';
-import { ASK_ADDRESS, type Envelope, type SendOptions } from '../actors/envelope.js';
+import { ASK_ADDRESS, publicSendOptions, type Envelope, type RouteOptions, type SendOptions } from '../actors/envelope.js';
 import type { Clock } from '../base/clock.js';
-import { ActorError, ErrorCodes, MailboxFull, ValidationError, isAgentOsError, type AgentOsError } from '../base/errors.js';
+import { ActorError, ErrorCodes, MailboxFull, PolicyDenied, ValidationError, isAgentOsError, type AgentOsError } from '../base/errors.js';
 import { AskRegistry } from './asks.js';
 import { DeadLetterLog } from './deadletters.js';
 import type { AskOptions } from './ref.js';
@@ -20,7 +20,12 @@ export interface RouterDeps {
   limits: EdgeLimits;
   cell(id: string): ActorCell | undefined;
   emit(event: { type: `@agentos.${string}`; [k: string]: unknown }): void;
+  /** A cross-tenant send was refused (the kernel audits it). */
+  refusedCrossTenant(from: ActorCell, to: ActorCell): void;
 }
+
+/** Largest ask timeout a timer can represent (Node clamps larger values to 1 ms). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 export class Router {
   readonly deadLetters = new DeadLetterLog();
@@ -32,7 +37,7 @@ export class Router {
   }
 
   /** Validate and enqueue. Throws a typed error (and records a dead letter) on refusal. */
-  route(to: string, message: unknown, options: SendOptions = {}): Envelope {
+  route(to: string, message: unknown, options: RouteOptions = {}): Envelope {
     const cell = this.deps.cell(to);
     const type = typeof (message as { type?: unknown })?.type === 'string' ? (message as { type: string }).type : '?';
     if (!cell) {
@@ -40,12 +45,26 @@ export class Router {
       this.recordDead(to, type, message, options.from, err.code);
       throw err;
     }
+    if (options.from !== undefined) {
+      // Zero trust between tenants: an actor may only message actors of its own tenant.
+      const sender = this.deps.cell(options.from);
+      if (sender && sender.tenant !== cell.tenant) {
+        const err = new PolicyDenied('CROSS_TENANT', `"${options.from}" (tenant ${sender.tenant}) may not message "${to}" (tenant ${cell.tenant})`, {
+          field: 'to',
+        });
+        this.recordDead(to, type, undefined, options.from, err.code);
+        this.deps.refusedCrossTenant(sender, cell);
+        throw err;
+      }
+    }
     let payload: { type: string };
     try {
       payload = checkMessage(cell.def as AgentDefinition, message, to, this.deps.limits);
       checkOptions(options, to);
     } catch (err) {
-      this.recordDead(to, type, message, options.from, (err as AgentOsError).code);
+      const code = (err as AgentOsError).code;
+      // Never keep an oversize body alive in the dead-letter log.
+      this.recordDead(to, type, code === ErrorCodes.payloadTooLarge ? undefined : message, options.from, code);
       throw err;
     }
     const env = this.envelope(cell, payload, options);
@@ -62,8 +81,15 @@ export class Router {
     return env;
   }
 
-  ask(to: string, message: unknown, options: AskOptions = {}): Promise<unknown> {
+  ask(to: string, message: unknown, options: AskOptions & RouteOptions = {}): Promise<unknown> {
     const timeoutMs = options.timeoutMs ?? 5000;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
+      return Promise.reject(
+        new ValidationError(ErrorCodes.invalidOptions, `ask to "${to}": timeoutMs must be a number of ms between 0 and ${MAX_TIMEOUT_MS} (got ${String(timeoutMs)})`, {
+          field: 'timeoutMs',
+        }),
+      );
+    }
     const type = (message as { type?: unknown })?.type;
     const { correlationId, reply } = this.asks.open(to, String(type), timeoutMs);
     try {
@@ -77,11 +103,12 @@ export class Router {
   /** A reply from inside a machine: settles an ask, or becomes a message to the asking actor. */
   reply(from: ActorCell, env: Pick<Envelope, 'replyTo' | 'correlationId' | 'conversationId'>, value: unknown): void {
     if (env.replyTo === ASK_ADDRESS) {
-      this.asks.resolve(env.correlationId, value);
+      this.asks.resolve(env.correlationId, value, from.id);
       return;
     }
     if (env.replyTo === undefined) return;
-    this.tell(from, env.replyTo, value, {
+    this.routeQuietly(env.replyTo, value, {
+      from: from.id,
       ...(env.correlationId === undefined ? {} : { correlationId: env.correlationId }),
       ...(env.conversationId === undefined ? {} : { conversationId: env.conversationId }),
     });
@@ -89,8 +116,12 @@ export class Router {
 
   /** A send from inside a machine: a refusal is a dead letter, not a crash of the sender. */
   tell(from: ActorCell, to: string, message: unknown, options?: SendOptions): void {
+    this.routeQuietly(to, message, { ...publicSendOptions(options), from: from.id });
+  }
+
+  private routeQuietly(to: string, message: unknown, options: RouteOptions): void {
     try {
-      this.route(to, message, { ...options, from: from.id });
+      this.route(to, message, options);
     } catch (err) {
       if (!isAgentOsError(err)) throw err;
     }
@@ -104,7 +135,7 @@ export class Router {
     }
   }
 
-  private envelope(cell: ActorCell, payload: { type: string }, options: SendOptions): Envelope {
+  private envelope(cell: ActorCell, payload: { type: string }, options: RouteOptions): Envelope {
     const now = this.deps.clock.now();
     const env: Envelope = {
       id: `${this.deps.nodeId}:${++this.msgSeq}`,
@@ -137,7 +168,7 @@ export class Router {
   }
 }
 
-function checkOptions(options: SendOptions, to: string): void {
+function checkOptions(options: RouteOptions, to: string): void {
   const bad = (field: string, why: string): never => {
     throw new ValidationError(ErrorCodes.invalidOptions, `send to "${to}": ${field} ${why}`, { field });
   };

@@ -18,7 +18,7 @@ export interface SchedulerOptions {
   dtMinShare?: number;
   /** Max deliveries per slice before yielding to the event loop (default 512). */
   batchSize?: number;
-  /** Max ms per slice before yielding (default 5). */
+  /** Max ms per slice before yielding (default 1: outside input waits at most about this long). */
   sliceMs?: number;
   /** SRT priority levels and burst (see PriorityMailbox). */
   srtLevels?: number;
@@ -50,7 +50,7 @@ export interface SchedulerStats {
   DT: ClassStats;
 }
 
-const CHECK_CLOCK_EVERY = 32;
+const CHECK_CLOCK_EVERY = 16;
 
 export class Scheduler {
   private readonly clock: Clock;
@@ -85,7 +85,7 @@ export class Scheduler {
     this.defer = options.defer;
     this.dtShare = Math.min(1, Math.max(0, options.dtMinShare ?? 0.05));
     this.batchSize = Math.max(1, options.batchSize ?? 512);
-    this.sliceMs = options.sliceMs ?? 5;
+    this.sliceMs = options.sliceMs ?? 1;
     this.srtLevels = options.srtLevels ?? 10;
     this.srt = new PriorityLevels<ReadyEntry>({ levels: this.srtLevels, burst: options.srtBurst ?? 8 });
     this.onDelivered = options.onDelivered;

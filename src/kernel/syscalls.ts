@@ -1,8 +1,9 @@
 // The table of sensitive operations the kernel mediates: each (kind, name) has
-// one handler, registered by a service (tools, models, memory). Agents reach
-// them only through `kernel.syscall`, which checks policy first.
+// one handler, registered by a service (tools, models, memory), with an
+// optional argument validator the kernel runs before asking for consent.
+// Agents reach them only through `kernel.syscall`, which checks policy first.
 
-import { AgentOsError } from '../base/errors.js';
+import { AgentOsError, ErrorCodes, ValidationError } from '../base/errors.js';
 import type { CallKind } from './policy/index.js';
 
 export interface SyscallContext {
@@ -13,28 +14,49 @@ export interface SyscallContext {
 
 export type SyscallHandler = (args: unknown, context: SyscallContext) => unknown;
 
+export interface SyscallEntry {
+  handler: SyscallHandler;
+  /** Returns the arguments to run with, or throws a typed error naming the bad field. */
+  validate?: (args: unknown) => unknown;
+}
+
 export class SyscallError extends AgentOsError {}
 
-export class SyscallTable {
-  private readonly handlers = new Map<string, SyscallHandler>();
+const KINDS: readonly CallKind[] = ['tool', 'model', 'memory'];
 
-  register(kind: CallKind, name: string, handler: SyscallHandler): void {
+/** The shape of a syscall request, checked at the edge. */
+export function checkSyscallRequest(request: unknown): void {
+  const r = request as { kind?: unknown; name?: unknown; tokens?: unknown; onBehalfOf?: unknown } | null;
+  const bad = (field: string, why: string): never => {
+    throw new ValidationError(ErrorCodes.invalidOptions, `syscall: ${field} ${why}`, { field });
+  };
+  if (typeof r !== 'object' || r === null) bad('request', 'must be an object { kind, name, args? }');
+  if (!KINDS.includes(r!.kind as CallKind)) bad('kind', `must be one of ${KINDS.join(', ')} (got ${JSON.stringify(r!.kind)})`);
+  if (typeof r!.name !== 'string' || r!.name.length === 0 || r!.name.length > 256) bad('name', 'must be a non-empty string');
+  if (r!.tokens !== undefined && !(Number.isInteger(r!.tokens) && (r!.tokens as number) >= 0)) bad('tokens', 'must be a non-negative integer');
+  if (r!.onBehalfOf !== undefined && typeof r!.onBehalfOf !== 'string') bad('onBehalfOf', 'must be an actor id');
+}
+
+export class SyscallTable {
+  private readonly entries = new Map<string, SyscallEntry>();
+
+  register(kind: CallKind, name: string, handler: SyscallHandler | SyscallEntry): void {
     const key = `${kind}:${name}`;
-    if (this.handlers.has(key)) throw new SyscallError('DUPLICATE_SYSCALL', `a ${kind} named "${name}" is already registered`, { field: 'name' });
-    this.handlers.set(key, handler);
+    if (this.entries.has(key)) throw new SyscallError('DUPLICATE_SYSCALL', `a ${kind} named "${name}" is already registered`, { field: 'name' });
+    this.entries.set(key, typeof handler === 'function' ? { handler } : handler);
   }
 
   unregister(kind: CallKind, name: string): boolean {
-    return this.handlers.delete(`${kind}:${name}`);
+    return this.entries.delete(`${kind}:${name}`);
   }
 
-  resolve(kind: CallKind, name: string): SyscallHandler {
-    const handler = this.handlers.get(`${kind}:${name}`);
-    if (!handler) throw new SyscallError('UNKNOWN_SYSCALL', `no ${kind} named "${name}" is registered on this node`, { field: 'name' });
-    return handler;
+  resolve(kind: CallKind, name: string): SyscallEntry {
+    const entry = this.entries.get(`${kind}:${name}`);
+    if (!entry) throw new SyscallError('UNKNOWN_SYSCALL', `no ${kind} named "${name}" is registered on this node`, { field: 'name' });
+    return entry;
   }
 
   list(): { kind: string; name: string }[] {
-    return [...this.handlers.keys()].map((k) => ({ kind: k.slice(0, k.indexOf(':')), name: k.slice(k.indexOf(':') + 1) }));
+    return [...this.entries.keys()].map((k) => ({ kind: k.slice(0, k.indexOf(':')), name: k.slice(k.indexOf(':') + 1) }));
   }
 }

@@ -22,7 +22,8 @@ import type { SchedulerStats } from '../kernel/scheduler.js';
 import { ToolRegistry } from '../services/tools/tool.js';
 import type { SupervisorSpec, TreeNode } from '../supervisors/types.js';
 import { approvalsApi, auditApi, type ApprovalsApi, type AuditApi } from './apis.js';
-import { nodePaths, openNodeDb } from './storage.js';
+import { validateNodeOptions } from './options.js';
+import { lockNodeDir, nodePaths, openNodeDb } from './storage.js';
 
 /** The message type an agent definition accepts (its zod schema's input). */
 export type MessageOf<D> = D extends AgentDefinition<any, infer S> ? (z.input<S> extends { type: string } ? z.input<S> : never) : never;
@@ -96,89 +97,114 @@ export interface AgentOsNode {
 }
 
 export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
-  if (typeof options?.name !== 'string' || !/^[A-Za-z0-9][\w.-]{0,63}$/.test(options.name)) {
-    throw new AgentOsError(ErrorCodes.invalidOptions, `createNode: name must be 1-64 characters of letters, digits, _ . - (got ${JSON.stringify(options?.name)})`, { field: 'name' });
-  }
+  validateNodeOptions(options);
   const clock = options.clock ?? new RealClock();
   const dataDir = options.dataDir ?? '.agentos';
   const paths = nodePaths(dataDir, options.name);
-  const db = openNodeDb(paths);
-  const keys = loadOrCreateNodeKeys(paths.root);
-  const audit = await AuditLog.open({ db, keys, clock, nodeId: options.name });
-  const governance = new Governance({
-    clock,
-    nodeId: options.name,
-    audit,
-    sign: (bytes) => Buffer.from(keys.sign(bytes)).toString('hex'),
-    capacity: {
-      cpuMillis: parseCpu(options.capacity?.cpu ?? cpus().length),
-      memBytes: parseMemory(options.capacity?.mem ?? totalmem()),
-    },
-    models: options.models ?? BUILTIN_MODELS,
-    ...(options.hrtPolicy ? { hrtPolicy: options.hrtPolicy } : {}),
-    ...(options.registry ? { registry: options.registry } : {}),
-    ...(options.conditions ? { conditions: options.conditions } : {}),
-    ...(options.rbac ? { rbac: options.rbac } : {}),
-    ...(options.consent ? { consent: options.consent } : {}),
-  });
-  let resolveStopped!: (reason: ExitReason) => void;
-  const stopped = new Promise<ExitReason>((resolve) => (resolveStopped = resolve));
-  let closing: Promise<void> | undefined;
-  const shutdown = (reason: ExitReason): Promise<void> =>
-    (closing ??= (async () => {
-      await kernel.stop();
-      governance.policy.approvals.close();
-      await audit.flushed();
-      await db.close();
-      resolveStopped(reason);
-    })());
-  const kernel = new Kernel({
-    nodeId: options.name,
-    clock,
-    governance,
-    defer: options.defer ?? ((fn) => setImmediate(fn)),
-    ...(options.inspect ? { inspect: options.inspect } : {}),
-    ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
-    ...(options.validate === undefined ? {} : { validate: options.validate }),
-    ...(options.mailbox ? { mailbox: options.mailbox } : {}),
-    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
-    ...(options.root ? { root: options.root } : {}),
-    // The root supervisor gave up (intensity exceeded): as in OTP, the node goes down.
-    onRootExit: (reason) => void shutdown(reason),
-  });
-  await kernel.start();
-  const definitions = new Map<string, AgentDefinition>();
-  const register = (def: AgentDefinition): void => {
-    if (!isAgentDefinition(def)) throw new AgentOsError(ErrorCodes.invalidAgent, 'register: expected a defineAgent(...) definition', { field: 'definition' });
-    definitions.set(`${def.name}@${def.version}`, def);
-    definitions.set(def.name, def);
-  };
-  const node: AgentOsNode = {
-    name: options.name,
-    dataDir,
-    clock,
-    kernel,
-    stopped,
-    tools: new ToolRegistry(kernel),
-    approvals: approvalsApi(governance),
-    audit: auditApi(audit),
-    async spawn(definition: AgentDefinition | SupervisorSpec<StartTarget>, spawnOptions: SpawnOptions): Promise<ActorRef<any>> {
-      if (isAgentDefinition(definition)) register(definition);
-      return kernel.spawn(definition, spawnOptions);
-    },
-    async startChild(supervisorId, child = {}) {
-      const sup = kernel.supervisor(supervisorId);
-      if (!sup) throw new AgentOsError(ErrorCodes.unknownActor, `no supervisor "${supervisorId}" on node "${options.name}"`, { field: 'supervisorId' });
-      return kernel.ref(await sup.startChild(child));
-    },
-    register,
-    definition: (name, version) => definitions.get(version === undefined ? name : `${name}@${version}`),
-    lookup: (id) => kernel.lookup(id),
-    tree: () => kernel.tree(),
-    syscall: (actorId, request) => kernel.syscall(actorId, request),
-    deadLetters: () => kernel.router.deadLetters.list(),
-    stats: () => ({ actors: kernel.actorCount, deadLetters: kernel.router.deadLetters.count, scheduler: kernel.scheduler.stats() }),
-    stop: () => shutdown({ kind: 'shutdown' }),
-  };
-  return node;
+  // One node per directory: taken before LMDB opens, released after it closes.
+  const release = lockNodeDir(paths, options.name);
+  // If starting fails part way, what was set up is undone, last first, and the lock released.
+  const undo: (() => unknown)[] = [release];
+  try {
+    const db = openNodeDb(paths);
+    undo.push(() => db.close());
+    const keys = loadOrCreateNodeKeys(paths.root);
+    const audit = await AuditLog.open({ db, keys, clock, nodeId: options.name });
+    undo.push(() => audit.flushed());
+    const governance = new Governance({
+      clock,
+      nodeId: options.name,
+      audit,
+      sign: (bytes) => Buffer.from(keys.sign(bytes)).toString('hex'),
+      capacity: {
+        cpuMillis: parseCpu(options.capacity?.cpu ?? cpus().length),
+        memBytes: parseMemory(options.capacity?.mem ?? totalmem()),
+      },
+      models: options.models ?? BUILTIN_MODELS,
+      ...(options.hrtPolicy ? { hrtPolicy: options.hrtPolicy } : {}),
+      ...(options.registry ? { registry: options.registry } : {}),
+      ...(options.conditions ? { conditions: options.conditions } : {}),
+      ...(options.rbac ? { rbac: options.rbac } : {}),
+      ...(options.consent ? { consent: options.consent } : {}),
+    });
+    undo.push(() => governance.policy.approvals.close());
+    let resolveStopped!: (reason: ExitReason) => void;
+    const stopped = new Promise<ExitReason>((resolve) => (resolveStopped = resolve));
+    let closing: Promise<void> | undefined;
+    const shutdown = (reason: ExitReason): Promise<void> =>
+      (closing ??= (async () => {
+        try {
+          await kernel.stop();
+          governance.policy.approvals.close();
+          await audit.flushed();
+        } finally {
+          try {
+            await db.close();
+          } finally {
+            release();
+          }
+        }
+        resolveStopped(reason);
+      })());
+    const kernel = new Kernel({
+      nodeId: options.name,
+      clock,
+      governance,
+      defer: options.defer ?? ((fn) => setImmediate(fn)),
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+      ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
+      ...(options.validate === undefined ? {} : { validate: options.validate }),
+      ...(options.mailbox ? { mailbox: options.mailbox } : {}),
+      ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+      ...(options.root ? { root: options.root } : {}),
+      // The root supervisor gave up (intensity exceeded): as in OTP, the node goes down.
+      onRootExit: (reason) => void shutdown(reason),
+    });
+    undo.push(() => kernel.stop());
+    await kernel.start();
+    const definitions = new Map<string, AgentDefinition>();
+    const register = (def: AgentDefinition): void => {
+      if (!isAgentDefinition(def)) throw new AgentOsError(ErrorCodes.invalidAgent, 'register: expected a defineAgent(...) definition', { field: 'definition' });
+      definitions.set(`${def.name}@${def.version}`, def);
+      definitions.set(def.name, def);
+    };
+    const node: AgentOsNode = {
+      name: options.name,
+      dataDir,
+      clock,
+      kernel,
+      stopped,
+      tools: new ToolRegistry(kernel),
+      approvals: approvalsApi(governance),
+      audit: auditApi(audit),
+      async spawn(definition: AgentDefinition | SupervisorSpec<StartTarget>, spawnOptions: SpawnOptions): Promise<ActorRef<any>> {
+        if (isAgentDefinition(definition)) register(definition);
+        return kernel.spawn(definition, spawnOptions);
+      },
+      async startChild(supervisorId, child = {}) {
+        const sup = kernel.supervisor(supervisorId);
+        if (!sup) throw new AgentOsError(ErrorCodes.unknownActor, `no supervisor "${supervisorId}" on node "${options.name}"`, { field: 'supervisorId' });
+        return kernel.ref(await sup.startChild(child));
+      },
+      register,
+      definition: (name, version) => definitions.get(version === undefined ? name : `${name}@${version}`),
+      lookup: (id) => kernel.lookup(id),
+      tree: () => kernel.tree(),
+      syscall: (actorId, request) => kernel.syscall(actorId, request),
+      deadLetters: () => kernel.router.deadLetters.list(),
+      stats: () => ({ actors: kernel.actorCount, deadLetters: kernel.router.deadLetters.count, scheduler: kernel.scheduler.stats() }),
+      stop: () => shutdown({ kind: 'shutdown' }),
+    };
+    return node;
+  } catch (err) {
+    // Quietly: the error that stopped the start is the one to report.
+    for (const step of undo.reverse()) {
+      try {
+        await step();
+      } catch {
+        // best effort
+      }
+    }
+    throw err;
+  }
 }

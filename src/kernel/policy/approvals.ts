@@ -54,9 +54,17 @@ export interface PendingApproval {
 export type ApprovalOutcome =
   | { status: 'granted'; id: string; by: string; grant: GrantToken }
   | { status: 'rejected'; id: string; by: string; reason: string }
-  | { status: 'expired'; id: string; escalated: boolean };
+  | { status: 'expired'; id: string; escalated: boolean }
+  /** The request was withdrawn (its caller went away); see `ApprovalQueue.withdraw`. */
+  | { status: 'withdrawn'; id: string };
 
-export type ApprovalEventType = 'consent.requested' | 'consent.granted' | 'consent.rejected' | 'consent.expired' | 'consent.escalated';
+export type ApprovalEventType =
+  | 'consent.requested'
+  | 'consent.granted'
+  | 'consent.rejected'
+  | 'consent.expired'
+  | 'consent.escalated'
+  | 'consent.withdrawn';
 
 export interface ApprovalEvent {
   type: ApprovalEventType;
@@ -78,6 +86,15 @@ export interface ApprovalQueueOptions {
   onEvent?: (event: ApprovalEvent) => void;
   newId?: () => string;
   newToken?: () => string;
+}
+
+export interface WithdrawOptions {
+  /** The requester, actor or principal; anyone else needs the rights `reject` needs. */
+  by: string;
+  /** Recorded on the `consent.withdrawn` event. Default 'withdrawn'. */
+  reason?: string;
+  /** As for `approve`, when `by` is not a party to the request. */
+  roles?: readonly string[];
 }
 
 export interface ApproveOptions {
@@ -193,6 +210,25 @@ export class ApprovalQueue {
     if (!isParty(entry.item, by)) this.authorize(entry.item, by, options.roles, 'reject');
     this.settle(entry, { status: 'rejected', id, by, reason });
     this.emit({ type: 'consent.rejected', at: this.clock.now(), approval: entry.item, by, reason });
+  }
+
+  /**
+   * Withdraws a pending request because its caller no longer wants (or can
+   * use) it: it leaves `list()`, its timer is cleared, a `consent.withdrawn`
+   * event is emitted and the requester's promise resolves
+   * `{ status: 'withdrawn', id }`. The requester, actor or principal may
+   * withdraw; anyone else needs the rights `reject` needs. Afterwards
+   * `approve`/`reject`/`withdraw` of the id throw APPROVAL_DECIDED (like any
+   * decided id, until it drops out of the bounded decided-id memory, then
+   * APPROVAL_NOT_FOUND).
+   */
+  withdraw(id: string, options: WithdrawOptions): void {
+    const entry = this.open(id);
+    const by = requireString(options?.by, 'by');
+    const reason = typeof options.reason === 'string' && options.reason.length > 0 ? options.reason : 'withdrawn';
+    if (!isParty(entry.item, by)) this.authorize(entry.item, by, options.roles, 'withdraw');
+    this.settle(entry, { status: 'withdrawn', id });
+    this.emit({ type: 'consent.withdrawn', at: this.clock.now(), approval: entry.item, by, reason });
   }
 
   /** See GrantRegistry.consume: once, unexpired, same args hash, tenant and capability. */

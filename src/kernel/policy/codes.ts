@@ -21,7 +21,14 @@ export const PolicyCodes = {
   /** The approver lacks `approve:<capability>` (or, after escalation, the escalation role). */
   approverNotAuthorized: 'APPROVER_NOT_AUTHORIZED',
   approvalNotFound: 'APPROVAL_NOT_FOUND',
+  /** The approval was already granted, rejected, expired or withdrawn. */
   approvalDecided: 'APPROVAL_DECIDED',
+  /**
+   * The caller's AbortSignal fired before the check returned (before it began,
+   * while awaiting consent, or after consent but before the grant was used),
+   * or the pending approval was withdrawn. The call must not run.
+   */
+  callAborted: 'CALL_ABORTED',
   /** A token-rate limit or absolute token cap would be exceeded. */
   budgetExceeded: 'BUDGET_EXCEEDED',
   /** Malformed capability or permission pattern. */

@@ -20,6 +20,10 @@ export type DecisionKind =
   | 'consent-granted'
   | 'consent-rejected'
   | 'consent-expired'
+  /** The pending approval was withdrawn (the caller's signal aborted while waiting). */
+  | 'consent-withdrawn'
+  /** The caller's signal aborted before the check began or after consent was given. */
+  | 'aborted'
   | 'budget-refused';
 
 /** One policy decision, plain data, ready for the audit log. */
@@ -79,6 +83,16 @@ export interface CheckRequest {
   requester?: string;
   /** Shown to the approver. */
   reason?: string;
+}
+
+export interface CheckOptions {
+  /**
+   * The caller's lifetime (e.g. the actor incarnation's). Once it aborts, the
+   * check rejects with PolicyDenied CALL_ABORTED unless it has already
+   * returned: before it starts nothing is asked; while awaiting consent the
+   * approval is withdrawn; after consent the grant is left unused.
+   */
+  signal?: AbortSignal;
 }
 
 export interface PolicyEngineOptions {
@@ -192,11 +206,20 @@ export class PolicyEngine {
   /**
    * Resolves with the final decision ('allowed' or 'consent-granted'), or
    * rejects with PolicyDenied / BudgetExceeded after reporting the refusal.
+   * See CheckOptions.signal for cancellation (CALL_ABORTED).
    */
-  async check(actorId: string, req: CheckRequest): Promise<Decision> {
+  async check(actorId: string, req: CheckRequest, options: CheckOptions = {}): Promise<Decision> {
     const a = this.actors.get(actorId);
     const name = req.name;
     const onBehalfOf = req.onBehalfOf;
+    const signal = options?.signal;
+    if (signal !== undefined && !isAbortSignal(signal)) {
+      throw this.refuse(actorId, a?.tenant, req, undefined, PolicyCodes.invalidPolicy, `Actor "${actorId}": options.signal is not an AbortSignal`);
+    }
+    if (signal?.aborted === true) {
+      throw this.refuse(actorId, a?.tenant, req, undefined, PolicyCodes.callAborted,
+        `Call "${String(name)}" by actor "${actorId}" was aborted by its caller before the check${abortReason(signal)}`, 'aborted');
+    }
     if (a === undefined) {
       throw this.refuse(actorId, undefined, req, undefined, PolicyCodes.unknownActor, `Actor "${actorId}" is not registered with the policy engine`);
     }
@@ -232,7 +255,7 @@ export class PolicyEngine {
       }
     }
     let consent: Extract<ApprovalOutcome, { status: 'granted' }> | undefined;
-    if (needsConsent) consent = await this.awaitConsent(a, principal, req, argsHash);
+    if (needsConsent) consent = await this.awaitConsent(a, principal, req, argsHash, signal);
     if (req.tokens !== undefined && this.budgets.hasLimits(a.tenant, actorId)) {
       try {
         this.budgets.charge({ tenant: a.tenant, actor: actorId, tokens: req.tokens });
@@ -265,6 +288,7 @@ export class PolicyEngine {
     principal: Registered | undefined,
     req: CheckRequest,
     argsHash: string | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<Extract<ApprovalOutcome, { status: 'granted' }>> {
     const o = a.options;
     let pending: { id: string; promise: Promise<ApprovalOutcome> };
@@ -288,8 +312,35 @@ export class PolicyEngine {
       throw this.refuseWith(a.id, a.tenant, req, argsHash, err, 'denied');
     }
     this.report(a.id, a.tenant, req, argsHash, 'consent-requested', `awaiting human approval ${pending.id}`, { approvalId: pending.id });
-    const outcome = await pending.promise;
+    // The caller going away withdraws the request: a human can no longer
+    // approve a call nobody will make (nor a retry double it). The actor is a
+    // party to its own request, so the withdrawal needs no approver rights.
+    const onAbort = (): void => {
+      try {
+        this.approvals.withdraw(pending.id, { by: a.id, reason: `caller aborted${abortReason(signal!)}` });
+      } catch {
+        // Already decided: the outcome is in flight and the check below refuses it.
+      }
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    // Aborted by a hook (onDecision, onApprovalEvent) before the listener was attached.
+    if (signal?.aborted === true) onAbort();
+    let outcome: ApprovalOutcome;
+    try {
+      outcome = await pending.promise;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
     const approvalId = outcome.id;
+    if (signal?.aborted === true || outcome.status === 'withdrawn') {
+      // Withdrawn (by our abort or through the queue), or aborted once the
+      // outcome was in: a grant is left unused and expires on its own.
+      const withdrawn = outcome.status === 'withdrawn';
+      const what = withdrawn ? `withdrawn (approval ${approvalId})` : `aborted by its caller after approval ${approvalId} was ${outcome.status}`;
+      const why = signal?.aborted === true ? abortReason(signal) : '';
+      throw this.refuse(a.id, a.tenant, req, argsHash, PolicyCodes.callAborted, `Call "${req.name}" by actor "${a.id}" was ${what}${why}`,
+        withdrawn ? 'consent-withdrawn' : 'aborted', outcome.status === 'granted' ? { approvalId, by: outcome.by } : { approvalId });
+    }
     if (outcome.status === 'rejected') {
       throw this.refuse(a.id, a.tenant, req, argsHash, PolicyCodes.consentRejected,
         `"${outcome.by}" rejected "${req.name}" for actor "${a.id}": ${outcome.reason}`, 'consent-rejected', { approvalId, by: outcome.by });
@@ -366,6 +417,24 @@ export class PolicyEngine {
     if (req.tokens !== undefined) d.tokens = req.tokens;
     this.onDecision(d);
   }
+}
+
+function isAbortSignal(value: unknown): value is AbortSignal {
+  if (typeof value !== 'object' || value === null) return false;
+  const s = value as Partial<AbortSignal>;
+  return typeof s.aborted === 'boolean' && typeof s.addEventListener === 'function' && typeof s.removeEventListener === 'function';
+}
+
+/** `: <reason>` for the messages, when the signal carries a describable reason. */
+function abortReason(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  try {
+    if (r instanceof Error) return r.message.length > 0 ? `: ${r.message}` : '';
+    if (typeof r === 'string' && r.length > 0) return `: ${r}`;
+  } catch {
+    // A hostile reason must not break the refusal.
+  }
+  return '';
 }
 
 /** Refusals are logged with the args' hash when it can be computed (off the fast path). */

@@ -15,6 +15,7 @@ export {
   type ApprovalRequest,
   type ApproveOptions,
   type PendingApproval,
+  type WithdrawOptions,
 } from './approvals.js';
 export {
   BudgetLedger,
@@ -32,6 +33,7 @@ export {
   PolicyEngine,
   type ActorPolicy,
   type CallKind,
+  type CheckOptions,
   type CheckRequest,
   type ConsentOptions,
   type Decision,

@@ -47,14 +47,20 @@ export class ToolRegistry {
 
   register(tool: ToolDefinition<any, any>): void {
     if (tool?.kind !== 'tool') throw new AgentOsError('INVALID_TOOL', 'tools.register: expected a defineTool(...) definition', { field: 'tool' });
-    this.kernel.syscalls.register('tool', tool.name, async (args, ctx) => {
-      const parsed = tool.input.safeParse(args);
-      if (!parsed.success) throw invalid(tool.name, 'arguments', parsed.error);
-      const result = await tool.execute(parsed.data, { actor: ctx.actor, tenant: ctx.tenant });
-      if (!tool.output) return result;
-      const out = tool.output.safeParse(result);
-      if (!out.success) throw invalid(tool.name, 'output', out.error);
-      return out.data;
+    this.kernel.syscalls.register('tool', tool.name, {
+      // The kernel validates before policy asks anyone to consent to these arguments.
+      validate: (args) => {
+        const parsed = tool.input.safeParse(args);
+        if (!parsed.success) throw invalid(tool.name, 'arguments', parsed.error);
+        return parsed.data;
+      },
+      handler: async (args, ctx) => {
+        const result = await tool.execute(args, { actor: ctx.actor, tenant: ctx.tenant });
+        if (!tool.output) return result;
+        const out = tool.output.safeParse(result);
+        if (!out.success) throw invalid(tool.name, 'output', out.error);
+        return out.data;
+      },
     });
     this.tools.set(tool.name, tool);
   }

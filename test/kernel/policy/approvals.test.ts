@@ -287,3 +287,60 @@ describe('ApprovalQueue: timeouts and escalation', () => {
     expect(clock.pending()).toBe(0);
   });
 });
+
+describe('ApprovalQueue: withdraw', () => {
+  it('the requester, the actor or the principal may withdraw: gone from the list, timer cleared, event, withdrawn outcome', async () => {
+    for (const by of ['planner', 'mailer', 'user-7']) {
+      const { clock, queue, events } = setup();
+      const { id, promise } = queue.request(base({ onBehalfOf: 'user-7', escalateTo: 'manager' }));
+      expect(clock.pending()).toBe(1);
+      queue.withdraw(id, { by, reason: 'caller crashed' });
+      expect(queue.list()).toEqual([]);
+      expect(queue.get(id)).toBeUndefined();
+      expect(clock.pending()).toBe(0);
+      expect(await promise).toEqual({ status: 'withdrawn', id });
+      expect(events.map((e) => e.type)).toEqual(['consent.requested', 'consent.withdrawn']);
+      expect(events[1]).toMatchObject({ at: 10_000, by, reason: 'caller crashed', approval: { id } });
+      clock.advance(10_000);
+      expect(events).toHaveLength(2);
+    }
+  });
+
+  it('a withdrawn id cannot be approved, rejected or withdrawn again (APPROVAL_DECIDED)', () => {
+    const { queue } = setup();
+    const { id } = queue.request(base());
+    queue.withdraw(id, { by: 'planner' });
+    expect(code(() => queue.approve(id, { by: 'alice' }))).toBe('APPROVAL_DECIDED');
+    expect(code(() => queue.reject(id, { by: 'alice', reason: 'late' }))).toBe('APPROVAL_DECIDED');
+    expect(code(() => queue.withdraw(id, { by: 'planner' }))).toBe('APPROVAL_DECIDED');
+    expect(code(() => queue.withdraw('nope', { by: 'planner' }))).toBe('APPROVAL_NOT_FOUND');
+  });
+
+  it('withdrawing after escalation clears the escalation timer', () => {
+    const { clock, queue } = setup();
+    const { id } = queue.request(base({ escalateTo: 'manager' }));
+    clock.advance(1_000);
+    expect(queue.get(id)).toMatchObject({ escalationLevel: 1 });
+    expect(clock.pending()).toBe(1);
+    queue.withdraw(id, { by: 'mailer' });
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('anyone else needs the rights reject needs; the default reason is "withdrawn"', async () => {
+    const rbac = new Rbac({
+      roles: { reviewer: { permissions: ['approve:email.*'] }, viewer: {} },
+      bindings: [
+        { principal: 'rita', role: 'reviewer', tenant: 't1' },
+        { principal: 'vic', role: 'viewer', tenant: 't1' },
+      ],
+    });
+    const { queue, events } = setup({ rbac });
+    const { id, promise } = queue.request(base());
+    expect(code(() => queue.withdraw(id, { by: 'vic' }))).toBe('APPROVER_NOT_AUTHORIZED');
+    expect(code(() => queue.withdraw(id, { by: '' }))).toBe('INVALID_POLICY');
+    expect(queue.get(id)).toBeDefined();
+    queue.withdraw(id, { by: 'rita' });
+    expect(await promise).toEqual({ status: 'withdrawn', id });
+    expect(events.at(-1)).toMatchObject({ type: 'consent.withdrawn', by: 'rita', reason: 'withdrawn' });
+  });
+});

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { VirtualClock } from '../../../src/base/clock.js';
 import { AgentOsError, BudgetExceeded, PolicyDenied, type ContractError } from '../../../src/base/errors.js';
 import {
@@ -9,6 +9,7 @@ import {
   covers,
   hashArgs,
   type ActorPolicy,
+  type ApprovalEvent,
   type CheckRequest,
   type Decision,
 } from '../../../src/kernel/policy/index.js';
@@ -16,13 +17,15 @@ import {
 function setup(options: { rbac?: Rbac; onDecision?: (d: Decision) => void } = {}) {
   const clock = new VirtualClock();
   const decisions: Decision[] = [];
+  const events: ApprovalEvent[] = [];
   const engine = new PolicyEngine({
     clock,
     rbac: options.rbac,
     onDecision: options.onDecision ?? ((d) => decisions.push(d)),
+    onApprovalEvent: (e) => events.push(e),
     consent: { timeoutMs: 1_000, expiresInMs: 100 },
   });
-  return { clock, engine, decisions };
+  return { clock, engine, decisions, events };
 }
 
 async function rejection(p: Promise<unknown>): Promise<AgentOsError> {
@@ -374,5 +377,142 @@ describe('PolicyEngine: every decision reaches onDecision', () => {
     );
     // The generator must reach every kind of terminal decision, or the property proves little.
     expect([...seen].sort()).toEqual([...terminal].sort());
+  });
+});
+
+describe('PolicyEngine: cancellation (options.signal)', () => {
+  const policy: ActorPolicy = { tenant: 't1', capabilities: ['email.*', 'web.fetch'], consentFor: ['email.send'] };
+  const ARGS = { to: 'ops@example.com', body: 'hi' };
+  const send = () => tool('email.send', { args: ARGS });
+
+  it('an already aborted signal refuses with CALL_ABORTED, reported as "aborted", and asks no one', async () => {
+    const { clock, engine, decisions, events } = setup();
+    engine.register('mailer', policy);
+    const ctrl = new AbortController();
+    ctrl.abort(new Error('actor crashed'));
+    const err = await rejection(engine.check('mailer', send(), { signal: ctrl.signal }));
+    expect(err).toBeInstanceOf(PolicyDenied);
+    expect(err.code).toBe('CALL_ABORTED');
+    expect(err.message).toContain('actor crashed');
+    expect(engine.approvals.list()).toEqual([]);
+    expect(events).toEqual([]);
+    expect(clock.pending()).toBe(0);
+    expect(decisions).toEqual([
+      expect.objectContaining({ decision: 'aborted', code: 'CALL_ABORTED', actor: 'mailer', tenant: 't1', name: 'email.send', argsHash: hashArgs(ARGS) }),
+    ]);
+    // Calls that need no consent are refused too.
+    expect((await rejection(engine.check('mailer', tool('web.fetch'), { signal: ctrl.signal }))).code).toBe('CALL_ABORTED');
+    expect(decisions.map((d) => d.decision)).toEqual(['aborted', 'aborted']);
+  });
+
+  it('aborting while awaiting consent withdraws the approval; approving it later fails; a retry asks once', async () => {
+    const { clock, engine, decisions, events } = setup();
+    engine.register('mailer', policy);
+    const timersBefore = clock.pending();
+    const ctrl = new AbortController();
+    const pending = engine.check('mailer', send(), { signal: ctrl.signal });
+    const [item] = engine.approvals.list();
+    expect(clock.pending()).toBe(timersBefore + 1);
+    ctrl.abort(new Error('actor crashed'));
+    // Synchronously gone, its timer with it.
+    expect(engine.approvals.list()).toEqual([]);
+    expect(engine.approvals.get(item.id)).toBeUndefined();
+    expect(clock.pending()).toBe(timersBefore);
+    expect(events.map((e) => e.type)).toEqual(['consent.requested', 'consent.withdrawn']);
+    expect(events[1]).toMatchObject({ approval: { id: item.id }, by: 'mailer', reason: expect.stringContaining('actor crashed') });
+    const err = await rejection(pending);
+    expect(err).toBeInstanceOf(PolicyDenied);
+    expect(err.code).toBe('CALL_ABORTED');
+    expect(decisions.map((d) => d.decision)).toEqual(['consent-requested', 'consent-withdrawn']);
+    expect(decisions[1]).toMatchObject({ code: 'CALL_ABORTED', approvalId: item.id, argsHash: hashArgs(ARGS) });
+    // A human acting on the stale request gets a typed error, not a side effect.
+    expect(() => engine.approvals.approve(item.id, { by: 'alice' })).toThrow(expect.objectContaining({ code: 'APPROVAL_DECIDED' }));
+    expect(() => engine.approvals.reject(item.id, { by: 'alice', reason: 'late' })).toThrow(expect.objectContaining({ code: 'APPROVAL_DECIDED' }));
+    // The restarted incarnation asks again: exactly one approval is listed, and it runs once.
+    const again = engine.check('mailer', send(), { signal: new AbortController().signal });
+    const listed = engine.approvals.list();
+    expect(listed).toHaveLength(1);
+    expect(listed[0].id).not.toBe(item.id);
+    engine.approvals.approve(listed[0].id, { by: 'alice' });
+    await expect(again).resolves.toMatchObject({ decision: 'consent-granted', by: 'alice' });
+    clock.advance(10_000);
+    expect(decisions.map((d) => d.decision)).toEqual(['consent-requested', 'consent-withdrawn', 'consent-requested', 'consent-granted']);
+  });
+
+  it('an abort raised by a hook while the approval is being requested still withdraws it', async () => {
+    const ctrl = new AbortController();
+    const seen: Decision[] = [];
+    const { engine } = setup({
+      onDecision: (d) => {
+        seen.push(d);
+        if (d.decision === 'consent-requested') ctrl.abort();
+      },
+    });
+    engine.register('mailer', policy);
+    const pending = engine.check('mailer', send(), { signal: ctrl.signal });
+    expect(engine.approvals.list()).toEqual([]);
+    expect((await rejection(pending)).code).toBe('CALL_ABORTED');
+    expect(seen.map((d) => d.decision)).toEqual(['consent-requested', 'consent-withdrawn']);
+  });
+
+  it('aborting after the grant but before the check returns refuses without consuming the grant', async () => {
+    const { engine, decisions } = setup();
+    engine.register('mailer', policy);
+    const consume = vi.spyOn(engine.approvals, 'consume');
+    const ctrl = new AbortController();
+    const pending = engine.check('mailer', send(), { signal: ctrl.signal });
+    const [item] = engine.approvals.list();
+    engine.approvals.approve(item.id, { by: 'alice' });
+    ctrl.abort();
+    const err = await rejection(pending);
+    expect(err.code).toBe('CALL_ABORTED');
+    expect(consume).not.toHaveBeenCalled();
+    expect(decisions.map((d) => d.decision)).toEqual(['consent-requested', 'aborted']);
+    expect(decisions[1]).toMatchObject({ code: 'CALL_ABORTED', approvalId: item.id, by: 'alice' });
+  });
+
+  it('aborting after the check completed is a no-op', async () => {
+    const { clock, engine, decisions, events } = setup();
+    engine.register('mailer', policy);
+    const withdraw = vi.spyOn(engine.approvals, 'withdraw');
+    const ctrl = new AbortController();
+    const pending = engine.check('mailer', send(), { signal: ctrl.signal });
+    engine.approvals.approve(engine.approvals.list()[0].id, { by: 'alice' });
+    await expect(pending).resolves.toMatchObject({ decision: 'consent-granted' });
+    await expect(engine.check('mailer', tool('web.fetch'), { signal: ctrl.signal })).resolves.toMatchObject({ decision: 'allowed' });
+    const [d, e, timers] = [decisions.length, events.length, clock.pending()];
+    ctrl.abort();
+    await Promise.resolve();
+    expect(withdraw).not.toHaveBeenCalled();
+    expect([decisions.length, events.length, clock.pending()]).toEqual([d, e, timers]);
+  });
+
+  it('a rejection or expiry is unaffected by an unaborted signal', async () => {
+    const { clock, engine } = setup();
+    engine.register('mailer', policy);
+    const signal = new AbortController().signal;
+    const rejected = engine.check('mailer', send(), { signal });
+    engine.approvals.reject(engine.approvals.list()[0].id, { by: 'alice', reason: 'no' });
+    expect((await rejection(rejected)).code).toBe('CONSENT_REJECTED');
+    const expired = engine.check('mailer', send(), { signal });
+    clock.advance(1_000);
+    expect((await rejection(expired)).code).toBe('CONSENT_EXPIRED');
+  });
+
+  it('a request withdrawn through the queue refuses the check with CALL_ABORTED', async () => {
+    const { engine, decisions } = setup();
+    engine.register('mailer', policy);
+    const pending = engine.check('mailer', send());
+    engine.approvals.withdraw(engine.approvals.list()[0].id, { by: 'mailer', reason: 'shutting down' });
+    expect((await rejection(pending)).code).toBe('CALL_ABORTED');
+    expect(decisions.at(-1)).toMatchObject({ decision: 'consent-withdrawn', code: 'CALL_ABORTED' });
+  });
+
+  it('a signal that is not an AbortSignal is refused with INVALID_POLICY', async () => {
+    const { engine, decisions } = setup();
+    engine.register('mailer', policy);
+    const err = await rejection(engine.check('mailer', tool('web.fetch'), { signal: { aborted: false } as AbortSignal }));
+    expect(err.code).toBe('INVALID_POLICY');
+    expect(decisions).toEqual([expect.objectContaining({ decision: 'denied', code: 'INVALID_POLICY' })]);
   });
 });

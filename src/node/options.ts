@@ -1,0 +1,207 @@
+// Validation of createNode's options, all of them, before anything touches the
+// disk. A bad value fails here with INVALID_OPTIONS naming the option path
+// (`scheduler.batchSize`, `capacity.cpu`, …) instead of spinning, starving or
+// throwing a raw TypeError much later.
+
+import { AgentOsError, ErrorCodes } from '../base/errors.js';
+import { BINDING_CONDITIONS, staticRegistry } from '../kernel/binding/index.js';
+import { cpuMillicores, memoryBytes } from '../kernel/contract/units.js';
+import { Rbac } from '../kernel/policy/index.js';
+import { MAX_PRIORITY_LEVELS } from '../mailboxes/priority.js';
+import type { NodeOptions } from './node.js';
+
+const OVERFLOW_POLICIES = ['reject', 'drop-oldest', 'drop-newest'] as const;
+const HRT_POLICIES = ['edf', 'rm'] as const;
+const NAME_PATTERN = /^[A-Za-z0-9][\w.-]{0,63}$/;
+
+/** Option keys createNode knows, per object; anything else is a typo. */
+const KNOWN = {
+  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'defer'],
+  mailbox: ['capacity', 'overflow'],
+  scheduler: ['dtMinShare', 'batchSize', 'sliceMs', 'srtLevels', 'srtBurst'],
+  root: ['intensity', 'periodMs'],
+  capacity: ['cpu', 'mem'],
+  consent: ['timeoutMs', 'escalateTo', 'escalationTimeoutMs', 'expiresInMs'],
+} as const;
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+function fail(field: string, message: string, cause?: unknown): never {
+  throw new AgentOsError(ErrorCodes.invalidOptions, `createNode: ${field} ${message}`, { field, ...(cause === undefined ? {} : { cause }) });
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A plain options object (or absent); unknown keys are rejected. */
+function section(value: unknown, field: keyof typeof KNOWN): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) fail(field || 'options', `must be an object (got ${show(value)})`);
+  const known: readonly string[] = KNOWN[field];
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) fail(field ? `${field}.${key}` : key, `is not a createNode option (known: ${known.join(', ')})`);
+  }
+  return value;
+}
+
+function positiveInteger(value: unknown, field: string, allowInfinity = false): void {
+  if (value === undefined) return;
+  const ok = typeof value === 'number' && value >= 1 && (Number.isSafeInteger(value) || (allowInfinity && value === Infinity));
+  if (!ok) fail(field, `must be a positive integer${allowInfinity ? ' or Infinity' : ''} (got ${show(value)})`);
+}
+
+function positiveMs(value: unknown, field: string): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(field, `must be a positive finite number of ms (got ${show(value)})`);
+}
+
+function nonEmptyString(value: unknown, field: string): void {
+  if (typeof value !== 'string' || value.length === 0) fail(field, `must be a non-empty string (got ${show(value)})`);
+}
+
+function oneOf(value: unknown, field: string, allowed: readonly string[]): void {
+  if (value === undefined) return;
+  if (!allowed.includes(value as string)) fail(field, `must be one of ${allowed.join(' | ')} (got ${show(value)})`);
+}
+
+function fn(value: unknown, field: string): void {
+  if (value !== undefined && typeof value !== 'function') fail(field, `must be a function (got ${show(value)})`);
+}
+
+function array(value: unknown, field: string): unknown[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) fail(field, `must be an array (got ${show(value)})`);
+  return value;
+}
+
+/**
+ * Checks every field of `NodeOptions`; throws an AgentOsError with code
+ * INVALID_OPTIONS and `field` set to the option path at the first bad one.
+ */
+export function validateNodeOptions(options: unknown): asserts options is NodeOptions {
+  const o = section(options, '');
+  if (o === undefined) fail('options', 'must be an object (got undefined)');
+
+  if (typeof o.name !== 'string' || !NAME_PATTERN.test(o.name)) {
+    fail('name', `must be 1-64 characters of letters, digits, _ . - (got ${JSON.stringify(o.name)})`);
+  }
+  if (o.dataDir !== undefined) {
+    nonEmptyString(o.dataDir, 'dataDir');
+    if ((o.dataDir as string).includes('\0')) fail('dataDir', 'must not contain a NUL character');
+  }
+
+  if (o.clock !== undefined) {
+    if (!isObject(o.clock)) fail('clock', `must be a Clock with now, setTimeout and clearTimeout methods (got ${show(o.clock)})`);
+    const clock = o.clock;
+    const missing = (['now', 'setTimeout', 'clearTimeout'] as const).filter((m) => typeof clock[m] !== 'function');
+    if (missing.length > 0) fail('clock', `must be a Clock with now, setTimeout and clearTimeout methods (missing ${missing.join(', ')})`);
+  }
+  fn(o.inspect, 'inspect');
+  fn(o.defer, 'defer');
+
+  positiveInteger(o.maxPayloadBytes, 'maxPayloadBytes', true);
+  if (o.validate !== undefined && typeof o.validate !== 'boolean') fail('validate', `must be true or false (got ${show(o.validate)})`);
+
+  const mailbox = section(o.mailbox, 'mailbox');
+  if (mailbox) {
+    positiveInteger(mailbox.capacity, 'mailbox.capacity', true);
+    oneOf(mailbox.overflow, 'mailbox.overflow', OVERFLOW_POLICIES);
+  }
+
+  const scheduler = section(o.scheduler, 'scheduler');
+  if (scheduler) {
+    const share = scheduler.dtMinShare;
+    if (share !== undefined && (typeof share !== 'number' || !(share >= 0 && share <= 1))) {
+      fail('scheduler.dtMinShare', `must be a number from 0 to 1 (got ${show(share)})`);
+    }
+    positiveInteger(scheduler.batchSize, 'scheduler.batchSize');
+    positiveMs(scheduler.sliceMs, 'scheduler.sliceMs');
+    const levels = scheduler.srtLevels;
+    if (levels !== undefined && (typeof levels !== 'number' || !Number.isInteger(levels) || levels < 1 || levels > MAX_PRIORITY_LEVELS)) {
+      fail('scheduler.srtLevels', `must be an integer from 1 to ${MAX_PRIORITY_LEVELS} (got ${show(levels)})`);
+    }
+    positiveInteger(scheduler.srtBurst, 'scheduler.srtBurst', true);
+  }
+
+  const root = section(o.root, 'root');
+  if (root) {
+    const intensity = root.intensity;
+    if (intensity !== undefined && (typeof intensity !== 'number' || !Number.isSafeInteger(intensity) || intensity < 0)) {
+      fail('root.intensity', `must be a non-negative integer (got ${show(intensity)})`);
+    }
+    positiveMs(root.periodMs, 'root.periodMs');
+  }
+
+  const capacity = section(o.capacity, 'capacity');
+  if (capacity) {
+    if (capacity.cpu !== undefined) {
+      const r = cpuMillicores(capacity.cpu);
+      if (!r.ok) fail('capacity.cpu', `is not a CPU quantity: ${r.reason}`);
+    }
+    if (capacity.mem !== undefined) {
+      const r = memoryBytes(capacity.mem);
+      if (!r.ok) fail('capacity.mem', `is not a memory quantity: ${r.reason}`);
+    }
+  }
+
+  oneOf(o.hrtPolicy, 'hrtPolicy', HRT_POLICIES);
+
+  array(o.models, 'models')?.forEach((m, i) => {
+    const field = `models[${i}]`;
+    if (!isObject(m)) fail(field, `must be an object { id, contextTokens, placement, privacy } (got ${show(m)})`);
+    nonEmptyString(m.id, `${field}.id`);
+    if (m.contextTokens === undefined) fail(`${field}.contextTokens`, 'must be a positive integer (got undefined)');
+    positiveInteger(m.contextTokens, `${field}.contextTokens`);
+    nonEmptyString(m.placement, `${field}.placement`);
+    const privacy = array(m.privacy, `${field}.privacy`);
+    if (privacy === undefined) fail(`${field}.privacy`, 'must be an array of privacy tags (got undefined)');
+    privacy.forEach((tag, j) => nonEmptyString(tag, `${field}.privacy[${j}]`));
+  });
+
+  const registry = array(o.registry, 'registry');
+  if (registry) {
+    registry.forEach((e, i) => {
+      const field = `registry[${i}]`;
+      if (!isObject(e)) fail(field, `must be an object { name, version, hash, attributes } (got ${show(e)})`);
+      oneOf(e.kind, `${field}.kind`, ['model', 'tool']);
+      if (!isObject(e.attributes)) fail(`${field}.attributes`, `must be an object (got ${show(e.attributes)})`);
+      if (e.slo !== undefined) {
+        if (!isObject(e.slo)) fail(`${field}.slo`, `must be an object of numbers (got ${show(e.slo)})`);
+        for (const [k, v] of Object.entries(e.slo)) {
+          if (typeof v !== 'number' || !Number.isFinite(v)) fail(`${field}.slo.${k}`, `must be a finite number (got ${show(v)})`);
+        }
+      }
+    });
+    try {
+      staticRegistry(registry as never); // names, hashes, versions and duplicate hashes
+    } catch (err) {
+      const inner = err as AgentOsError;
+      const field = typeof inner.field === 'string' ? inner.field : 'registry';
+      const message = (inner.message ?? String(err)).replace(new RegExp(`^${field.replace(/[[\].]/g, '\\$&')}:? ?`), '');
+      fail(field, message, err);
+    }
+  }
+
+  array(o.conditions, 'conditions')?.forEach((c, i) => oneOf(c, `conditions[${i}]`, BINDING_CONDITIONS));
+
+  if (o.rbac !== undefined && !(o.rbac instanceof Rbac)) fail('rbac', `must be an Rbac (new Rbac({ roles, bindings })) (got ${show(o.rbac)})`);
+
+  const consent = section(o.consent, 'consent');
+  if (consent) {
+    positiveMs(consent.timeoutMs, 'consent.timeoutMs');
+    positiveMs(consent.escalationTimeoutMs, 'consent.escalationTimeoutMs');
+    positiveMs(consent.expiresInMs, 'consent.expiresInMs');
+    if (consent.escalateTo !== undefined) {
+      nonEmptyString(consent.escalateTo, 'consent.escalateTo');
+      if (o.rbac instanceof Rbac && !o.rbac.roleNames().includes(consent.escalateTo as string)) {
+        fail('consent.escalateTo', `names unknown role ${show(consent.escalateTo)} (roles: ${o.rbac.roleNames().join(', ') || 'none'})`);
+      }
+    }
+  }
+}
