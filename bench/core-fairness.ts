@@ -152,12 +152,12 @@ async function runScenario(s: Scenario): Promise<Outcome> {
 const ms = (x: number): string => `${x.toFixed(2)} ms`;
 
 export async function runFairness(opts: BenchOptions, log: (s: string) => void): Promise<Row[]> {
-  const windowMs = opts.quick ? 250 : 2000;
+  const windowMs = opts.quick ? 200 : 2000;
   const flood = opts.quick ? 20_000 : 200_000;
   const base = { flood, workUs: 20, windowMs };
   const rows: Row[] = [];
 
-  await runScenario({ ...base, probeClass: 'SRT', flooders: 1, windowMs: 200, flood: 20_000 }); // warm-up
+  await runScenario({ ...base, probeClass: 'SRT', flooders: 1, windowMs: opts.quick ? 100 : 200, flood: 20_000 }); // warm-up
 
   log(`fairness: control, probe every 1 ms for ${windowMs} ms on an idle node`);
   const idle = await runScenario({ ...base, probeClass: 'SRT', flooders: 0 });
@@ -174,7 +174,7 @@ export async function runFairness(opts: BenchOptions, log: (s: string) => void):
   });
 
   let oneFlooder: Outcome | undefined;
-  for (const flooders of [1, opts.quick ? 200 : 1000]) {
+  for (const flooders of [1, opts.quick ? 100 : 1000]) {
     log(`fairness: ${flood} × 20 µs DT messages over ${flooders} actor(s), probe every 1 ms for ${windowMs} ms (SRT, then all-DT baseline)`);
     const srt = await runScenario({ ...base, probeClass: 'SRT', flooders });
     const dt = await runScenario({ ...base, probeClass: 'DT', flooders });
@@ -241,6 +241,7 @@ export async function runFairness(opts: BenchOptions, log: (s: string) => void):
     });
   }
 
+  if (opts.quick) return rows;
   log(`fairness: same with scheduler sliceMs 1 (1 DT flooder, SRT probe)`);
   const short = await runScenario({ ...base, probeClass: 'SRT', flooders: 1, sliceMs: 1 });
   rows.push({

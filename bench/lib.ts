@@ -57,9 +57,10 @@ export function percentile(xs: readonly number[], q: number): number {
 /**
  * Run each named measurement `runs` times, interleaved and rotated (a b c, b c a,
  * c a b, …) so machine drift and the garbage one leaves for the next hit every
- * side alike; a GC (when exposed) precedes each call. Returns the median of each.
+ * side alike; a GC (when exposed) precedes each call. Returns every sample, by
+ * round: samples[k][r] ran in round r.
  */
-export async function interleaved<K extends string>(runs: number, fns: Record<K, () => Promise<number>>): Promise<Record<K, number>> {
+export async function interleaved<K extends string>(runs: number, fns: Record<K, () => Promise<number>>): Promise<Record<K, number[]>> {
   const keys = Object.keys(fns) as K[];
   const results = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as unknown as Record<K, number[]>;
   for (let r = 0; r < runs; r++) {
@@ -69,7 +70,13 @@ export async function interleaved<K extends string>(runs: number, fns: Record<K,
       results[k].push(await fns[k]());
     }
   }
-  return Object.fromEntries(keys.map((k) => [k, median(results[k])])) as Record<K, number>;
+  return results;
+}
+
+/** "a–b%": the range of per-round ratios ours[r] / base[r]. */
+export function ratioRange(ours: readonly number[], base: readonly number[]): string {
+  const ratios = ours.map((x, i) => x / base[i]!);
+  return `${(Math.min(...ratios) * 100).toFixed(0)}–${(Math.max(...ratios) * 100).toFixed(0)}%`;
 }
 
 /** Busy-wait `us` microseconds (simulated CPU work inside a handler). */
@@ -106,8 +113,17 @@ export async function fullGc(): Promise<void> {
 }
 
 export async function heapUsed(): Promise<number> {
+  return (await memory()).heap;
+}
+
+/**
+ * After a full GC: heapUsed, and the ArrayBuffer storage outside the JS heap
+ * (large typed arrays live there and are not in heapUsed).
+ */
+export async function memory(): Promise<{ heap: number; buffers: number }> {
   await fullGc();
-  return process.memoryUsage().heapUsed;
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, buffers: m.arrayBuffers };
 }
 
 // ── scratch directories ──────────────────────────────────────────────────

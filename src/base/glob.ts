@@ -6,6 +6,18 @@
  * `?` one character other than `/`; every other character is literal.
  */
 export function segmentGlobRegExp(glob: string): RegExp {
+  const cached = compiled.get(glob);
+  if (cached) return cached;
+  const re = compile(glob);
+  // Globs come from contracts and catalogs: few and long-lived, so a small cache is enough.
+  if (compiled.size >= 1024) compiled.clear();
+  compiled.set(glob, re);
+  return re;
+}
+
+const compiled = new Map<string, RegExp>();
+
+function compile(glob: string): RegExp {
   let source = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i] as string;

@@ -266,8 +266,11 @@ function policyRecord(d: Decision): AuditRecordInput {
 }
 
 function stripUndefined<T extends object>(value: T): T {
+  let clean = true;
+  for (const k in value) if (value[k] === undefined) clean = false;
+  if (clean) return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
+  for (const k in value) if (value[k] !== undefined) out[k] = value[k];
   return out as T;
 }
 
