@@ -21,15 +21,15 @@ import type { Governance, SyscallRequest } from './governance.js';
 import { ActorRef, type AskOptions, type RefHost } from './ref.js';
 import { Router } from './router.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
+import { assertTreeIdsFree, checkSpawnId, checkTenant } from './spawn-checks.js';
 import { checkSyscallRequest, SyscallTable } from './syscalls.js';
+import { TenantPaths } from './tenancy.js';
+import { describeCell, EventRelay, type SystemEvent } from './events.js';
 
 /** What a child spec's `start` may be at this layer. */
 export type StartTarget = AgentDefinition | { agent: AgentDefinition; input?: unknown };
 
-export interface SystemEvent {
-  type: `@agentos.${string}`;
-  [key: string]: unknown;
-}
+export type { SystemEvent } from './events.js';
 
 export interface KernelOptions {
   nodeId: string;
@@ -53,8 +53,6 @@ export interface SpawnOptions {
   input?: unknown;
 }
 
-const ID_PATTERN = /^[A-Za-z0-9][\w.:@-]{0,127}$/;
-
 export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   readonly nodeId: string;
   readonly clock: Clock;
@@ -63,12 +61,12 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   readonly governance: Governance;
   readonly syscalls = new SyscallTable();
   readonly xstateInspect: ((event: InspectionEvent) => void) | undefined;
-  private readonly sink: KernelOptions['inspect'];
+  private readonly events: EventRelay;
   private readonly mailboxDefaults: { capacity: number; overflow: OverflowPolicy };
   private readonly cells = new Map<string, ActorCell>();
   private readonly exits = new Map<string, { onExit: (reason: ExitReason) => void; restart: RestartType }>();
   private readonly supervisors = new Map<string, Supervisor<StartTarget>>();
-  private readonly tenants = new Map<string, string | undefined>(); // supervision path → tenant
+  private readonly tenants = new TenantPaths();
   /** Child id → path of the supervisor whose spec holds it (ids are node-wide). */
   private readonly owners = new Map<string, string>();
   private readonly root: Supervisor<StartTarget>;
@@ -78,18 +76,8 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     this.nodeId = options.nodeId;
     this.clock = options.clock;
     this.governance = options.governance;
-    this.sink = options.inspect;
-    const sink = options.inspect;
-    // A throwing listener must never break the actor it observes.
-    this.xstateInspect = sink
-      ? (event: InspectionEvent) => {
-          try {
-            sink(event);
-          } catch {
-            /* ignored: inspection is best effort */
-          }
-        }
-      : undefined;
+    this.events = new EventRelay(options.inspect);
+    this.xstateInspect = this.events.xstate;
     this.mailboxDefaults = { capacity: options.mailbox?.capacity ?? 10_000, overflow: options.mailbox?.overflow ?? 'reject' };
     this.scheduler = new Scheduler({
       ...options.scheduler,
@@ -128,20 +116,16 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   async spawn(target: AgentDefinition | SupervisorSpec<StartTarget>, options: SpawnOptions): Promise<ActorRef> {
     this.assertRunning();
     const id = options?.id;
-    if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
-      throw new ActorError(ErrorCodes.invalidOptions, `spawn: id must be 1-128 characters of letters, digits and _.:@- (got ${JSON.stringify(id)})`, { field: 'id' });
-    }
+    checkSpawnId(id);
     if (this.cells.has(id) || this.supervisors.has(id) || this.owners.has(id)) {
       throw new ActorError(ErrorCodes.duplicateActor, `spawn: an actor with id "${id}" already exists on node "${this.nodeId}"`, { field: 'id' });
     }
-    if (options.tenant !== undefined && (typeof options.tenant !== 'string' || !ID_PATTERN.test(options.tenant))) {
-      throw new ActorError(ErrorCodes.invalidOptions, `spawn: tenant must be 1-128 characters of letters, digits and _.:@- (got ${JSON.stringify(options.tenant)})`, { field: 'tenant' });
-    }
+    checkTenant(options.tenant);
     const isSup = (target as { kind?: unknown })?.kind === 'supervisor';
     if (isSup) {
       // Validate the spec first (its errors name the field), then claim its ids.
       target = supervisorSpec<StartTarget>(target as SupervisorSpec<StartTarget>);
-      this.assertTreeIdsFree(target, id);
+      assertTreeIdsFree(target, id, (cid) => this.cells.has(cid) || this.supervisors.has(cid) || this.owners.has(cid), this.nodeId);
     }
     if (!isSup && !isAgentDefinition(target)) {
       throw new ActorError(ErrorCodes.invalidAgent, 'spawn: expected a defineAgent(...) definition or a supervisor(...) spec', { field: 'definition' });
@@ -161,30 +145,10 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
         ...(options.shutdownMs === undefined ? {} : { shutdownMs: options.shutdownMs }),
       });
     } catch (err) {
-      this.tenants.delete(`/${id}`);
+      this.tenants.forget(`/${id}`);
       throw err;
     }
     return this.ref(id);
-  }
-
-  /** Ids are node-wide: every supervisor and worker id in a tree must be free and unique. */
-  private assertTreeIdsFree(spec: SupervisorSpec<StartTarget>, rootId: string): void {
-    const seen = new Set<string>([rootId]);
-    const walk = (s: SupervisorSpec<StartTarget>): void => {
-      for (const child of s.children ?? []) {
-        const cid = child?.id;
-        if (typeof cid !== 'string') continue; // the spec validator names this
-        if (seen.has(cid) || this.cells.has(cid) || this.supervisors.has(cid) || this.owners.has(cid)) {
-          throw new ActorError(ErrorCodes.duplicateActor, `spawn: id "${cid}" in supervisor "${s.id}" is already used on node "${this.nodeId}" (ids are node-wide)`, {
-            field: `children.${cid}`,
-          });
-        }
-        seen.add(cid);
-        const start = child.start as { kind?: unknown };
-        if (start?.kind === 'supervisor') walk(start as SupervisorSpec<StartTarget>);
-      }
-    };
-    walk(spec);
   }
 
   ref(id: string): ActorRef {
@@ -214,7 +178,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     }
     const fresh = !cell || cell.def.name !== def.name || cell.def.version !== def.version;
     if (fresh) {
-      const tenant = this.tenantOfPath(path);
+      const tenant = this.tenants.of(path);
       const admitted = this.governance.admit(spec.id, def, tenant);
       try {
         cell = this.createCell(spec.id, path, context.parentPath, input === undefined ? def : { ...def, input }, admitted.tenant, admitted.profile);
@@ -254,7 +218,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     // Only the supervisor that holds the id may release it (a failed start elsewhere must not).
     if (context !== undefined && this.owners.get(id) !== context.parentPath) return;
     this.owners.delete(id);
-    if (context?.parentPath === '') this.tenants.delete(`/${id}`);
+    if (context?.parentPath === '') this.tenants.forget(`/${id}`);
     this.dropCell(id);
   }
 
@@ -272,18 +236,14 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     this.supervisors.set(sup.id, sup);
     // A top-level tree's tenant comes from spawn; a nested supervisor inherits its parent's.
     const parent = path.slice(0, path.lastIndexOf('/'));
-    if (parent !== '') this.tenants.set(path, this.tenantOfPath(parent));
+    if (parent !== '') this.tenants.set(path, this.tenants.of(parent));
   }
 
   supervisorStopped(sup: Supervisor<StartTarget>): void {
     if (this.supervisors.get(sup.id) === sup) this.supervisors.delete(sup.id);
-    this.forgetTenants(sup.path);
+    this.tenants.forget(sup.path);
   }
 
-  private forgetTenants(path: string): void {
-    this.tenants.delete(path);
-    for (const p of this.tenants.keys()) if (p.startsWith(`${path}/`)) this.tenants.delete(p);
-  }
 
   now(): number {
     return this.clock.now();
@@ -291,34 +251,16 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
 
   describe(id: string): Record<string, unknown> | undefined {
     const cell = this.cells.get(id);
-    if (!cell) return undefined;
-    const admitted = this.governance.admittedActor(id);
-    return {
-      agent: cell.def.name,
-      version: cell.def.version,
-      class: cell.latency,
-      tenant: cell.tenant,
-      status: cell.status,
-      state: cell.getSnapshot()?.value,
-      incarnation: cell.incarnation,
-      mailbox: cell.mailbox.size,
-      delivered: cell.delivered,
-      deadlineMisses: cell.deadlineMisses,
-      contractHash: admitted?.contractHash,
-      bindingManifest: admitted?.manifest?.hash,
-    };
+    return cell ? describeCell(cell, this.governance.admittedActor(id)) : undefined;
   }
+
 
   emit(event: SystemEvent): void;
   emit(type: string, data: Record<string, unknown>): void;
   emit(a: SystemEvent | string, data?: Record<string, unknown>): void {
-    if (!this.sink) return;
-    try {
-      this.sink(typeof a === 'string' ? ({ type: a, ...data } as SystemEvent) : a);
-    } catch {
-      // A throwing inspect listener must not break the kernel path that emitted the event.
-    }
+    this.events.emit(typeof a === 'string' ? ({ type: a, ...data } as SystemEvent) : a);
   }
+
 
   // ── messages and calls ─────────────────────────────────────────────────
 
@@ -401,7 +343,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     }
     if (!this.cells.has(id)) {
       this.owners.delete(id);
-      this.tenants.delete(`/${id}`);
+      this.tenants.forget(`/${id}`);
     }
   }
 
@@ -476,13 +418,6 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       deadlineMs: profile.deadlineMs,
       priority: profile.priority,
     });
-  }
-
-  private tenantOfPath(path: string): string | undefined {
-    for (let p = path; p.length > 0; p = p.slice(0, p.lastIndexOf('/'))) {
-      if (this.tenants.has(p)) return this.tenants.get(p);
-    }
-    return undefined;
   }
 
   private cellOrThrow(id: string): ActorCell {

@@ -126,9 +126,7 @@ export class Supervisor<S = unknown> implements ChildHandle {
         ? fromTemplate(this.spec, input as DynamicChildArgs, taken, () => `${this.id}-${++this.dynamicSeq}`)
         : normalizeChild<S>(input, where, 'startChild(spec)');
       if (taken(spec.id)) throw this.usageError(ErrorCodes.duplicateActor, `already has a child "${spec.id}"`);
-      const rec = newRecord(spec);
-      this.children.push(rec);
-      this.byId.set(rec.spec.id, rec);
+      const rec = this.add(spec);
       try {
         await this.startRecord(rec);
       } catch (error) {
@@ -199,9 +197,7 @@ export class Supervisor<S = unknown> implements ChildHandle {
     const specs = this.isSimple() ? [] : (this.spec.children as NormalizedChildSpec<S>[]);
     for (const spec of specs) {
       if (this.stopRequested) break;
-      const rec = newRecord(spec);
-      this.children.push(rec);
-      this.byId.set(rec.spec.id, rec);
+      const rec = this.add(spec);
       try {
         await this.startRecord(rec);
       } catch (error) {
@@ -374,6 +370,14 @@ export class Supervisor<S = unknown> implements ChildHandle {
 
   private isSimple(): boolean {
     return this.spec.strategy === 'simple_one_for_one';
+  }
+
+  /** A new child record at the end of the start order, indexed by id. */
+  private add(spec: NormalizedChildSpec<S>): ChildRecord<S> {
+    const rec = newRecord(spec);
+    this.children.push(rec);
+    this.byId.set(spec.id, rec);
+    return rec;
   }
 
   private find(id: string): ChildRecord<S> | undefined {

@@ -1,0 +1,53 @@
+// System events leave the kernel through one relay: `@agentos.*` events and
+// XState's own inspection events go to the node's `inspect` listener, and a
+// listener that throws never breaks the kernel path or actor that emitted.
+
+import type { InspectionEvent } from 'xstate';
+import type { ActorCell } from '../actors/cell.js';
+import type { Admitted } from './governance.js';
+
+export interface SystemEvent {
+  type: `@agentos.${string}`;
+  [key: string]: unknown;
+}
+
+export type InspectListener = (event: SystemEvent | InspectionEvent) => void;
+
+export class EventRelay {
+  /** Passed to every XState actor as its `inspect` option (undefined when nobody listens). */
+  readonly xstate: ((event: InspectionEvent) => void) | undefined;
+
+  constructor(private readonly listener: InspectListener | undefined) {
+    this.xstate = listener ? (event) => this.deliver(event) : undefined;
+  }
+
+  emit(event: SystemEvent): void {
+    if (this.listener) this.deliver(event);
+  }
+
+  private deliver(event: SystemEvent | InspectionEvent): void {
+    try {
+      this.listener!(event);
+    } catch {
+      // Inspection is best effort: a listener bug must not become an actor crash.
+    }
+  }
+}
+
+/** What `node.tree()` shows for a worker. */
+export function describeCell(cell: ActorCell, admitted: Admitted | undefined): Record<string, unknown> {
+  return {
+    agent: cell.def.name,
+    version: cell.def.version,
+    class: cell.latency,
+    tenant: cell.tenant,
+    status: cell.status,
+    state: cell.getSnapshot()?.value,
+    incarnation: cell.incarnation,
+    mailbox: cell.mailbox.size,
+    delivered: cell.delivered,
+    deadlineMisses: cell.deadlineMisses,
+    contractHash: admitted?.contractHash,
+    bindingManifest: admitted?.manifest?.hash,
+  };
+}
