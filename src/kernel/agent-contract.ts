@@ -83,10 +83,11 @@ export function policyOf(contract: Contract, tenant: string): ActorPolicy {
     consentFor: contract.security?.consent_for ?? [],
     ...(contract.security?.roles ? { roles: contract.security.roles } : {}),
     ...(contract.security?.consent_timeout_ms ? { consent: { timeoutMs: contract.security.consent_timeout_ms } } : {}),
-    ...(budgets && (budgets.tokens_per_minute !== undefined || budgets.tokens !== undefined)
+    ...(budgets && (budgets.tokens_per_minute !== undefined || budgets.tokens_per_second !== undefined || budgets.tokens !== undefined)
       ? {
           budgets: {
             ...(budgets.tokens_per_minute === undefined ? {} : { tpm: budgets.tokens_per_minute }),
+            ...(budgets.tokens_per_second === undefined ? {} : { tps: budgets.tokens_per_second }),
             ...(budgets.tokens === undefined ? {} : { tokens: budgets.tokens }),
           },
         }

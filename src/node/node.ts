@@ -59,6 +59,8 @@ export interface NodeOptions {
   rbac?: Rbac;
   /** Consent defaults: how long an approval waits (`timeoutMs`), who it escalates to (`escalateTo` role, `escalationTimeoutMs`), how long a grant lives (`expiresInMs`). */
   consent?: ConsentOptions;
+  /** Token budgets per tenant (every actor of the tenant draws from them, beside its own contract budgets). */
+  tenants?: Record<string, { tokens_per_minute?: number; tokens_per_second?: number; tokens?: number }>;
   /** How the scheduler yields to the event loop; default setImmediate. */
   defer?: (fn: () => void) => void;
 }
@@ -127,6 +129,13 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       ...(options.rbac ? { rbac: options.rbac } : {}),
       ...(options.consent ? { consent: options.consent } : {}),
     });
+    for (const [tenant, b] of Object.entries(options.tenants ?? {})) {
+      governance.policy.budgets.setTenant(tenant, {
+        ...(b.tokens_per_minute === undefined ? {} : { tpm: b.tokens_per_minute }),
+        ...(b.tokens_per_second === undefined ? {} : { tps: b.tokens_per_second }),
+        ...(b.tokens === undefined ? {} : { tokens: b.tokens }),
+      });
+    }
     undo.push(() => governance.policy.approvals.close());
     let resolveStopped!: (reason: ExitReason) => void;
     const stopped = new Promise<ExitReason>((resolve) => (resolveStopped = resolve));

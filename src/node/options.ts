@@ -16,7 +16,7 @@ const NAME_PATTERN = /^[A-Za-z0-9][\w.-]{0,63}$/;
 
 /** Option keys createNode knows, per object; anything else is a typo. */
 const KNOWN = {
-  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'defer'],
+  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer'],
   mailbox: ['capacity', 'overflow'],
   scheduler: ['dtMinShare', 'batchSize', 'sliceMs', 'srtLevels', 'srtBurst'],
   root: ['intensity', 'periodMs'],
@@ -191,6 +191,18 @@ export function validateNodeOptions(options: unknown): asserts options is NodeOp
   array(o.conditions, 'conditions')?.forEach((c, i) => oneOf(c, `conditions[${i}]`, BINDING_CONDITIONS));
 
   if (o.rbac !== undefined && !(o.rbac instanceof Rbac)) fail('rbac', `must be an Rbac (new Rbac({ roles, bindings })) (got ${show(o.rbac)})`);
+
+  if (o.tenants !== undefined) {
+    if (typeof o.tenants !== 'object' || o.tenants === null || Array.isArray(o.tenants)) fail('tenants', `must be an object of tenant → budgets (got ${show(o.tenants)})`);
+    for (const [tenant, limits] of Object.entries(o.tenants as Record<string, unknown>)) {
+      if (!NAME_PATTERN.test(tenant)) fail(`tenants.${tenant}`, 'is not a valid tenant name');
+      if (typeof limits !== 'object' || limits === null) fail(`tenants.${tenant}`, `must be { tokens_per_minute?, tokens_per_second?, tokens? } (got ${show(limits)})`);
+      for (const [k, v] of Object.entries(limits as Record<string, unknown>)) {
+        if (!['tokens_per_minute', 'tokens_per_second', 'tokens'].includes(k)) fail(`tenants.${tenant}.${k}`, 'is not a budget (tokens_per_minute, tokens_per_second, tokens)');
+        positiveInteger(v, `tenants.${tenant}.${k}`);
+      }
+    }
+  }
 
   const consent = section(o.consent, 'consent');
   if (consent) {

@@ -294,3 +294,31 @@ describe('consent timeouts', () => {
     }
   });
 });
+
+describe('tenant and per-second budgets', () => {
+  it('charges a tenant budget shared by its actors, and a per-second actor budget', async () => {
+    const t = tempDir();
+    const c = new VirtualClock(0);
+    const n = await createNode({ name: 'tb', dataDir: t.dir, clock: c, tenants: { acme: { tokens_per_minute: 100 } } });
+    try {
+      n.kernel.syscalls.register('model', 'local/echo', () => 'echo');
+      const policy = { modelPolicy: { allow: ['local/*'], max_context_tokens: 4000 } };
+      await n.spawn(caller(policy), { id: 'a', tenant: 'acme' });
+      await n.spawn(caller(policy), { id: 'b', tenant: 'acme' });
+      await n.spawn(caller({ ...policy, budgets: { tokens_per_second: 10 } }), { id: 'fast' });
+      await expect(n.syscall('a', { kind: 'model', name: 'local/echo', tokens: 60 })).resolves.toBe('echo');
+      await expect(n.syscall('b', { kind: 'model', name: 'local/echo', tokens: 60 })).rejects.toMatchObject({ code: 'BUDGET_EXCEEDED' });
+      await expect(n.syscall('fast', { kind: 'model', name: 'local/echo', tokens: 10 })).resolves.toBe('echo');
+      await expect(n.syscall('fast', { kind: 'model', name: 'local/echo', tokens: 10 })).rejects.toMatchObject({ code: 'BUDGET_EXCEEDED' });
+      c.advance(1000);
+      await expect(n.syscall('fast', { kind: 'model', name: 'local/echo', tokens: 10 })).resolves.toBe('echo');
+      await expect(createNode({ name: 'tb2', dataDir: t.dir, tenants: { acme: { tokens_per_hour: 5 } } as never })).rejects.toMatchObject({
+        code: 'INVALID_OPTIONS',
+        field: 'tenants.acme.tokens_per_hour',
+      });
+    } finally {
+      await n.stop();
+      t.cleanup();
+    }
+  });
+});

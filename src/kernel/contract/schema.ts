@@ -117,6 +117,7 @@ export const CurrencyBudgetSchema = z.strictObject({
 
 export const BudgetsSchema = z.strictObject({
   tokens_per_minute: z.number().int().positive().optional(),
+  tokens_per_second: z.number().int().positive().optional(),
   tokens: z.number().int().positive().optional(),
   currency: CurrencyBudgetSchema.optional(),
 });
