@@ -36,6 +36,7 @@ export class EventRelay {
 
 /** What `node.tree()` shows for a worker. */
 export function describeCell(cell: ActorCell, admitted: Admitted | undefined): Record<string, unknown> {
+  const mailbox = cell.mailbox.stats();
   return {
     agent: cell.def.name,
     version: cell.def.version,
@@ -45,6 +46,9 @@ export function describeCell(cell: ActorCell, admitted: Admitted | undefined): R
     state: cell.getSnapshot()?.value,
     incarnation: cell.incarnation,
     mailbox: cell.mailbox.size,
+    mailboxHighWater: mailbox.highWater,
+    dropped: mailbox.dropped,
+    waitP99Ms: mailbox.waitMs.p99,
     delivered: cell.delivered,
     deadlineMisses: cell.deadlineMisses,
     contractHash: admitted?.contractHash,
