@@ -79,3 +79,6 @@ export function isAgentOsError(value: unknown): value is AgentOsError {
 
 /** The audit log refused a request: a record it cannot encode, an index or size out of range, an unsafe key file. */
 export class AuditError extends AgentOsError {}
+
+/** The side-effect journal refused a call or reports its outcome: in doubt, a journaled failure, a divergent replay. */
+export class EffectError extends AgentOsError {}
