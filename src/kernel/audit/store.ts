@@ -71,12 +71,12 @@ export class AuditStore {
     if (index !== this.end) throw new RangeError(`append at ${index}, but the store ends at ${this.end}`);
     this.pendingLeaves.push(leaf);
     this.pendingHashes.push(hashes);
-    // Appends are written in batches, one LMDB transaction per batch: an append costs an
-    // array push, and a burst of decisions costs one write, not two puts each.
+    // Appends are handed to LMDB in batches at the end of the current microtask run: an
+    // append costs an array push, and a synchronous burst of decisions one pass of puts.
     if (this.end - this.queuedUpTo >= BATCH_MAX) this.writeBatch();
     else if (!this.batchScheduled) {
       this.batchScheduled = true;
-      setImmediate(() => this.writeBatch());
+      queueMicrotask(() => this.writeBatch());
     }
   }
 
@@ -89,12 +89,20 @@ export class AuditStore {
     const leaves = this.pendingLeaves.slice(from - this.pendingBase, to - this.pendingBase);
     const hashes = this.pendingHashes.slice(from - this.pendingBase, to - this.pendingBase);
     this.queuedUpTo = to;
-    const write = this.leavesDb.transaction(() => {
+    // Plain async puts: LMDB groups them into its own write transaction; we only moved their
+    // cost off the append path. Hashes before leaf, so a committed leaf implies its hashes.
+    let write: PromiseLike<unknown> | undefined;
+    try {
       for (let i = 0; i < leaves.length; i++) {
-        this.hashesDb.put(from + i, hashes[i]!);
-        this.leavesDb.put(from + i, leaves[i]!);
+        this.observe(this.hashesDb.put(from + i, hashes[i]!));
+        write = this.leavesDb.put(from + i, leaves[i]!);
       }
-    });
+    } catch (cause) {
+      // The environment was closed under us (e.g. without `flushed()` first): fail closed, never throw from a timer.
+      this.failure ??= cause;
+      return;
+    }
+    if (write === undefined) return;
     this.track(write);
     const gen = this.gen;
     write.then(
@@ -195,6 +203,15 @@ export class AuditStore {
     }
     this.throwIfFailed();
     this.trim(upTo, gen);
+  }
+
+  /** A put inside a batch may still report failure through its own promise: record it, fail closed. */
+  private observe(result: unknown): void {
+    if (result !== null && typeof (result as PromiseLike<unknown>)?.then === 'function') {
+      (result as PromiseLike<unknown>).then(undefined, (cause: unknown) => {
+        this.failure ??= cause;
+      });
+    }
   }
 
   private track(write: PromiseLike<unknown>): void {
