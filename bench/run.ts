@@ -210,7 +210,7 @@ function kernelReading(rows: Row[]): string[] {
             (control.ours < p99.ours / 2 ? ", so the tail is the path's own, not the machine's" : ', so much of that tail is this machine, not the path')
           : '') +
         (mOver && m50 ? `. A model call charging tokens costs ${us(m50)} at p50 and ${us(mOver)} of overhead at p99 (${mOver.met ? 'met' : 'NOT met'})` : '') +
-        '. Both paths append one audit record per call; in a CPU profile of the tool path that append (canonical JSON, a leaf and a node SHA-256, two LMDB puts issued at the end of the microtask run) is about 40% of the time. Deferring the puts to a later event-loop turn brought the tool-call p99 overhead to 44–55 µs in earlier runs, but raced an environment close (LMDB then throws from its own timer), so it was reverted; moving the audit write off the call path safely (e.g. a dedicated writer with close hooks) is the open item.',
+        '. Both paths append one audit record per call; in a CPU profile of the tool path that append (canonical JSON, a leaf and a node SHA-256) was about 40% of the time when it also issued two LMDB puts per record; the store now queues records and hands them to LMDB on the next event-loop turn (refusing to write into a closing environment), which takes the puts off the call path.',
     );
   }
   const append = find(rows, 'audit', 'append');

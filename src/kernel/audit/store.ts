@@ -36,6 +36,7 @@ export class AuditStore {
   private failure: unknown;
 
   private constructor(
+    private readonly root: RootDatabase,
     private readonly leavesDb: Database<Uint8Array, number>,
     private readonly hashesDb: Database<Uint8Array, number>,
     private readonly headsDb: Database<SignedTreeHead, number>,
@@ -46,6 +47,7 @@ export class AuditStore {
 
   static open(db: RootDatabase): AuditStore {
     return new AuditStore(
+      db,
       db.openDB<Uint8Array, number>({ name: AUDIT_DBS.leaves, encoding: 'binary' }),
       db.openDB<Uint8Array, number>({ name: AUDIT_DBS.hashes, encoding: 'binary' }),
       db.openDB<SignedTreeHead, number>({ name: AUDIT_DBS.heads, encoding: 'json' }),
@@ -71,12 +73,12 @@ export class AuditStore {
     if (index !== this.end) throw new RangeError(`append at ${index}, but the store ends at ${this.end}`);
     this.pendingLeaves.push(leaf);
     this.pendingHashes.push(hashes);
-    // Appends are handed to LMDB in batches at the end of the current microtask run: an
-    // append costs an array push, and a synchronous burst of decisions one pass of puts.
+    // Appends are handed to LMDB in batches on the next event-loop turn: an append costs an
+    // array push, off the caller's path, and a burst of decisions costs one pass of puts.
     if (this.end - this.queuedUpTo >= BATCH_MAX) this.writeBatch();
     else if (!this.batchScheduled) {
       this.batchScheduled = true;
-      queueMicrotask(() => this.writeBatch());
+      setImmediate(() => this.writeBatch());
     }
   }
 
@@ -86,6 +88,13 @@ export class AuditStore {
     const from = this.queuedUpTo;
     const to = this.end;
     if (to <= from || this.failure !== undefined) return;
+    const status = (this.root as unknown as { status?: string }).status;
+    if (status === 'closing' || status === 'closed') {
+      // The environment is closing without `flushed()` first: these records cannot be stored.
+      // Fail closed (appends are refused from now on) rather than write into a closing env.
+      this.failure ??= new Error('the LMDB environment was closed before queued audit records were written');
+      return;
+    }
     const leaves = this.pendingLeaves.slice(from - this.pendingBase, to - this.pendingBase);
     const hashes = this.pendingHashes.slice(from - this.pendingBase, to - this.pendingBase);
     this.queuedUpTo = to;

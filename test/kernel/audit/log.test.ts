@@ -251,3 +251,14 @@ describe('AuditLog', () => {
     expect(() => log.append(decision(4))).toThrow(StorageError);
   });
 });
+
+describe('AuditLog and a closing environment', () => {
+  it('closing LMDB with appends still queued neither throws from a timer nor writes into the closing env; the log then fails closed', async () => {
+    const log = await openLog();
+    appendMany(log, 0, 5);
+    await t.db.close(); // without flushed(): the queued batch must not be written into a closing env
+    for (let i = 0; i < 3; i++) await new Promise<void>((r) => setImmediate(r)); // an uncaught throw here fails the run
+    expect(() => log.append(decision(5))).toThrow(StorageError);
+    t.db = (await import('lmdb')).open({ path: `${t.dir}/db` }); // so afterEach can close it again
+  });
+});
