@@ -5,6 +5,7 @@
 import type { AnyStateMachine } from 'xstate';
 import type { z } from 'zod';
 import { AgentOsError, ErrorCodes } from '../base/errors.js';
+import { AGENT_NAME_PATTERN } from '../base/names.js';
 import type { LatencyClass, OverflowPolicy } from '../mailboxes/types.js';
 
 /**
@@ -53,7 +54,7 @@ export function defineAgent<TMachine extends AnyStateMachine, TSchema extends z.
     throw new InvalidAgentError(ErrorCodes.invalidAgent, `defineAgent: ${field} ${why}`, { field });
   };
   if (config === null || typeof config !== 'object') bad('config', 'must be an object');
-  if (typeof config.name !== 'string' || !/^[A-Za-z0-9][\w.-]{0,127}$/.test(config.name)) {
+  if (typeof config.name !== 'string' || !AGENT_NAME_PATTERN.test(config.name)) {
     bad('name', `must be 1-128 characters of letters, digits, '_', '.', '-' (got ${JSON.stringify(config.name)})`);
   }
   const machine = config.machine as unknown as { transition?: unknown; config?: unknown } | undefined;

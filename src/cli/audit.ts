@@ -3,6 +3,7 @@
 
 import { InvalidArgumentError, type Command } from 'commander';
 import { StorageError } from '../base/errors.js';
+import { NODE_NAME_PATTERN } from '../base/names.js';
 import { decodeRecord, type VerifyResult } from '../kernel/audit/index.js';
 import type { CliIo } from './exit.js';
 import { openAuditReadOnly, type ReadOnlyAudit } from './node-audit.js';
@@ -18,7 +19,7 @@ interface NodeOpts {
 
 /** The rule createNode applies to node names; it also keeps `--node` inside the data dir. */
 function nodeName(value: string): string {
-  if (!/^[A-Za-z0-9][\w.-]{0,63}$/.test(value)) throw new InvalidArgumentError('a node name is 1-64 characters of letters, digits, _ . - starting with a letter or digit.');
+  if (!NODE_NAME_PATTERN.test(value)) throw new InvalidArgumentError('a node name is 1-64 characters of letters, digits, _ . - starting with a letter or digit.');
   return value;
 }
 

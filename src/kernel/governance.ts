@@ -247,7 +247,7 @@ export class Governance {
 
   /** Append to the audit log (kernel decisions only). */
   record(input: AuditRecordInput): void {
-    this.audit.append(stripUndefined(input));
+    this.audit.append(input);
   }
 }
 
@@ -261,17 +261,9 @@ function policyRecord(d: Decision): AuditRecordInput {
     subject: d.name,
     reason: d.reason,
     ...(d.argsHash === undefined ? {} : { hashes: { arguments: d.argsHash } }),
-    data: stripUndefined({ kind: d.kind, onBehalfOf: d.onBehalfOf, approvalId: d.approvalId, by: d.by, tokens: d.tokens, code: d.code }),
+    data: { kind: d.kind, onBehalfOf: d.onBehalfOf, approvalId: d.approvalId, by: d.by, tokens: d.tokens, code: d.code },
   };
 }
 
-function stripUndefined<T extends object>(value: T): T {
-  let clean = true;
-  for (const k in value) if (value[k] === undefined) clean = false;
-  if (clean) return value;
-  const out: Record<string, unknown> = {};
-  for (const k in value) if (value[k] !== undefined) out[k] = value[k];
-  return out as T;
-}
 
 const round = (x: number): number => Math.round(x * 10_000) / 10_000;

@@ -264,10 +264,6 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
 
   // ── messages and calls ─────────────────────────────────────────────────
 
-  route(to: string, message: unknown, options?: SendOptions): Envelope {
-    return this.router.route(to, message, options);
-  }
-
   /** An external send (no sending actor): only the public options are honoured. */
   send(to: string, message: unknown, options?: SendOptions): void {
     this.assertRunning();

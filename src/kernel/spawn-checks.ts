@@ -5,7 +5,8 @@
 import { ActorError, ErrorCodes } from '../base/errors.js';
 import type { SupervisorSpec } from '../supervisors/types.js';
 
-const ID_PATTERN = /^[A-Za-z0-9][\w.:@-]{0,127}$/;
+/** Actor ids and tenant names: 1-128 letters, digits and `_.:@-`, starting alphanumeric. */
+export const ID_PATTERN = /^[A-Za-z0-9][\w.:@-]{0,127}$/;
 
 export function checkSpawnId(id: unknown): asserts id is string {
   if (typeof id !== 'string' || !ID_PATTERN.test(id)) {

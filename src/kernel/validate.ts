@@ -5,17 +5,13 @@
 import type { AgentDefinition } from '../actors/define.js';
 import { estimateSize } from '../actors/size.js';
 import { ErrorCodes, ValidationError } from '../base/errors.js';
+import { summarizeIssues } from '../base/issues.js';
 
 export interface EdgeLimits {
   /** Largest accepted message, estimated in bytes. */
   maxPayloadBytes: number;
   /** Run the zod schema (default true; off only for measurements). */
   validate: boolean;
-}
-
-interface ZodLikeIssue {
-  path: PropertyKey[];
-  message: string;
 }
 
 /** Returns the payload to deliver (the schema's parsed output), or throws ValidationError. */
@@ -50,15 +46,9 @@ export function checkMessage(def: AgentDefinition, message: unknown, target: str
   if (!limits.validate) return message as { type: string };
   const result = def.messages.safeParse(message);
   if (result.success) return result.data as { type: string };
-  const issues = (result.error as unknown as { issues: ZodLikeIssue[] }).issues;
-  const first = issues[0];
-  const field = first && first.path.length > 0 ? first.path.map(String).join('.') : 'message';
-  const summary = issues
-    .slice(0, 3)
-    .map((i) => `${i.path.length > 0 ? i.path.map(String).join('.') : '(root)'}: ${i.message}`)
-    .join('; ');
+  const { field, summary, issues } = summarizeIssues(result.error, 'message');
   throw new ValidationError(ErrorCodes.invalidMessage, `message "${type}" to "${target}" is invalid: ${summary}`, {
     field,
-    details: { issues: issues.map((i) => ({ path: i.path.map(String), message: i.message })) },
+    details: { issues },
   });
 }

@@ -4,6 +4,8 @@
 // throwing a raw TypeError much later.
 
 import { AgentOsError, ErrorCodes } from '../base/errors.js';
+import { NODE_NAME_PATTERN } from '../base/names.js';
+import { ID_PATTERN } from '../kernel/spawn-checks.js';
 import { BINDING_CONDITIONS, staticRegistry } from '../kernel/binding/index.js';
 import { cpuMillicores, memoryBytes } from '../kernel/contract/units.js';
 import { Rbac } from '../kernel/policy/index.js';
@@ -12,7 +14,6 @@ import type { NodeOptions } from './node.js';
 
 const OVERFLOW_POLICIES = ['reject', 'drop-oldest', 'drop-newest'] as const;
 const HRT_POLICIES = ['edf', 'rm'] as const;
-const NAME_PATTERN = /^[A-Za-z0-9][\w.-]{0,63}$/;
 
 /** Option keys createNode knows, per object; anything else is a typo. */
 const KNOWN = {
@@ -88,7 +89,7 @@ export function validateNodeOptions(options: unknown): asserts options is NodeOp
   const o = section(options, '');
   if (o === undefined) fail('options', 'must be an object (got undefined)');
 
-  if (typeof o.name !== 'string' || !NAME_PATTERN.test(o.name)) {
+  if (typeof o.name !== 'string' || !NODE_NAME_PATTERN.test(o.name)) {
     fail('name', `must be 1-64 characters of letters, digits, _ . - (got ${JSON.stringify(o.name)})`);
   }
   if (o.dataDir !== undefined) {
@@ -195,7 +196,7 @@ export function validateNodeOptions(options: unknown): asserts options is NodeOp
   if (o.tenants !== undefined) {
     if (typeof o.tenants !== 'object' || o.tenants === null || Array.isArray(o.tenants)) fail('tenants', `must be an object of tenant → budgets (got ${show(o.tenants)})`);
     for (const [tenant, limits] of Object.entries(o.tenants as Record<string, unknown>)) {
-      if (!NAME_PATTERN.test(tenant)) fail(`tenants.${tenant}`, 'is not a valid tenant name');
+      if (!ID_PATTERN.test(tenant)) fail(`tenants.${tenant}`, 'is not a valid tenant name (as in spawn: 1-128 letters, digits and _.:@-)');
       if (typeof limits !== 'object' || limits === null) fail(`tenants.${tenant}`, `must be { tokens_per_minute?, tokens_per_second?, tokens? } (got ${show(limits)})`);
       for (const [k, v] of Object.entries(limits as Record<string, unknown>)) {
         if (!['tokens_per_minute', 'tokens_per_second', 'tokens'].includes(k)) fail(`tenants.${tenant}.${k}`, 'is not a budget (tokens_per_minute, tokens_per_second, tokens)');

@@ -5,7 +5,7 @@
 import { segmentGlobRegExp } from '../../base/glob.js';
 
 /** Agent names, as `defineAgent` accepts them: letters, digits, `_`, `.`, `-`; at most 128 characters. */
-export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][\w.-]{0,127}$/;
+export { AGENT_NAME_PATTERN } from '../../base/names.js';
 /**
  * Capability names: dotted lower-case segments, optionally ending in `.*`
  * (`web.fetch`, `ehr.read`, `payments.*`). Stricter than "`*` anywhere in a

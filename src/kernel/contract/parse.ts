@@ -108,13 +108,21 @@ export function parseContract(input: unknown, opts: ContractOptions = {}): Contr
  * Errors name `file:line:col: field.path`.
  */
 export function loadContract(pathOrText: string | URL, opts: ContractOptions = {}): Contract {
+  return withSource(pathOrText, opts, (yaml, source, limits) => validateContractData(yaml.data, { source, locate: yaml.locate }, limits));
+}
+
+/** Read and parse safely, then `use` the document; any failure becomes a ContractError naming the source. */
+function withSource<T>(
+  pathOrText: string | URL,
+  opts: ContractOptions,
+  use: (yaml: ReturnType<typeof parseContractYaml>, source: string, limits: ReturnType<typeof resolveLimits>) => T,
+): T {
   let source = opts.filename ?? (typeof pathOrText === 'string' ? '<inline>' : pathOrText.href);
   try {
     const limits = resolveLimits(opts);
     const src = readContractSource(pathOrText, limits, opts.filename);
     source = src.source;
-    const yaml = parseContractYaml(src, limits);
-    return validateContractData(yaml.data, { source, locate: yaml.locate }, limits);
+    return use(parseContractYaml(src, limits), source, limits);
   } catch (err) {
     throw asContractError(err, source);
   }
@@ -126,18 +134,11 @@ export function loadContract(pathOrText: string | URL, opts: ContractOptions = {
  * Only the structure is checked here; fields are validated by the merge.
  */
 export function loadContractLayer(pathOrText: string | URL, opts: ContractOptions = {}): Record<string, unknown> {
-  let source = opts.filename ?? (typeof pathOrText === 'string' ? '<inline>' : pathOrText.href);
-  try {
-    const limits = resolveLimits(opts);
-    const src = readContractSource(pathOrText, limits, opts.filename);
-    source = src.source;
-    const yaml = parseContractYaml(src, limits);
+  return withSource(pathOrText, opts, (yaml, source, limits) => {
     const finding = guardTree(yaml.data, limits);
     if (finding) {
       throw contractError(finding.kind === 'limit' ? ContractErrorCodes.tooLarge : ContractErrorCodes.invalid, [finding.issue], { source, locate: yaml.locate });
     }
     return yaml.data as Record<string, unknown>;
-  } catch (err) {
-    throw asContractError(err, source);
-  }
+  });
 }

@@ -4,6 +4,7 @@
 
 import type { z } from 'zod';
 import { AgentOsError, ValidationError } from '../../base/errors.js';
+import { summarizeIssues } from '../../base/issues.js';
 import type { Kernel } from '../../kernel/kernel.js';
 
 export interface ToolContext {
@@ -75,12 +76,6 @@ export class ToolRegistry {
 }
 
 function invalid(tool: string, what: 'arguments' | 'output', error: unknown): ValidationError {
-  const issues = (error as { issues?: { path: PropertyKey[]; message: string }[] }).issues ?? [];
-  const first = issues[0];
-  const field = first && first.path.length > 0 ? first.path.map(String).join('.') : what;
-  const summary = issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
-  return new ValidationError(what === 'arguments' ? 'INVALID_TOOL_ARGS' : 'INVALID_TOOL_OUTPUT', `tool "${tool}" ${what} invalid: ${summary}`, {
-    field,
-  });
+  const { field, summary } = summarizeIssues(error, what);
+  return new ValidationError(what === 'arguments' ? 'INVALID_TOOL_ARGS' : 'INVALID_TOOL_OUTPUT', `tool "${tool}" ${what} invalid: ${summary}`, { field });
 }
-
