@@ -18,7 +18,7 @@ function taskSets(deadlines: 'implicit' | 'constrained', jitter = false): fc.Arb
     .chain((raw) => fc.integer({ min: 30, max: 130 }).map((percent) => percent / 100).map((targetU) => raw.map((r, i): HrtTask => {
       const share = (targetU / raw.length) * (0.5 + r.c);
       const wcetMs = Math.max(1, Math.min(r.periodMs, Math.round(share * r.periodMs)));
-      const deadlineMs = deadlines === 'implicit' ? r.periodMs : wcetMs + Math.floor(r.d * (r.periodMs - wcetMs + 1));
+      const deadlineMs = deadlines === 'implicit' ? r.periodMs : Math.min(r.periodMs, wcetMs + Math.floor(r.d * (r.periodMs - wcetMs + 1))); // constrained: C ≤ D ≤ T (d may be exactly 1)
       const jitterMs = jitter ? Math.floor(r.j * Math.max(0, deadlineMs - wcetMs) * 0.5) : 0;
       return { id: `t${i}`, periodMs: r.periodMs, wcetMs, deadlineMs, jitterMs };
     })));
