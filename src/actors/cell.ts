@@ -3,15 +3,39 @@
 // supervisor restart keeps queued messages (as Akka does); a crash drops only
 // the message being processed. Delivery happens only when the scheduler says.
 
-import { createActor, type Actor, type AnyStateMachine, type InspectionEvent } from 'xstate';
+import { createActor, type Actor, type AnyActorRef, type AnyStateMachine, type InspectionEvent } from 'xstate';
 import type { Clock, TimerHandle } from '../base/clock.js';
 import { errorExit, normalExit, type ExitReason } from '../base/exit.js';
 import type { Mailbox } from '../mailboxes/types.js';
 import type { LatencyClass } from '../mailboxes/types.js';
 import type { AgentDefinition } from './define.js';
 import type { Envelope, SendOptions } from './envelope.js';
+import { captureSnapshot, restoreActor, trackDelays, type ActorSnapshot } from './snapshot/index.js';
+import { settleInFlight, reissueInFlight } from './snapshot/inflight.js';
+import { findByPath, pathIndex, pathLabel } from './snapshot/tree.js';
 
-export type CellStatus = 'new' | 'running' | 'paused' | 'exited' | 'stopping' | 'stopped';
+export type CellStatus = 'new' | 'running' | 'paused' | 'held' | 'exited' | 'stopping' | 'stopped';
+
+/** A sensitive call a persistent actor has in flight: its idempotency key and the request, for a restore to resume. */
+export interface CallRecord {
+  key: string;
+  request: CallRequest;
+}
+
+export interface CallRequest {
+  kind: 'tool' | 'model' | 'memory';
+  name: string;
+  args?: unknown;
+  tokens?: number;
+  onBehalfOf?: string;
+  reason?: string;
+}
+
+/** What a persistent cell tells the kernel's durability layer. */
+export interface CellDurability {
+  /** A message was handled as turn `cell.turn` (`crashed`: the handler ended the incarnation). */
+  handled(cell: ActorCell, env: Envelope, crashed: boolean): void;
+}
 
 /** The event a machine may handle to stop gracefully (trap exits, in OTP terms). */
 export const SHUTDOWN_EVENT = 'agentos.shutdown';
@@ -30,11 +54,7 @@ export interface CellHost {
   /** A reply to `env` from inside this actor's machine. */
   reply(from: ActorCell, env: Pick<Envelope, 'replyTo' | 'correlationId' | 'conversationId'>, value: unknown): void;
   /** A sensitive call (tool, model, memory) on behalf of this actor, checked by the kernel; `signal` aborts it if the caller stops. */
-  call(
-    from: ActorCell,
-    request: { kind: 'tool' | 'model' | 'memory'; name: string; args?: unknown; tokens?: number; onBehalfOf?: string; reason?: string },
-    signal?: AbortSignal,
-  ): Promise<unknown>;
+  call(from: ActorCell, request: CallRequest, signal?: AbortSignal, origin?: AnyActorRef): Promise<unknown>;
   /** A message whose handling ended the incarnation (a crash): fail its ask now rather than at timeout. */
   lost(env: Envelope, reason: string): void;
 }
@@ -83,6 +103,18 @@ export class ActorCell {
   deadlineMisses = 0;
   maxLatenessMs = 0;
   lastExit: ExitReason | undefined;
+  // Persistence (set by the kernel for persistent actors).
+  durable: CellDurability | undefined;
+  /** Messages handled over the actor's whole history (turn numbers survive restarts and restores). */
+  turn = 0;
+  /** Side effects (calls, sends) made so far in the current turn: the `call` part of their idempotency keys. */
+  effectIndex = 0;
+  /** Keys of calls whose results arrived since the last turn began (for replay). */
+  settled: string[] = [];
+  /** Messages handled again after a restore (their turns are already logged). */
+  redelivering = false;
+  heldReason: string | undefined;
+  private readonly calls = new Map<AnyActorRef, CallRecord>();
 
   private actor: Actor<AnyStateMachine> | undefined;
   /** Aborted when the incarnation ends: its pending syscalls (and consent requests) are withdrawn. */
@@ -106,25 +138,25 @@ export class ActorCell {
     this.priority = options.priority;
   }
 
-  /** Start a new incarnation from the machine's initial state. */
-  start(incarnation: number): void {
+  /** Start a new incarnation from the machine's initial state, or from a snapshot (persistent actors). */
+  start(incarnation: number, from?: ActorSnapshot): void {
     this.incarnation = incarnation;
     this.exitReported = false;
+    this.heldReason = undefined;
     this.lifetime = new AbortController();
+    this.calls.clear();
+    if (from) return this.startFrom(from);
     const actor = createActor(this.def.machine, {
       id: this.id,
       input: this.def.input,
       clock: this.host.clock,
       ...(this.host.xstateInspect ? { inspect: this.host.xstateInspect } : {}),
     });
+    // A persistent actor's delayed events must be capturable with their due times.
+    if (this.durable) trackDelays(actor, this.host.clock);
     this.actor = actor;
     cellsBySystem.set(actor.system, this);
-    actor.subscribe({
-      error: (err) => this.incarnationEnded(actor, errorExit(err)),
-      complete: () => {
-        if (actor.getSnapshot().status === 'done') this.incarnationEnded(actor, normalExit);
-      },
-    });
+    this.watch(actor);
     this.status = this.pausedByUser ? 'paused' : 'running';
     this.startError = undefined;
     this.starting = true;
@@ -142,16 +174,55 @@ export class ActorCell {
     if (this.actor === actor && this.status === 'running' && this.mailbox.size > 0) this.host.schedule(this);
   }
 
+  /** Restore from a snapshot (throws StorageError if it cannot be used); in-flight calls stay held for the kernel. */
+  private startFrom(snapshot: ActorSnapshot): void {
+    const actor = restoreActor(this.def.machine, snapshot, {
+      clock: this.host.clock,
+      id: this.id,
+      definition: { name: this.def.name, version: this.def.version },
+      ...(this.def.input === undefined ? {} : { input: this.def.input }),
+      ...(this.host.xstateInspect ? { inspect: this.host.xstateInspect } : {}),
+    });
+    const extra = snapshot.extra as { turn?: number; effectIndex?: number };
+    this.turn = extra.turn ?? this.turn;
+    this.effectIndex = extra.effectIndex ?? 0;
+    this.actor = actor;
+    cellsBySystem.set(actor.system, this);
+    this.status = this.pausedByUser ? 'paused' : 'running';
+    this.watch(actor);
+    if (actor.getSnapshot().status === 'done') this.incarnationEnded(actor, normalExit);
+  }
+
+  private watch(actor: Actor<AnyStateMachine>): void {
+    actor.subscribe({
+      error: (err) => this.incarnationEnded(actor, errorExit(err)),
+      complete: () => {
+        if (actor.getSnapshot().status === 'done') this.incarnationEnded(actor, normalExit);
+      },
+    });
+  }
+
   get runnable(): boolean {
-    return this.status === 'running' && this.mailbox.size > 0;
+    return this.status === 'running' && !this.redelivering && this.mailbox.size > 0;
   }
 
   /** Deliver the next queued message to the machine. Returns the envelope, if any. */
   deliverNext(): Envelope | undefined {
-    const actor = this.actor;
-    if (this.status !== 'running' || !actor) return undefined;
+    if (this.status !== 'running' || this.redelivering || !this.actor) return undefined;
     const env = this.mailbox.shift();
     if (!env) return undefined;
+    this.deliver(env);
+    return env;
+  }
+
+  /** Hand one envelope to the machine (from the mailbox, or redelivered after a restore). */
+  deliver(env: Envelope): void {
+    const actor = this.actor;
+    if (!actor) return;
+    if (this.durable) {
+      this.turn++;
+      this.effectIndex = 0;
+    }
     this.current = env;
     try {
       actor.send(env.payload as { type: string });
@@ -159,10 +230,71 @@ export class ActorCell {
       this.current = undefined;
     }
     this.delivered++;
-    if (this.actor !== actor && this.lastExit?.kind === 'error' && env.replyTo !== undefined) {
-      this.host.lost(env, 'the actor crashed while handling it');
+    const crashed = this.actor !== actor && this.lastExit?.kind === 'error';
+    this.durable?.handled(this, env, crashed);
+    if (crashed && env.replyTo !== undefined) this.host.lost(env, 'the actor crashed while handling it');
+  }
+
+  /** A logged turn that crashed before: counted, not run again. */
+  skipTurn(): void {
+    this.turn++;
+  }
+
+  /** Claim the idempotency position of the next side effect: [turn, call]. */
+  claimEffect(): [number, number] {
+    return [this.turn, this.effectIndex++];
+  }
+
+  /** A persistent call went out from the promise actor `origin`. */
+  trackCall(origin: AnyActorRef | undefined, record: CallRecord): void {
+    if (origin) this.calls.set(origin, record);
+  }
+
+  callSettled(origin: AnyActorRef | undefined, key: string): void {
+    if (origin) this.calls.delete(origin);
+    this.settled.push(key);
+  }
+
+  /** A checkpoint of the running machine, with the turn counters and in-flight calls beside it. */
+  capture(): ActorSnapshot | undefined {
+    const actor = this.actor;
+    if (!actor) return undefined;
+    const paths = pathIndex(actor);
+    const calls: Array<{ path: string[]; key: string; request: CallRequest }> = [];
+    for (const [ref, record] of this.calls) {
+      const path = paths.get(ref);
+      if (path && (ref.getSnapshot() as { status: string }).status === 'active') calls.push({ path, key: record.key, request: record.request });
     }
-    return env;
+    return captureSnapshot(actor, {
+      definition: { name: this.def.name, version: this.def.version },
+      clock: this.host.clock,
+      extra: { turn: this.turn, effectIndex: this.effectIndex, calls },
+    });
+  }
+
+  /** After a restore: complete a held in-flight promise with its journaled outcome. */
+  settleHeld(path: readonly string[], outcome: { output: unknown } | { error: unknown }): void {
+    if (this.actor) settleInFlight(this.actor, path, outcome);
+  }
+
+  /** After a restore: run a held promise that is not a kernel call again (at-least-once). */
+  reissueHeld(path: readonly string[]): void {
+    if (this.actor) reissueInFlight(this.actor, path);
+  }
+
+  /** The promise actor at `path` (to track a resumed call against it). */
+  childAt(path: readonly string[]): AnyActorRef | undefined {
+    return this.actor ? findByPath(this.actor, path) : undefined;
+  }
+
+  /** Keep the actor down: its stored state could not be used. Messages stay queued. */
+  hold(reason: string): void {
+    this.heldReason = reason;
+    this.status = 'held';
+  }
+
+  static label(path: readonly string[]): string {
+    return pathLabel(path);
   }
 
   /** A signal that aborts when the current incarnation ends, combined with `signal` if given. */

@@ -34,6 +34,38 @@ export interface AgentConfig<TMachine extends AnyStateMachine = AnyStateMachine,
   contract?: RuntimeContractView | string;
   /** Input passed to the machine at each start. */
   input?: unknown;
+  /**
+   * Make the actor persistent: its state is checkpointed to the node's LMDB, its
+   * mailbox journaled, its side effects (syscalls) run exactly once by key, and it
+   * comes back on node start. `true` takes every default.
+   */
+  persistent?: boolean | PersistenceOptions;
+}
+
+export interface PersistenceOptions {
+  /** When to checkpoint: after every turn (default), every N messages, or only on `ref.checkpoint()`. */
+  checkpoint?: 'turn' | 'manual' | { everyMessages: number };
+  /**
+   * `sync` (default): a message is acknowledged (`ref.post`) and a call result released
+   * only once its journal write is flushed to disk. `async`: once committed to LMDB's
+   * write queue (a process crash keeps it, a power loss may not).
+   */
+  durability?: 'sync' | 'async';
+  /** What a supervisor restart after a crash starts from: the last checkpoint (default) or the initial state. */
+  restart?: 'checkpoint' | 'initial';
+  /** Turns of history kept for `agentos replay` before older turns are compacted away (default 1000). */
+  retainTurns?: number;
+  /** Turns a snapshot written by another version of this definition into one this version can restore; return undefined to refuse. */
+  migrate?: (snapshot: any, fromVersion: string) => any;
+}
+
+/** Persistence settings with every default filled in. */
+export interface ResolvedPersistence {
+  checkpoint: 'turn' | 'manual' | { everyMessages: number };
+  durability: 'sync' | 'async';
+  restart: 'checkpoint' | 'initial';
+  retainTurns: number;
+  migrate: PersistenceOptions['migrate'];
 }
 
 export interface AgentDefinition<TMachine extends AnyStateMachine = AnyStateMachine, TSchema extends z.ZodType = z.ZodType>
@@ -42,6 +74,8 @@ export interface AgentDefinition<TMachine extends AnyStateMachine = AnyStateMach
   readonly version: string;
   /** Message types the schema accepts, when it is a discriminated union on `type`. */
   readonly messageTypes: ReadonlySet<string> | undefined;
+  /** Persistence settings, when the agent is persistent. */
+  readonly persistence: ResolvedPersistence | undefined;
 }
 
 export class InvalidAgentError extends AgentOsError {}
@@ -73,7 +107,29 @@ export function defineAgent<TMachine extends AnyStateMachine, TSchema extends z.
     kind: 'agent' as const,
     version: config.version ?? '1',
     messageTypes: discriminatorValues(config.messages),
+    persistence: resolvePersistence(config.persistent, bad),
   });
+}
+
+function resolvePersistence(value: AgentConfig['persistent'], bad: (field: string, why: string) => never): ResolvedPersistence | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value !== true && (value === null || typeof value !== 'object' || Array.isArray(value))) bad('persistent', 'must be true or an object of persistence options');
+  const o: PersistenceOptions = value === true ? {} : value;
+  const known = new Set(['checkpoint', 'durability', 'restart', 'retainTurns', 'migrate']);
+  for (const k of Object.keys(o)) if (!known.has(k)) bad(`persistent.${k}`, `is not a persistence option (expected one of ${[...known].join(', ')})`);
+  const cp = o.checkpoint ?? 'turn';
+  const every = (cp as { everyMessages?: unknown }).everyMessages;
+  if (cp !== 'turn' && cp !== 'manual' && !(typeof cp === 'object' && cp !== null && Number.isSafeInteger(every) && (every as number) >= 1)) {
+    bad('persistent.checkpoint', `must be 'turn', 'manual' or { everyMessages: n } with n >= 1 (got ${JSON.stringify(cp)})`);
+  }
+  const durability = o.durability ?? 'sync';
+  if (durability !== 'sync' && durability !== 'async') bad('persistent.durability', `must be 'sync' or 'async' (got ${JSON.stringify(durability)})`);
+  const restart = o.restart ?? 'checkpoint';
+  if (restart !== 'checkpoint' && restart !== 'initial') bad('persistent.restart', `must be 'checkpoint' or 'initial' (got ${JSON.stringify(restart)})`);
+  const retainTurns = o.retainTurns ?? 1000;
+  if (!Number.isSafeInteger(retainTurns) || retainTurns < 1) bad('persistent.retainTurns', `must be a positive integer (got ${JSON.stringify(retainTurns)})`);
+  if (o.migrate !== undefined && typeof o.migrate !== 'function') bad('persistent.migrate', 'must be a function (snapshot, fromVersion) => snapshot | undefined');
+  return Object.freeze({ checkpoint: typeof cp === 'object' ? { everyMessages: every as number } : cp, durability, restart, retainTurns, migrate: o.migrate });
 }
 
 export function isAgentDefinition(value: unknown): value is AgentDefinition {

@@ -49,6 +49,8 @@ export interface RouteOptions extends SendOptions {
   from?: string;
   replyTo?: string;
   correlationId?: string;
+  /** [turn, call] of the send in a persistent sender's history: a persistent receiver drops a repeat. */
+  origin?: [number, number];
 }
 
 const PUBLIC_FIELDS = ['deadlineMs', 'priority', 'conversationId', 'performative', 'traceparent', 'idempotencyKey'] as const;

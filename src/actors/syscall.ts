@@ -18,16 +18,16 @@ export interface SyscallInput {
 }
 
 /** Invoke a tool, model or memory operation through the kernel. */
-export const syscall = fromPromise<unknown, SyscallInput>(async ({ input, system, signal }) => {
+export const syscall = fromPromise<unknown, SyscallInput>(async ({ input, system, signal, self }) => {
   const cell = cellOfSystem(system);
   if (!cell) throw new AgentOsError('NOT_AN_AGENT', 'syscall: this machine is not running as an agentos actor');
-  return cell.host.call(cell, input, cell.callSignal(signal));
+  return cell.host.call(cell, input, cell.callSignal(signal), self);
 });
 
 /** Shorthand: invoke the tool `name` with the given input. */
 export const callTool = (name: string) =>
-  fromPromise<unknown, unknown>(async ({ input, system, signal }) => {
+  fromPromise<unknown, unknown>(async ({ input, system, signal, self }) => {
     const cell = cellOfSystem(system);
     if (!cell) throw new AgentOsError('NOT_AN_AGENT', 'callTool: this machine is not running as an agentos actor');
-    return cell.host.call(cell, { kind: 'tool', name, args: input }, cell.callSignal(signal));
+    return cell.host.call(cell, { kind: 'tool', name, args: input }, cell.callSignal(signal), self);
   });

@@ -3,12 +3,13 @@
 // message and sensitive call crosses here (`route`, `syscall`). Time comes
 // only from the injected Clock.
 
-import type { InspectionEvent } from 'xstate';
-import { ActorCell, type CellHost } from '../actors/cell.js';
+import type { RootDatabase } from 'lmdb';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
+import { ActorCell, type CallRecord, type CellHost } from '../actors/cell.js';
 import { isAgentDefinition, type AgentDefinition } from '../actors/define.js';
 import { publicSendOptions, type Envelope, type SendOptions } from '../actors/envelope.js';
 import type { Clock } from '../base/clock.js';
-import { ActorError, AgentOsError, ErrorCodes } from '../base/errors.js';
+import { ActorError, AgentOsError, ErrorCodes, StorageError } from '../base/errors.js';
 import { describeExit, type ExitReason } from '../base/exit.js';
 import { createMailbox, mailboxKindFor } from '../mailboxes/index.js';
 import type { OverflowPolicy } from '../mailboxes/types.js';
@@ -25,6 +26,11 @@ import { assertTreeIdsFree, checkSpawnId, checkTenant } from './spawn-checks.js'
 import { checkSyscallRequest, SyscallTable } from './syscalls.js';
 import { TenantPaths } from './tenancy.js';
 import { describeCell, EventRelay, type SystemEvent } from './events.js';
+import type { DurableActor } from './durable/actor.js';
+import { journaledCall } from './durable/calls.js';
+import { Durability, type RecoveryReport } from './durable/manager.js';
+import { recoverNode } from './durable/recover.js';
+import { holdsPersistent, refOf, spawnRecord, specRecord } from './durable/registry.js';
 
 /** What a child spec's `start` may be at this layer. */
 export type StartTarget = AgentDefinition | { agent: AgentDefinition; input?: unknown };
@@ -43,6 +49,8 @@ export interface KernelOptions {
   scheduler?: Pick<SchedulerOptions, 'dtMinShare' | 'batchSize' | 'sliceMs' | 'srtLevels' | 'srtBurst'>;
   root?: { intensity?: number; periodMs?: number };
   onRootExit?: (reason: ExitReason) => void;
+  /** The node's LMDB: persistent actors keep their checkpoints, inbox, turn log and effect journal here. */
+  db?: RootDatabase;
 }
 
 export interface SpawnOptions {
@@ -61,6 +69,8 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   readonly governance: Governance;
   readonly syscalls = new SyscallTable();
   readonly xstateInspect: ((event: InspectionEvent) => void) | undefined;
+  /** Persistent actors' storage and effect journal (absent without a database). */
+  readonly durability: Durability | undefined;
   private readonly events: EventRelay;
   private readonly mailboxDefaults: { capacity: number; overflow: OverflowPolicy };
   private readonly cells = new Map<string, ActorCell>();
@@ -94,7 +104,19 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       emit: (e) => this.emit(e),
       refusedCrossTenant: (from, to) =>
         this.governance.record({ kind: 'policy', decision: 'denied', actor: from.id, tenant: from.tenant, subject: `message:${to.id}`, reason: `cross-tenant message to tenant ${to.tenant ?? '-'}` }),
+      durable: (cell) => cell.durable as DurableActor | undefined,
     });
+    this.durability = options.db
+      ? new Durability({
+          db: options.db,
+          clock: this.clock,
+          defer: options.defer,
+          envelope: (cell, stored) => this.router.rebuild(cell, stored),
+          emit: (type, data) => this.emit(type, data),
+          audit: (r) => this.governance.record(r),
+          syscall: (cell, rec, signal) => this.syscall(cell.id, rec.request, signal, rec.key),
+        })
+      : undefined;
     const rootSpec: SupervisorSpec<StartTarget> = {
       kind: 'supervisor',
       id: 'root',
@@ -113,11 +135,11 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   // ── spawning ────────────────────────────────────────────────────────────
 
   /** Admit and start an agent or a supervisor tree under the root supervisor. */
-  async spawn(target: AgentDefinition | SupervisorSpec<StartTarget>, options: SpawnOptions): Promise<ActorRef> {
+  async spawn(target: AgentDefinition | SupervisorSpec<StartTarget>, options: SpawnOptions, recovering = false): Promise<ActorRef> {
     this.assertRunning();
     const id = options?.id;
     checkSpawnId(id);
-    if (this.cells.has(id) || this.supervisors.has(id) || this.owners.has(id)) {
+    if (this.cells.has(id) || this.supervisors.has(id) || this.owners.has(id) || (!recovering && this.durability?.isRegistered(id))) {
       throw new ActorError(ErrorCodes.duplicateActor, `spawn: an actor with id "${id}" already exists on node "${this.nodeId}"`, { field: 'id' });
     }
     checkTenant(options.tenant);
@@ -137,6 +159,19 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
         ? agent
         : { agent, input: options.input };
     this.tenants.set(`/${id}`, options.tenant);
+    const persistent = holdsPersistent(start);
+    if (persistent && !this.durability) {
+      this.tenants.forget(`/${id}`);
+      throw new ActorError(ErrorCodes.invalidOptions, `spawn "${id}": persistent agents need a node with storage (createNode)`, { field: 'persistent' });
+    }
+    if (persistent && !recovering) {
+      // Registered (and committed) before it starts: a crash from here on brings it back.
+      const rec = spawnRecord(options);
+      const order = this.durability!.nextOrder();
+      await this.durability!.register(
+        isSup ? { v: 1, kind: 'tree', id, order, spec: specRecord(start as SupervisorSpec<StartTarget>), spawn: rec } : { v: 1, kind: 'agent', id, order, agent: refOf(agent), spawn: rec },
+      );
+    }
     try {
       await this.root.startChild({
         id,
@@ -146,6 +181,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       });
     } catch (err) {
       this.tenants.forget(`/${id}`);
+      if (persistent && !recovering) await this.durability!.forget(id);
       throw err;
     }
     return this.ref(id);
@@ -182,6 +218,10 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       const admitted = this.governance.admit(spec.id, def, tenant);
       try {
         cell = this.createCell(spec.id, path, context.parentPath, input === undefined ? def : { ...def, input }, admitted.tenant, admitted.profile);
+        if (def.persistence) {
+          if (!this.durability) throw new ActorError(ErrorCodes.invalidOptions, `"${spec.id}": persistent agents need a node with storage (createNode)`, { field: 'persistent' });
+          this.durability.attach(cell);
+        }
       } catch (err) {
         this.governance.release(spec.id);
         throw err;
@@ -192,7 +232,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     this.owners.set(spec.id, context.parentPath);
     this.exits.set(spec.id, { onExit, restart: spec.restart ?? 'permanent' });
     try {
-      started.start(context.incarnation);
+      this.startCell(started, context.incarnation, fresh);
     } catch (err) {
       if (fresh) {
         // Nothing is half-started: a first start that fails leaves no actor, owner or reservation.
@@ -222,10 +262,22 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     this.dropCell(id);
   }
 
+  /** A persistent actor (or tree) that is gone for good takes its stored state with it; a node stop keeps it. */
+  private forgetDurable(id: string): void {
+    if (this.stopping || !this.durability) return;
+    if (!this.durable(id) && !this.durability.isRegistered(id)) return;
+    void this.durability.forget(id).catch(() => undefined);
+  }
+
+  private durable(id: string): boolean {
+    return this.cells.get(id)?.durable !== undefined;
+  }
+
   /** Forget a stopped actor: reservations freed, queued messages become dead letters. */
   private dropCell(id: string): void {
     const cell = this.cells.get(id);
     if (!cell || cell.status === 'running' || cell.status === 'paused') return;
+    if (cell.durable) this.forgetDurable(id);
     this.cells.delete(id);
     this.exits.delete(id);
     this.governance.release(id);
@@ -284,7 +336,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
    * A sensitive call on behalf of an actor: resolve the handler, check the
    * actor's contract (capabilities, consent, budgets; audited), then run it.
    */
-  async syscall(actorId: string, request: SyscallRequest, signal?: AbortSignal): Promise<unknown> {
+  async syscall(actorId: string, request: SyscallRequest, signal?: AbortSignal, key?: string): Promise<unknown> {
     this.assertRunning();
     checkSyscallRequest(request);
     // Policy first: an actor without the capability learns nothing about what exists.
@@ -292,10 +344,28 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     const entry = this.syscalls.resolve(request.kind, request.name);
     // Arguments are checked before anyone is asked to consent to them.
     const args = entry.validate ? entry.validate(request.args) : request.args;
+    const run = (call?: { key: string; attempt: number }): unknown => {
+      const admitted = this.governance.admittedActor(actorId);
+      if (!admitted) throw new ActorError(ErrorCodes.actorStopped, `"${actorId}" stopped before its ${request.kind} call "${request.name}" ran`, { field: 'actor' });
+      return entry.handler(args, { actor: actorId, tenant: admitted.tenant, kernel: this, ...call });
+    };
+    if (key !== undefined && this.durability) {
+      // A persistent actor's call: exactly once by key, its outcome journaled before the actor sees it.
+      return journaledCall(this.durability.journal, this.durability.gate, {
+        key,
+        args,
+        idempotent: entry.idempotent,
+        compensate: entry.compensate,
+        durability: this.cells.get(actorId)?.def.persistence?.durability ?? 'sync',
+        check: async () => {
+          await this.governance.check(actorId, request, signal);
+        },
+        run,
+        signal,
+      });
+    }
     await this.governance.check(actorId, request, signal);
-    const admitted = this.governance.admittedActor(actorId);
-    if (!admitted) throw new ActorError(ErrorCodes.actorStopped, `"${actorId}" stopped before its ${request.kind} call "${request.name}" ran`, { field: 'actor' });
-    return entry.handler(args, { actor: actorId, tenant: admitted.tenant, kernel: this });
+    return run();
   }
 
   // CellHost
@@ -304,15 +374,39 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   }
 
   tell(from: ActorCell, to: string, message: { type: string }, options?: SendOptions): void {
-    this.router.tell(from, to, message, options);
+    // A persistent sender's message carries its place in the sender's history, so a turn run again after a crash does not send it twice.
+    this.router.tell(from, to, message, options, from.durable ? from.claimEffect() : undefined);
   }
 
   reply(from: ActorCell, env: Pick<Envelope, 'replyTo' | 'correlationId' | 'conversationId'>, value: unknown): void {
     this.router.reply(from, env, value);
   }
 
-  call(from: ActorCell, request: SyscallRequest, signal?: AbortSignal): Promise<unknown> {
-    return this.syscall(from.id, request, signal);
+  call(from: ActorCell, request: SyscallRequest, signal?: AbortSignal, origin?: AnyActorRef): Promise<unknown> {
+    if (!from.durable || !this.durability) return this.syscall(from.id, request, signal);
+    const key = this.durability.claimKey(from);
+    const record: CallRecord = { key, request };
+    from.trackCall(origin, record);
+    const p = this.syscall(from.id, request, signal, key);
+    (from.durable as DurableActor).callStarted(key, p);
+    return p.finally(() => from.callSettled(origin, key));
+  }
+
+  /** Send and wait until the message is accepted: journaled (and flushed, under sync durability) for a persistent actor. */
+  async post(to: string, message: unknown, options?: SendOptions): Promise<void> {
+    this.assertRunning();
+    const env = this.router.route(to, message, publicSendOptions(options));
+    const cell = this.cells.get(to);
+    await (cell?.durable as DurableActor | undefined)?.accepted(env);
+  }
+
+  /** Checkpoint a persistent actor now. */
+  checkpointActor(id: string): Promise<void> {
+    try {
+      return this.durability ? this.durability.checkpoint(this.cellOrThrow(id)) : Promise.reject(new ActorError(ErrorCodes.invalidOptions, `"${id}" is not persistent`, { field: 'id' }));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   lost(env: Envelope, reason: string): void {
@@ -355,6 +449,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     await parent.terminateChild(id);
     if (parent.whichChildren().some((c) => c.id === id)) await parent.deleteChild(id);
     if (cell) this.released(id, { parentPath });
+    else if (parentPath === '') this.forgetDurable(id);
   }
 
   pauseActor(id: string): void {
@@ -371,6 +466,32 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
 
   pathOf(id: string): string {
     return this.cells.get(id)?.path ?? this.supervisors.get(id)?.path ?? `/${id}`;
+  }
+
+  /** Start every registered persistent actor again (node start); definitions are looked up by `name@version`. */
+  async recover(lookup: (ref: string) => AgentDefinition | undefined): Promise<RecoveryReport | undefined> {
+    if (!this.durability) return undefined;
+    return recoverNode(
+      {
+        clock: this.clock,
+        spawnRecovered: (target, options) => this.spawn(target, options, true),
+        startDynamic: async (supId, child) => {
+          const sup = this.supervisors.get(supId);
+          if (!sup) throw new ActorError(ErrorCodes.unknownActor, `dynamic child "${child.id}": its supervisor "${supId}" did not come back`, { field: 'supervisor' });
+          return sup.startChild(child);
+        },
+      },
+      this.durability,
+      lookup,
+    );
+  }
+
+  /** Record a dynamic child of a simple_one_for_one supervisor whose agents are persistent, so recovery starts it again. */
+  async registerDynamic(supId: string, id: string, args: unknown): Promise<void> {
+    const sup = this.supervisors.get(supId);
+    const template = sup?.spec.children[0];
+    if (!this.durability || !template || !holdsPersistent(template.start as StartTarget)) return;
+    await this.durability.register({ v: 1, kind: 'dynamic', id, order: this.durability.nextOrder(), supervisor: supId, ...(args === undefined ? {} : { args }) });
   }
 
   /** A supervisor by id (for the dynamic child API). */
@@ -396,6 +517,26 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   }
 
   // ── internals ──────────────────────────────────────────────────────────
+
+  /**
+   * Start an incarnation. A persistent actor comes back from its checkpoint (first
+   * start: from LMDB; restart after a crash: the last one), then runs its logged
+   * turns again; stored state it cannot use holds it (down, reported) instead.
+   */
+  private startCell(cell: ActorCell, incarnation: number, first: boolean): void {
+    const d = cell.durable ? this.durability : undefined;
+    if (!d) return cell.start(incarnation);
+    let plan;
+    try {
+      plan = d.plan(cell, first);
+      cell.start(incarnation, plan.snapshot);
+    } catch (err) {
+      if (!(err instanceof StorageError)) throw err;
+      cell.incarnation = incarnation;
+      return d.hold(cell, err);
+    }
+    d.resume(cell, plan);
+  }
 
   private createCell(id: string, path: string, parentPath: string, def: AgentDefinition, tenant: string, profile: RuntimeProfile): ActorCell {
     return new ActorCell(def, {

@@ -12,6 +12,8 @@ export interface AskOptions extends Omit<SendOptions, 'replyTo' | 'correlationId
 /** What a ref needs from the kernel. */
 export interface RefHost {
   send(to: string, message: unknown, options?: SendOptions): void;
+  post(to: string, message: unknown, options?: SendOptions): Promise<void>;
+  checkpointActor(id: string): Promise<void>;
   ask(to: string, message: unknown, options?: AskOptions): Promise<unknown>;
   stopActor(id: string): Promise<void>;
   pauseActor(id: string): void;
@@ -44,6 +46,20 @@ export class ActorRef<TMessage extends { type: string } = AnyMessage, TReply = u
   /** Fire and forget. Throws a typed error if the message is refused at the edge. */
   send(message: TMessage, options?: SendOptions): void {
     this.#host.send(this.id, message, options);
+  }
+
+  /**
+   * Send and wait until the message is accepted. For a persistent actor that means
+   * journaled in LMDB (and flushed to disk under `sync` durability): from then on a
+   * crash does not lose it. For any other actor it resolves once queued.
+   */
+  post(message: TMessage, options?: SendOptions): Promise<void> {
+    return this.#host.post(this.id, message, options);
+  }
+
+  /** Checkpoint a persistent actor now (its definition says `persistent`); resolves when written. */
+  checkpoint(): Promise<void> {
+    return this.#host.checkpointActor(this.id);
   }
 
   /** Request/response: resolves with the machine's `reply`, rejects on timeout or failure. */

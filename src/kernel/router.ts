@@ -8,6 +8,7 @@ import { ASK_ADDRESS, publicSendOptions, type Envelope, type RouteOptions, type 
 import type { Clock } from '../base/clock.js';
 import { ActorError, ErrorCodes, MailboxFull, PolicyDenied, ValidationError, isAgentOsError, type AgentOsError } from '../base/errors.js';
 import { AskRegistry } from './asks.js';
+import type { DurableActor } from './durable/actor.js';
 import { DeadLetterLog } from './deadletters.js';
 import type { AskOptions } from './ref.js';
 import type { Scheduler } from './scheduler.js';
@@ -22,6 +23,8 @@ export interface RouterDeps {
   emit(event: { type: `@agentos.${string}`; [k: string]: unknown }): void;
   /** A cross-tenant send was refused (the kernel audits it). */
   refusedCrossTenant(from: ActorCell, to: ActorCell): void;
+  /** The durability of a persistent target: repeats are dropped, accepted messages journaled. */
+  durable?(cell: ActorCell): DurableActor | undefined;
 }
 
 /** Largest ask timeout a timer can represent (Node clamps larger values to 1 ms). */
@@ -68,6 +71,12 @@ export class Router {
       throw err;
     }
     const env = this.envelope(cell, payload, options);
+    const durable = this.deps.durable?.(cell);
+    if (durable && options.origin && options.from !== undefined && durable.isDuplicate(options.from, options.origin)) {
+      // A persistent sender running a turn again after a crash: this message was accepted the first time.
+      this.deps.emit({ type: '@agentos.message.duplicate', to, from: options.from, messageType: env.type });
+      return env;
+    }
     const pushed = cell.mailbox.push(env);
     if (!pushed.ok) {
       const err = new MailboxFull(ErrorCodes.mailboxFull, `mailbox of "${to}" is full (${cell.mailbox.capacity} messages)`, {
@@ -77,6 +86,7 @@ export class Router {
       this.recordDead(to, env.type, payload, options.from, err.code);
       throw err;
     }
+    if (durable) void durable.accept(env, options.origin).catch(() => undefined);
     if (cell.status === 'running') this.deps.scheduler.schedule(cell);
     return env;
   }
@@ -115,8 +125,8 @@ export class Router {
   }
 
   /** A send from inside a machine: a refusal is a dead letter, not a crash of the sender. */
-  tell(from: ActorCell, to: string, message: unknown, options?: SendOptions): void {
-    this.routeQuietly(to, message, { ...publicSendOptions(options), from: from.id });
+  tell(from: ActorCell, to: string, message: unknown, options?: SendOptions, origin?: [number, number]): void {
+    this.routeQuietly(to, message, { ...publicSendOptions(options), from: from.id, ...(origin ? { origin } : {}) });
   }
 
   private routeQuietly(to: string, message: unknown, options: RouteOptions): void {
@@ -133,6 +143,19 @@ export class Router {
     if (env.replyTo === ASK_ADDRESS) {
       this.asks.reject(env.correlationId, new ActorError(ErrorCodes.actorStopped, `"${env.to}" could not handle "${env.type}": ${reason}`, { field: 'to' }));
     }
+  }
+
+  /** An envelope for a stored message of a persistent actor (validated when it was first accepted). */
+  rebuild(cell: ActorCell, stored: { payload: unknown; from?: string; priority?: number; deadline?: number; conversationId?: string; performative?: string }): Envelope {
+    const payload = stored.payload as { type: string };
+    const env = this.envelope(cell, payload, {
+      ...(stored.from === undefined ? {} : { from: stored.from }),
+      ...(stored.priority === undefined ? {} : { priority: stored.priority }),
+      ...(stored.conversationId === undefined ? {} : { conversationId: stored.conversationId }),
+      ...(stored.performative === undefined ? {} : { performative: stored.performative }),
+    });
+    if (stored.deadline !== undefined) env.deadline = stored.deadline;
+    return env;
   }
 
   private envelope(cell: ActorCell, payload: { type: string }, options: RouteOptions): Envelope {

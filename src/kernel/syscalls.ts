@@ -10,6 +10,10 @@ export interface SyscallContext {
   actor: string;
   tenant: string;
   kernel: unknown;
+  /** Idempotency key of the call, for a persistent caller (stable across crashes and replays). */
+  key?: string;
+  /** 1 on first dispatch; more when an idempotent call in doubt is retried. */
+  attempt?: number;
 }
 
 export type SyscallHandler = (args: unknown, context: SyscallContext) => unknown;
@@ -18,6 +22,10 @@ export interface SyscallEntry {
   handler: SyscallHandler;
   /** Returns the arguments to run with, or throws a typed error naming the bad field. */
   validate?: (args: unknown) => unknown;
+  /** For persistent callers: whether a call whose outcome was lost may run again (`true`, or `'key'`: the handler honours the idempotency key). */
+  idempotent?: boolean | 'key';
+  /** For persistent callers: undoes a non-idempotent call left in doubt by a crash. */
+  compensate?: (call: { key: string; actor: string; attempt: number }, args: unknown) => unknown;
 }
 
 export class SyscallError extends AgentOsError {}

@@ -22,6 +22,7 @@ import type { SchedulerStats } from '../kernel/scheduler.js';
 import { ToolRegistry } from '../services/tools/tool.js';
 import type { SupervisorSpec, TreeNode } from '../supervisors/types.js';
 import { approvalsApi, auditApi, type ApprovalsApi, type AuditApi } from './apis.js';
+import { durabilityApi, type DurabilityApi } from './durability.js';
 import { validateNodeOptions } from './options.js';
 import { lockNodeDir, nodePaths, openNodeDb } from './storage.js';
 
@@ -63,6 +64,11 @@ export interface NodeOptions {
   tenants?: Record<string, { tokens_per_minute?: number; tokens_per_second?: number; tokens?: number }>;
   /** How the scheduler yields to the event loop; default setImmediate. */
   defer?: (fn: () => void) => void;
+  /**
+   * Agent definitions this node can host. Registered before recovery, which starts
+   * every persistent actor stored under `dataDir` again from its checkpoint.
+   */
+  agents?: AgentDefinition<any, any>[];
 }
 
 export const BUILTIN_MODELS: CatalogModel[] = [
@@ -94,6 +100,8 @@ export interface AgentOsNode {
   /** Resolves when the node has stopped (by `stop()` or because the root supervisor gave up). */
   readonly stopped: Promise<ExitReason>;
   stop(): Promise<void>;
+  /** Persistent actors: what recovery did at start, in-doubt calls, manual resolution. */
+  readonly durability: DurabilityApi;
   /** Internal: the kernel, for services and tests. Not part of the stable API. */
   readonly kernel: Kernel;
 }
@@ -146,6 +154,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
           await kernel.stop();
           governance.policy.approvals.close();
           await audit.flushed();
+          await kernel.durability?.flushed();
         } finally {
           try {
             await db.close();
@@ -168,6 +177,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       ...(options.root ? { root: options.root } : {}),
       // The root supervisor gave up (intensity exceeded): as in OTP, the node goes down.
       onRootExit: (reason) => void shutdown(reason),
+      db,
     });
     undo.push(() => kernel.stop());
     await kernel.start();
@@ -177,6 +187,9 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       definitions.set(`${def.name}@${def.version}`, def);
       definitions.set(def.name, def);
     };
+    for (const def of options.agents ?? []) register(def);
+    // Persistent actors stored under dataDir come back before the node is handed out.
+    const recovery = await kernel.recover((ref) => definitions.get(ref));
     const node: AgentOsNode = {
       name: options.name,
       dataDir,
@@ -193,7 +206,9 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       async startChild(supervisorId, child = {}) {
         const sup = kernel.supervisor(supervisorId);
         if (!sup) throw new AgentOsError(ErrorCodes.unknownActor, `no supervisor "${supervisorId}" on node "${options.name}"`, { field: 'supervisorId' });
-        return kernel.ref(await sup.startChild(child));
+        const id = await sup.startChild(child);
+        await kernel.registerDynamic(supervisorId, id, child.args);
+        return kernel.ref(id);
       },
       register,
       definition: (name, version) => definitions.get(version === undefined ? name : `${name}@${version}`),
@@ -203,6 +218,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       deadLetters: () => kernel.router.deadLetters.list(),
       stats: () => ({ actors: kernel.actorCount, deadLetters: kernel.router.deadLetters.count, scheduler: kernel.scheduler.stats() }),
       stop: () => shutdown({ kind: 'shutdown' }),
+      durability: durabilityApi(kernel, recovery),
     };
     return node;
   } catch (err) {

@@ -17,7 +17,7 @@ const HRT_POLICIES = ['edf', 'rm'] as const;
 
 /** Option keys createNode knows, per object; anything else is a typo. */
 const KNOWN = {
-  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer'],
+  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents'],
   mailbox: ['capacity', 'overflow'],
   scheduler: ['dtMinShare', 'batchSize', 'sliceMs', 'srtLevels', 'srtBurst'],
   root: ['intensity', 'periodMs'],
@@ -105,6 +105,12 @@ export function validateNodeOptions(options: unknown): asserts options is NodeOp
   }
   fn(o.inspect, 'inspect');
   fn(o.defer, 'defer');
+  if (o.agents !== undefined) {
+    if (!Array.isArray(o.agents)) fail('agents', `must be an array of defineAgent(...) definitions (got ${show(o.agents)})`);
+    o.agents.forEach((a: unknown, i: number) => {
+      if (!isObject(a) || a.kind !== 'agent') fail(`agents[${i}]`, `must be a defineAgent(...) definition (got ${show(a)})`);
+    });
+  }
 
   positiveInteger(o.maxPayloadBytes, 'maxPayloadBytes', true);
   if (o.validate !== undefined && typeof o.validate !== 'boolean') fail('validate', `must be true or false (got ${show(o.validate)})`);

@@ -1,0 +1,245 @@
+// The durability of one persistent actor: its inbox journal (messages accepted,
+// not yet handled), its turn log (messages handled, with the state digest after
+// each and a hash chain over them), and its checkpoints, taken at the points its
+// definition asks for. It also knows how to bring the actor back: from the last
+// checkpoint, then the logged turns after it again, in order, then the inbox.
+
+import type { ActorCell, CellDurability } from '../../actors/cell.js';
+import type { ResolvedPersistence } from '../../actors/define.js';
+import type { Envelope } from '../../actors/envelope.js';
+import { decodeSnapshot, encodeSnapshot, type ActorSnapshot } from '../../actors/snapshot/index.js';
+import { createHash } from 'node:crypto';
+import type { Clock } from '../../base/clock.js';
+import { stateDigest } from './digest.js';
+import { pack, type Body, type InboxRecord, type TurnRecord } from './records.js';
+import { GENESIS_CHAIN, prepareBody, type DurableStore } from './store.js';
+
+/** A handled turn not yet covered by a checkpoint: what a restore delivers again. */
+export interface TurnMemo {
+  turn: number;
+  env: Envelope | undefined;
+  crashed: boolean;
+  settled: string[];
+}
+
+/** How to bring the actor back. */
+export interface StartPlan {
+  snapshot: ActorSnapshot | undefined;
+  /** Turns after the snapshot, to run again in order. */
+  turns: TurnMemo[];
+  /** Accepted, never handled: queued after the turns. */
+  inbox: Envelope[];
+}
+
+export interface DurableDeps {
+  store: DurableStore;
+  clock: Clock;
+  defer: (fn: () => void) => void;
+  /** Rebuild an envelope for a stored message. */
+  envelope(cell: ActorCell, record: { payload: unknown; from?: string; priority?: number; deadline?: number; conversationId?: string; performative?: string }): Envelope;
+  /** A write or a checkpoint failed. */
+  failed(cell: ActorCell, err: unknown): void;
+  /** Drop side-effect journal entries of turns up to `turn` (covered by the new replay base). */
+  compact(id: string, turn: number): Promise<void>;
+}
+
+export class DurableActor implements CellDurability {
+  private seq = 0;
+  private chain = GENESIS_CHAIN;
+  private latest: { snapshot: ActorSnapshot; turn: number; chain: string } | undefined;
+  private baseTurn = 0;
+  private since: TurnMemo[] = [];
+  private sinceCheckpoint = 0;
+  private scheduled = false;
+  private writing: Promise<void> | undefined;
+  private again = false;
+  private readonly seqs = new WeakMap<Envelope, { seq: number; body: Body; written: Promise<void> }>();
+  private readonly origins = new Map<string, [number, number] | null>();
+  private readonly inflight = new Map<string, Promise<unknown>>();
+
+  constructor(
+    readonly cell: ActorCell,
+    readonly persistence: ResolvedPersistence,
+    private readonly deps: DurableDeps,
+  ) {}
+
+  // ── accepting messages ────────────────────────────────────────────────
+
+  /** A message from persistent sender `from` at [turn, call] that this actor has already accepted. */
+  isDuplicate(from: string, origin: [number, number]): boolean {
+    let last = this.origins.get(from);
+    if (last === undefined) {
+      last = this.deps.store.origin(this.cell.id, from) ?? null;
+      this.origins.set(from, last);
+    }
+    return last !== null && (origin[0] < last[0] || (origin[0] === last[0] && origin[1] <= last[1]));
+  }
+
+  /** Journal an accepted message; the promise resolves when it is durable (flushed, under sync durability). */
+  accept(env: Envelope, origin?: [number, number]): Promise<void> {
+    const seq = ++this.seq;
+    const { body, blob } = prepareBody(env.payload);
+    const record: InboxRecord = { seq, at: env.sentAt, body };
+    if (env.from !== undefined) record.from = env.from;
+    if (origin !== undefined && env.from !== undefined) {
+      record.origin = origin;
+      this.origins.set(env.from, origin);
+    }
+    if (env.priority !== undefined) record.priority = env.priority;
+    if (env.deadline !== undefined) record.deadline = env.deadline;
+    if (env.conversationId !== undefined) record.conversationId = env.conversationId;
+    if (env.performative !== undefined) record.performative = env.performative;
+    const committed = this.deps.store.accept(this.cell.id, record, blob);
+    const written = this.persistence.durability === 'sync' ? committed.then(() => this.deps.store.flushed()) : committed;
+    written.catch((err: unknown) => this.deps.failed(this.cell, err));
+    this.seqs.set(env, { seq, body, written });
+    return written;
+  }
+
+  /** Resolves when `env` is durable (immediately for a message this actor did not journal). */
+  accepted(env: Envelope): Promise<void> {
+    return this.seqs.get(env)?.written ?? Promise.resolve();
+  }
+
+  // ── turns and checkpoints ─────────────────────────────────────────────
+
+  handled(cell: ActorCell, env: Envelope, crashed: boolean): void {
+    const settled = cell.settled;
+    cell.settled = [];
+    if (cell.redelivering) return; // its turn is logged already
+    const stored = this.seqs.get(env);
+    this.since.push({ turn: cell.turn, env, crashed, settled });
+    if (stored !== undefined) {
+      const { value, digest } = stateDigest(cell.getSnapshot() as { value?: unknown; context?: unknown } | undefined);
+      const record: Omit<TurnRecord, 'chain'> = { turn: cell.turn, seq: stored.seq, at: this.deps.clock.now(), body: stored.body, settled, value, digest };
+      if (env.from !== undefined) (record as TurnRecord).from = env.from;
+      if (crashed) (record as TurnRecord).crashed = true;
+      this.chain = chainOf(this.chain, record);
+      this.deps.store.turn(cell.id, { ...record, chain: this.chain }).catch((err: unknown) => this.deps.failed(cell, err));
+    }
+    const policy = this.persistence.checkpoint;
+    this.sinceCheckpoint++;
+    if (policy === 'turn' || (typeof policy === 'object' && this.sinceCheckpoint >= policy.everyMessages)) this.scheduleCheckpoint();
+  }
+
+  private scheduleCheckpoint(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.deps.defer(() => {
+      this.scheduled = false;
+      this.checkpoint().catch((err: unknown) => this.deps.failed(this.cell, err));
+    });
+  }
+
+  /** Capture and write a checkpoint now (one at a time; a request during a write runs after it). */
+  async checkpoint(): Promise<void> {
+    if (this.writing) {
+      this.again = true;
+      await this.writing;
+      if (!this.again) return;
+    }
+    this.again = false;
+    if (this.cell.status !== 'running' && this.cell.status !== 'paused') return;
+    const snapshot = this.cell.capture();
+    if (!snapshot) return;
+    const turn = this.cell.turn;
+    const chain = this.chain;
+    this.latest = { snapshot, turn, chain };
+    this.since = this.since.filter((m) => m.turn > turn);
+    this.sinceCheckpoint = 0;
+    const base = turn - this.baseTurn >= this.persistence.retainTurns || (turn === 0 && this.baseTurn === 0);
+    if (base) this.baseTurn = turn;
+    const write = this.deps.store.checkpoint(this.cell.id, { v: 1, turn, at: this.deps.clock.now(), chain, snapshot: encodeSnapshot(snapshot) }, base);
+    this.writing = write.finally(() => (this.writing = undefined));
+    await this.writing;
+    if (base && turn > 0) {
+      // Journal entries of calls still in flight stay (a restore may need them).
+      let upTo = turn;
+      for (const key of this.inflight.keys()) upTo = Math.min(upTo, turnOfKey(key) - 1);
+      if (upTo >= 0) await this.deps.compact(this.cell.id, upTo);
+    }
+  }
+
+  // ── calls in flight ───────────────────────────────────────────────────
+
+  callStarted(key: string, promise: Promise<unknown>): void {
+    this.inflight.set(key, promise);
+    const forget = (): void => {
+      if (this.inflight.get(key) === promise) this.inflight.delete(key);
+    };
+    promise.then(forget, forget);
+  }
+
+  /** Resolves when the listed calls (those still in flight here) have settled. */
+  async settledAll(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      const p = this.inflight.get(key);
+      if (p) await p.then(
+        () => undefined,
+        () => undefined,
+      );
+    }
+    // Let the machine take the results (XState delivers them a few microtasks later).
+    await new Promise<void>((resolve) => this.deps.defer(resolve));
+  }
+
+  // ── bringing it back ──────────────────────────────────────────────────
+
+  /** First start in this process: everything from LMDB. Throws StorageError if what is stored cannot be used. */
+  load(): StartPlan {
+    const { store } = this.deps;
+    const id = this.cell.id;
+    const def = this.cell.def;
+    this.seq = store.lastSeq(id);
+    const base = store.checkpointOf(id, 'base');
+    const latest = store.checkpointOf(id, 'latest');
+    this.baseTurn = base?.turn ?? 0;
+    let snapshot: ActorSnapshot | undefined;
+    if (latest) {
+      snapshot = decodeSnapshot(latest.snapshot, {
+        definition: { name: def.name, version: def.version },
+        ...(this.persistence.migrate ? { migrate: this.persistence.migrate } : {}),
+      });
+      this.latest = { snapshot, turn: latest.turn, chain: latest.chain };
+      this.chain = latest.chain;
+    }
+    const afterTurn = latest?.turn ?? 0;
+    const turns: TurnMemo[] = [];
+    for (const t of store.turns(id, afterTurn)) {
+      const env = t.crashed ? undefined : this.deps.envelope(this.cell, { payload: store.payload(id, t.body), ...(t.from === undefined ? {} : { from: t.from }) });
+      if (env) this.seqs.set(env, { seq: t.seq, body: t.body, written: Promise.resolve() });
+      turns.push({ turn: t.turn, env, crashed: t.crashed === true, settled: t.settled });
+      this.chain = t.chain;
+    }
+    this.since = [...turns];
+    const inbox = store.inbox(id).map((r) => {
+      const env = this.deps.envelope(this.cell, { ...r, payload: store.payload(id, r.body) });
+      this.seqs.set(env, { seq: r.seq, body: r.body, written: Promise.resolve() });
+      return env;
+    });
+    return { snapshot, turns, inbox };
+  }
+
+  /** A restart after a crash: the last checkpoint and the turns since (or the initial state, if so configured). */
+  restartPlan(): StartPlan {
+    if (this.persistence.restart === 'initial' || !this.latest) return { snapshot: undefined, turns: [], inbox: [] };
+    const turns = this.since.filter((m) => m.turn > this.latest!.turn);
+    return { snapshot: this.latest.snapshot, turns, inbox: [] };
+  }
+
+  /** Where the turn counter stands in a plan (for a restart from the initial state, it keeps counting). */
+  get lastCheckpointTurn(): number | undefined {
+    return this.latest?.turn;
+  }
+}
+
+function turnOfKey(key: string): number {
+  const m = /\/t(\d+)(?:\/s\d+)?\/c\d+$/.exec(key);
+  return m ? Number(m[1]) : 0;
+}
+
+function chainOf(prev: string, record: Omit<TurnRecord, 'chain'>): string {
+  return createHash('sha256').update(prev, 'hex').update(pack(record)).digest('hex');
+}
+
+export { chainOf };

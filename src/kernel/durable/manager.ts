@@ -1,0 +1,249 @@
+// Durability of a node's persistent actors: one DurableActor per persistent cell,
+// the durable store and the side-effect journal they share, the registrations
+// recovery replays, and the in-doubt calls waiting for a person. The kernel calls
+// in here at the points of the message path that matter (accept, handle, call,
+// start, release); nothing here decides policy.
+
+import type { RootDatabase } from 'lmdb';
+import type { ActorCell, CallRecord } from '../../actors/cell.js';
+import type { Envelope } from '../../actors/envelope.js';
+import type { ActorSnapshot } from '../../actors/snapshot/index.js';
+import type { Clock } from '../../base/clock.js';
+import { ActorError, ErrorCodes, StorageError } from '../../base/errors.js';
+import { EffectJournal, idempotencyKey, parseIdempotencyKey, type InDoubtCall, type Resolution } from '../effects/index.js';
+import { DurableActor, type DurableDeps, type StartPlan } from './actor.js';
+import { InDoubtGate } from './calls.js';
+import { DurableCodes, type ActorRecord } from './records.js';
+import { DurableStore } from './store.js';
+
+export interface DurabilityOptions {
+  db: RootDatabase;
+  clock: Clock;
+  defer: (fn: () => void) => void;
+  envelope: DurableDeps['envelope'];
+  /** System events (`@agentos.effect.in-doubt`, `@agentos.actor.held`, …). */
+  emit(type: string, data: Record<string, unknown>): void;
+  /** Audit a durability decision. */
+  audit(record: { kind: string; decision: string; actor?: string; subject?: string; reason?: string }): void;
+  /** Run a call on behalf of a restored actor (the kernel's syscall with the journaled key). */
+  syscall(cell: ActorCell, record: CallRecord, signal: AbortSignal): Promise<unknown>;
+}
+
+/** What recovery did: who came back, who is held and why. */
+export interface RecoveryReport {
+  /** Persistent actors started (from a checkpoint, or fresh when none was written yet). */
+  restored: string[];
+  /** Actors kept down: unreadable or incompatible state, unknown definition. */
+  held: Array<{ id: string; code: string; reason: string }>;
+  /** Handled-but-not-checkpointed turns run again, and accepted messages queued again. */
+  redelivered: number;
+  requeued: number;
+  /** Calls in flight at the crash resumed through the journal. */
+  resumedCalls: number;
+  /** Time from the start of recovery to every restored actor being up (ms, node clock). */
+  ms: number;
+}
+
+export class Durability {
+  readonly store: DurableStore;
+  readonly journal: EffectJournal;
+  readonly gate: InDoubtGate;
+  private readonly actors = new Map<string, DurableActor>();
+  private order = 0;
+  private report: RecoveryReport | undefined;
+
+  constructor(private readonly options: DurabilityOptions) {
+    this.store = new DurableStore(options.db);
+    this.journal = EffectJournal.open({ db: options.db, clock: options.clock });
+    this.gate = new InDoubtGate((call) => {
+      options.emit('@agentos.effect.in-doubt', { id: call.actor, key: call.key, attempt: call.attempt });
+      options.audit({ kind: 'effect', decision: 'in-doubt', actor: call.actor, subject: call.key, reason: 'dispatched with no journaled outcome; not idempotent, no compensation: waiting for a person' });
+    });
+    for (const r of this.store.registrations()) if ('order' in r) this.order = Math.max(this.order, r.order);
+  }
+
+  of(cell: ActorCell): DurableActor | undefined {
+    return cell.durable as DurableActor | undefined;
+  }
+
+  attach(cell: ActorCell): DurableActor {
+    const persistence = cell.def.persistence!;
+    const actor = new DurableActor(cell, persistence, {
+      store: this.store,
+      clock: this.options.clock,
+      defer: this.options.defer,
+      envelope: this.options.envelope,
+      failed: (c, err) => this.failed(c, err),
+      compact: (id, turn) => this.compact(id, turn),
+    });
+    cell.durable = actor;
+    this.actors.set(cell.id, actor);
+    return actor;
+  }
+
+  // ── registrations ─────────────────────────────────────────────────────
+
+  nextOrder(): number {
+    return ++this.order;
+  }
+
+  register(record: ActorRecord): Promise<void> {
+    return this.store.register(record);
+  }
+
+  isRegistered(id: string): boolean {
+    try {
+      return this.store.registration(id) !== undefined;
+    } catch {
+      return true;
+    }
+  }
+
+  /** The actor is gone for good: its stored state goes too. */
+  async forget(id: string): Promise<void> {
+    this.actors.delete(id);
+    await this.store.forget(id, true);
+  }
+
+  // ── starting ──────────────────────────────────────────────────────────
+
+  /** The plan for a start: first start in this process reads LMDB; a restart uses memory. Throws StorageError on bad state. */
+  plan(cell: ActorCell, first: boolean): StartPlan {
+    const d = this.of(cell)!;
+    return first ? d.load() : d.restartPlan();
+  }
+
+  /** Keep a cell down, say why, and count it in the recovery report. */
+  hold(cell: ActorCell, err: unknown): void {
+    const code = (err as { code?: string }).code ?? DurableCodes.held;
+    const reason = (err as Error).message ?? String(err);
+    cell.hold(reason);
+    this.report?.held.push({ id: cell.id, code, reason });
+    this.options.emit('@agentos.actor.held', { id: cell.id, code, reason });
+    this.options.audit({ kind: 'durability', decision: 'held', actor: cell.id, subject: code, reason });
+  }
+
+  /** After `cell.start(…, plan.snapshot)`: resume in-flight calls, queue the inbox, run logged turns again. */
+  resume(cell: ActorCell, plan: StartPlan): void {
+    const d = this.of(cell)!;
+    this.report?.restored.push(cell.id);
+    for (const env of plan.inbox) {
+      if (!cell.mailbox.push(env).ok) this.options.emit('@agentos.deadletter', { to: cell.id, messageType: env.type, reason: 'mailbox full on recovery' });
+    }
+    if (this.report) this.report.requeued += plan.inbox.length;
+    if (plan.snapshot) this.resumeCalls(cell, plan.snapshot);
+    else if (d.lastCheckpointTurn === undefined) void d.checkpoint().catch((err: unknown) => this.failed(cell, err));
+    if (plan.turns.length === 0) return;
+    if (this.report) this.report.redelivered += plan.turns.length;
+    cell.redelivering = true;
+    const incarnation = cell.incarnation;
+    void (async () => {
+      try {
+        for (const t of plan.turns) {
+          await d.settledAll(t.settled);
+          if (cell.incarnation !== incarnation || cell.status !== 'running') return;
+          if (t.crashed || !t.env) cell.skipTurn();
+          else cell.deliver({ ...t.env, replyTo: undefined, correlationId: undefined } as Envelope);
+        }
+      } finally {
+        if (cell.incarnation === incarnation) {
+          cell.redelivering = false;
+          if (cell.runnable) cell.host.schedule(cell);
+        }
+      }
+    })();
+  }
+
+  private resumeCalls(cell: ActorCell, snapshot: ActorSnapshot): void {
+    const calls = ((snapshot.extra as { calls?: Array<{ path: string[]; key: string; request: CallRecord['request'] }> }).calls ?? []);
+    for (const f of snapshot.inFlight) {
+      const label = f.path.join('/');
+      const rec = calls.find((c) => c.path.join('/') === label);
+      if (!rec) {
+        cell.reissueHeld(f.path); // not a kernel call: the machine's own promise runs again (at-least-once)
+        continue;
+      }
+      if (this.report) this.report.resumedCalls++;
+      const origin = cell.childAt(f.path);
+      const record: CallRecord = { key: rec.key, request: rec.request };
+      cell.trackCall(origin, record);
+      const p = this.options.syscall(cell, record, cell.callSignal());
+      this.of(cell)!.callStarted(rec.key, p);
+      const settle = (outcome: { output: unknown } | { error: unknown }): void => {
+        cell.callSettled(origin, rec.key);
+        try {
+          cell.settleHeld(f.path, outcome);
+        } catch {
+          // the incarnation ended meanwhile
+        }
+      };
+      p.then(
+        (output) => settle({ output }),
+        (error: unknown) => settle({ error }),
+      );
+    }
+  }
+
+  // ── calls ─────────────────────────────────────────────────────────────
+
+  /** The idempotency key of a persistent actor's next call. */
+  claimKey(cell: ActorCell): string {
+    const [turn, call] = cell.claimEffect();
+    return idempotencyKey({ actor: cell.id, turn, call });
+  }
+
+  /** Settle an in-doubt call by hand; the waiting actor gets this outcome. */
+  async resolve(key: string, resolution: Resolution, by: string): Promise<void> {
+    await this.journal.resolve(key, resolution, by);
+    const actor = parseIdempotencyKey(key).actor;
+    this.options.audit({ kind: 'effect', decision: 'resolved', actor, subject: key, reason: `by ${by}: ${Object.keys(resolution)[0]}` });
+    this.gate.resolved(key);
+  }
+
+  /** In-doubt calls: those actors wait on now, and those found in the journal with no one waiting. */
+  inDoubt(): InDoubtCall[] {
+    const waiting = this.gate.list();
+    const seen = new Set(waiting.map((c) => c.key));
+    return [...waiting, ...this.journal.inDoubt().filter((c) => !seen.has(c.key))];
+  }
+
+  async checkpoint(cell: ActorCell): Promise<void> {
+    const d = this.of(cell);
+    if (!d) throw new ActorError(ErrorCodes.invalidOptions, `"${cell.id}" is not persistent: define it with persistent: true to checkpoint it`, { field: 'id' });
+    if (cell.status === 'held') throw new StorageError(DurableCodes.held, `"${cell.id}" is held: ${cell.heldReason}`, { field: 'id' });
+    await d.checkpoint();
+  }
+
+  // ── recovery bookkeeping ──────────────────────────────────────────────
+
+  beginRecovery(): void {
+    this.report = { restored: [], held: [], redelivered: 0, requeued: 0, resumedCalls: 0, ms: 0 };
+  }
+
+  endRecovery(ms: number): RecoveryReport {
+    const report = this.report ?? { restored: [], held: [], redelivered: 0, requeued: 0, resumedCalls: 0, ms: 0 };
+    report.ms = ms;
+    this.report = undefined;
+    return report;
+  }
+
+  noteHeld(id: string, code: string, reason: string): void {
+    this.report?.held.push({ id, code, reason });
+    this.options.emit('@agentos.actor.held', { id, code, reason });
+    this.options.audit({ kind: 'durability', decision: 'held', actor: id, subject: code, reason });
+  }
+
+  /** Resolves when every durable write queued so far is on disk. */
+  async flushed(): Promise<void> {
+    await this.store.flushed();
+    await this.journal.flushed();
+  }
+
+  private async compact(id: string, turn: number): Promise<void> {
+    await this.journal.compact(id, turn);
+  }
+
+  private failed(cell: ActorCell, err: unknown): void {
+    this.options.emit('@agentos.durability.failed', { id: cell.id, reason: (err as Error)?.message ?? String(err) });
+  }
+}
