@@ -1,7 +1,7 @@
 // The public API of agentos. Everything not exported here is internal.
 
 export { createNode, type AgentOsNode, type NodeOptions, type MessageOf } from './node/node.js';
-export { defineAgent, type AgentConfig, type AgentDefinition, type RuntimeContractView } from './actors/define.js';
+export { defineAgent, type AgentConfig, type AgentDefinition, type PersistenceOptions, type RuntimeContractView } from './actors/define.js';
 export { reply, replyHandle, respond, tell, type ReplyHandle, type ActionArgs } from './actors/reply.js';
 export { SHUTDOWN_EVENT } from './actors/cell.js';
 export { syscall, callTool, type SyscallInput } from './actors/syscall.js';
@@ -37,3 +37,8 @@ export {
   isAgentOsError,
 } from './base/errors.js';
 export type { LatencyClass, OverflowPolicy } from './mailboxes/types.js';
+export type { DurabilityApi } from './node/durability.js';
+export type { RecoveryReport } from './kernel/durable/manager.js';
+export { DurableCodes } from './kernel/durable/records.js';
+export { EffectCodes, EffectCompensated, EffectFailed, EffectInDoubt, idempotencyKey, parseIdempotencyKey, type InDoubtCall, type Resolution } from './kernel/effects/index.js';
+export { SnapshotCodes } from './actors/snapshot/index.js';

@@ -344,11 +344,13 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     const entry = this.syscalls.resolve(request.kind, request.name);
     // Arguments are checked before anyone is asked to consent to them.
     const args = entry.validate ? entry.validate(request.args) : request.args;
-    const run = (call?: { key: string; attempt: number }): unknown => {
-      const admitted = this.governance.admittedActor(actorId);
-      if (!admitted) throw new ActorError(ErrorCodes.actorStopped, `"${actorId}" stopped before its ${request.kind} call "${request.name}" ran`, { field: 'actor' });
-      return entry.handler(args, { actor: actorId, tenant: admitted.tenant, kernel: this, ...call });
+    const admitted = (): { tenant: string } => {
+      const a = this.governance.admittedActor(actorId);
+      if (!a) throw new ActorError(ErrorCodes.actorStopped, `"${actorId}" stopped before its ${request.kind} call "${request.name}" ran`, { field: 'actor' });
+      return a;
     };
+    let tenant: string | undefined;
+    const run = (call?: { key: string; attempt: number }): unknown => entry.handler(args, { actor: actorId, tenant: tenant ?? admitted().tenant, kernel: this, ...call });
     if (key !== undefined && this.durability) {
       // A persistent actor's call: exactly once by key, its outcome journaled before the actor sees it.
       return journaledCall(this.durability.journal, this.durability.gate, {
@@ -359,6 +361,9 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
         durability: this.cells.get(actorId)?.def.persistence?.durability ?? 'sync',
         check: async () => {
           await this.governance.check(actorId, request, signal);
+        },
+        ready: () => {
+          tenant = admitted().tenant;
         },
         run,
         signal,
@@ -507,6 +512,11 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    // A last checkpoint of every persistent actor, so the next start has nothing to run again.
+    if (this.durability) {
+      const durable = [...this.cells.values()].filter((c) => c.durable && (c.status === 'running' || c.status === 'paused'));
+      await Promise.all(durable.map((c) => (c.durable as DurableActor).checkpoint().catch(() => undefined)));
+    }
     await this.root.stop('infinity');
     this.scheduler.stop();
     this.router.asks.rejectAll((target) => new ActorError(ErrorCodes.nodeStopped, `node "${this.nodeId}" stopped before "${target}" replied`));

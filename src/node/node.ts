@@ -19,7 +19,7 @@ import { Kernel, type KernelOptions, type SpawnOptions, type StartTarget, type S
 import type { ConsentOptions, Rbac } from '../kernel/policy/index.js';
 import type { ActorRef } from '../kernel/ref.js';
 import type { SchedulerStats } from '../kernel/scheduler.js';
-import { ToolRegistry } from '../services/tools/tool.js';
+import { ToolRegistry, type ToolDefinition } from '../services/tools/tool.js';
 import type { SupervisorSpec, TreeNode } from '../supervisors/types.js';
 import { approvalsApi, auditApi, type ApprovalsApi, type AuditApi } from './apis.js';
 import { durabilityApi, type DurabilityApi } from './durability.js';
@@ -69,6 +69,8 @@ export interface NodeOptions {
    * every persistent actor stored under `dataDir` again from its checkpoint.
    */
   agents?: AgentDefinition<any, any>[];
+  /** Tools to register before recovery (a restored actor may resume a call to one of them at once). */
+  tools?: ToolDefinition<any, any>[];
 }
 
 export const BUILTIN_MODELS: CatalogModel[] = [
@@ -188,6 +190,8 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       definitions.set(def.name, def);
     };
     for (const def of options.agents ?? []) register(def);
+    const tools = new ToolRegistry(kernel);
+    for (const tool of options.tools ?? []) tools.register(tool);
     // Persistent actors stored under dataDir come back before the node is handed out.
     const recovery = await kernel.recover((ref) => definitions.get(ref));
     const node: AgentOsNode = {
@@ -196,7 +200,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       clock,
       kernel,
       stopped,
-      tools: new ToolRegistry(kernel),
+      tools,
       approvals: approvalsApi(governance),
       audit: auditApi(audit),
       async spawn(definition: AgentDefinition | SupervisorSpec<StartTarget>, spawnOptions: SpawnOptions): Promise<ActorRef<any>> {

@@ -42,3 +42,12 @@ export function counterAgent(name = 'counter', contract?: RuntimeContractView) {
 export async function settle(rounds = 20): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise<void>((r) => setImmediate(r));
 }
+
+/** Let the node work (real timers: LMDB flushes take real time) until `check` holds; fails after `ms`. */
+export async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!(await check())) {
+    if (performance.now() > end) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise<void>((r) => setTimeout(r, 2));
+  }
+}

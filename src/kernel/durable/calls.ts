@@ -16,7 +16,9 @@ export interface JournaledCall {
   durability: Durability;
   /** Policy: consent and budgets (only for a call that will run). */
   check(): Promise<void>;
-  run(): unknown;
+  /** Throws if the caller is gone: checked before dispatch, so a stop is never journaled as the call's outcome. */
+  ready(): void;
+  run(call: { key: string; attempt: number }): unknown;
   signal: AbortSignal | undefined;
 }
 
@@ -30,6 +32,7 @@ export async function journaledCall(journal: EffectJournal, gate: InDoubtGate, c
     return journal.run(call.key, { args: call.args }, never);
   }
   if (state === 'new') await call.check();
+  call.ready();
   try {
     return await journal.run(
       call.key,
@@ -39,7 +42,7 @@ export async function journaledCall(journal: EffectJournal, gate: InDoubtGate, c
         ...(call.idempotent === undefined ? {} : { idempotent: call.idempotent }),
         ...(call.compensate === undefined ? {} : { compensate: call.compensate }),
       },
-      () => call.run(),
+      (ctx) => call.run(ctx),
     );
   } catch (err) {
     if (!(err instanceof EffectInDoubt)) throw err;

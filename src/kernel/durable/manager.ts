@@ -133,7 +133,10 @@ export class Durability {
     if (this.report) this.report.requeued += plan.inbox.length;
     if (plan.snapshot) this.resumeCalls(cell, plan.snapshot);
     else if (d.lastCheckpointTurn === undefined) void d.checkpoint().catch((err: unknown) => this.failed(cell, err));
-    if (plan.turns.length === 0) return;
+    if (plan.turns.length === 0) {
+      if (cell.runnable) cell.host.schedule(cell);
+      return;
+    }
     if (this.report) this.report.redelivered += plan.turns.length;
     cell.redelivering = true;
     const incarnation = cell.incarnation;

@@ -6,11 +6,16 @@ import type { z } from 'zod';
 import { AgentOsError, ValidationError } from '../../base/errors.js';
 import { summarizeIssues } from '../../base/issues.js';
 import type { Kernel } from '../../kernel/kernel.js';
+import type { SyscallEntry } from '../../kernel/syscalls.js';
 
 export interface ToolContext {
   /** The actor the call is made for. */
   actor: string;
   tenant: string;
+  /** Idempotency key, for a call made by a persistent actor: the same on every retry of this call, across crashes. */
+  key?: string;
+  /** 1 on first dispatch; more when a call whose outcome was lost is retried (idempotent tools only). */
+  attempt?: number;
 }
 
 export interface ToolConfig<I extends z.ZodType, O extends z.ZodType> {
@@ -20,6 +25,14 @@ export interface ToolConfig<I extends z.ZodType, O extends z.ZodType> {
   input: I;
   output?: O;
   execute: (args: z.output<I>, context: ToolContext) => Promise<z.input<O>> | z.input<O>;
+  /**
+   * Whether a call whose outcome was lost in a crash may run again: `false` (default)
+   * sends it to compensation or to a person; `true` means running it twice is harmless;
+   * `'key'` means the tool deduplicates on `context.key` itself.
+   */
+  idempotent?: boolean | 'key';
+  /** Undo a non-idempotent call left in doubt by a crash (must itself be safe to repeat). */
+  compensate?: (call: { key: string; actor: string; attempt: number }, args: z.output<I>) => unknown;
 }
 
 export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> extends Readonly<ToolConfig<I, O>> {
@@ -37,6 +50,8 @@ export function defineTool<I extends z.ZodType, O extends z.ZodType = z.ZodType>
   if (typeof (config.input as { safeParse?: unknown })?.safeParse !== 'function') bad('input', 'must be a zod schema');
   if (config.output !== undefined && typeof (config.output as { safeParse?: unknown }).safeParse !== 'function') bad('output', 'must be a zod schema');
   if (typeof config.execute !== 'function') bad('execute', 'must be a function');
+  if (config.idempotent !== undefined && typeof config.idempotent !== 'boolean' && config.idempotent !== 'key') bad('idempotent', "must be true, false or 'key'");
+  if (config.compensate !== undefined && typeof config.compensate !== 'function') bad('compensate', 'must be a function');
   return Object.freeze({ ...config, kind: 'tool' as const });
 }
 
@@ -55,8 +70,15 @@ export class ToolRegistry {
         if (!parsed.success) throw invalid(tool.name, 'arguments', parsed.error);
         return parsed.data;
       },
+      ...(tool.idempotent === undefined ? {} : { idempotent: tool.idempotent }),
+      ...(tool.compensate === undefined ? {} : { compensate: tool.compensate as SyscallEntry['compensate'] }),
       handler: async (args, ctx) => {
-        const result = await tool.execute(args, { actor: ctx.actor, tenant: ctx.tenant });
+        const result = await tool.execute(args, {
+          actor: ctx.actor,
+          tenant: ctx.tenant,
+          ...(ctx.key === undefined ? {} : { key: ctx.key }),
+          ...(ctx.attempt === undefined ? {} : { attempt: ctx.attempt }),
+        });
         if (!tool.output) return result;
         const out = tool.output.safeParse(result);
         if (!out.success) throw invalid(tool.name, 'output', out.error);
