@@ -5,11 +5,11 @@
 
 import type { RootDatabase } from 'lmdb';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
-import { ActorCell, type CallRecord, type CellHost } from '../actors/cell.js';
+import { ActorCell, type CellHost } from '../actors/cell.js';
 import { isAgentDefinition, type AgentDefinition } from '../actors/define.js';
 import { publicSendOptions, type Envelope, type SendOptions } from '../actors/envelope.js';
 import type { Clock } from '../base/clock.js';
-import { ActorError, AgentOsError, ErrorCodes, StorageError } from '../base/errors.js';
+import { ActorError, AgentOsError, ErrorCodes } from '../base/errors.js';
 import { describeExit, type ExitReason } from '../base/exit.js';
 import { createMailbox, mailboxKindFor } from '../mailboxes/index.js';
 import type { OverflowPolicy } from '../mailboxes/types.js';
@@ -23,14 +23,12 @@ import { ActorRef, type AskOptions, type RefHost } from './ref.js';
 import { Router } from './router.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { assertTreeIdsFree, checkSpawnId, checkTenant } from './spawn-checks.js';
-import { checkSyscallRequest, SyscallTable } from './syscalls.js';
+import { SyscallTable } from './syscalls.js';
 import { TenantPaths } from './tenancy.js';
 import { describeCell, EventRelay, type SystemEvent } from './events.js';
-import type { DurableActor } from './durable/actor.js';
-import { journaledCall } from './durable/calls.js';
 import { Durability, type RecoveryReport } from './durable/manager.js';
-import { recoverNode } from './durable/recover.js';
-import { holdsPersistent, refOf, spawnRecord, specRecord } from './durable/registry.js';
+import { KernelPersistence } from './persistence.js';
+import { runSyscall, type SyscallDeps } from './syscall-path.js';
 
 /** What a child spec's `start` may be at this layer. */
 export type StartTarget = AgentDefinition | { agent: AgentDefinition; input?: unknown };
@@ -71,6 +69,8 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   readonly xstateInspect: ((event: InspectionEvent) => void) | undefined;
   /** Persistent actors' storage and effect journal (absent without a database). */
   readonly durability: Durability | undefined;
+  private readonly persistence: KernelPersistence;
+  private readonly syscallDeps: SyscallDeps;
   private readonly events: EventRelay;
   private readonly mailboxDefaults: { capacity: number; overflow: OverflowPolicy };
   private readonly cells = new Map<string, ActorCell>();
@@ -104,7 +104,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       emit: (e) => this.emit(e),
       refusedCrossTenant: (from, to) =>
         this.governance.record({ kind: 'policy', decision: 'denied', actor: from.id, tenant: from.tenant, subject: `message:${to.id}`, reason: `cross-tenant message to tenant ${to.tenant ?? '-'}` }),
-      durable: (cell) => cell.durable as DurableActor | undefined,
+      durable: (cell) => cell.durable as never,
     });
     this.durability = options.db
       ? new Durability({
@@ -117,6 +117,20 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
           syscall: (cell, rec, signal) => this.syscall(cell.id, rec.request, signal, rec.key),
         })
       : undefined;
+    this.syscallDeps = {
+      governance: this.governance,
+      syscalls: this.syscalls,
+      durability: this.durability,
+      durabilityOf: (id) => this.cells.get(id)?.def.persistence?.durability ?? 'sync',
+      kernel: this,
+    };
+    this.persistence = new KernelPersistence(this.durability, {
+      clock: this.clock,
+      cell: (id) => this.cells.get(id),
+      supervisor: (id) => this.supervisors.get(id),
+      spawnRecovered: (target, o) => this.spawn(target, o, true),
+      syscall: (id, request, signal, key) => this.syscall(id, request, signal, key),
+    });
     const rootSpec: SupervisorSpec<StartTarget> = {
       kind: 'supervisor',
       id: 'root',
@@ -139,7 +153,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     this.assertRunning();
     const id = options?.id;
     checkSpawnId(id);
-    if (this.cells.has(id) || this.supervisors.has(id) || this.owners.has(id) || (!recovering && this.durability?.isRegistered(id))) {
+    if (this.cells.has(id) || this.supervisors.has(id) || this.owners.has(id) || (!recovering && this.persistence.isRegistered(id))) {
       throw new ActorError(ErrorCodes.duplicateActor, `spawn: an actor with id "${id}" already exists on node "${this.nodeId}"`, { field: 'id' });
     }
     checkTenant(options.tenant);
@@ -158,20 +172,9 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       : options.input === undefined
         ? agent
         : { agent, input: options.input };
+    // A persistent spawn is registered (committed) before it starts: a crash from here on brings it back.
+    const registered = recovering ? false : await this.persistence.registerSpawn(id, isSup ? start : agent, options);
     this.tenants.set(`/${id}`, options.tenant);
-    const persistent = holdsPersistent(start);
-    if (persistent && !this.durability) {
-      this.tenants.forget(`/${id}`);
-      throw new ActorError(ErrorCodes.invalidOptions, `spawn "${id}": persistent agents need a node with storage (createNode)`, { field: 'persistent' });
-    }
-    if (persistent && !recovering) {
-      // Registered (and committed) before it starts: a crash from here on brings it back.
-      const rec = spawnRecord(options);
-      const order = this.durability!.nextOrder();
-      await this.durability!.register(
-        isSup ? { v: 1, kind: 'tree', id, order, spec: specRecord(start as SupervisorSpec<StartTarget>), spawn: rec } : { v: 1, kind: 'agent', id, order, agent: refOf(agent), spawn: rec },
-      );
-    }
     try {
       await this.root.startChild({
         id,
@@ -181,7 +184,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       });
     } catch (err) {
       this.tenants.forget(`/${id}`);
-      if (persistent && !recovering) await this.durability!.forget(id);
+      if (registered) this.persistence.forget(id);
       throw err;
     }
     return this.ref(id);
@@ -218,10 +221,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       const admitted = this.governance.admit(spec.id, def, tenant);
       try {
         cell = this.createCell(spec.id, path, context.parentPath, input === undefined ? def : { ...def, input }, admitted.tenant, admitted.profile);
-        if (def.persistence) {
-          if (!this.durability) throw new ActorError(ErrorCodes.invalidOptions, `"${spec.id}": persistent agents need a node with storage (createNode)`, { field: 'persistent' });
-          this.durability.attach(cell);
-        }
+        this.persistence.attach(cell);
       } catch (err) {
         this.governance.release(spec.id);
         throw err;
@@ -232,7 +232,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     this.owners.set(spec.id, context.parentPath);
     this.exits.set(spec.id, { onExit, restart: spec.restart ?? 'permanent' });
     try {
-      this.startCell(started, context.incarnation, fresh);
+      this.persistence.startCell(started, context.incarnation, fresh);
     } catch (err) {
       if (fresh) {
         // Nothing is half-started: a first start that fails leaves no actor, owner or reservation.
@@ -264,13 +264,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
 
   /** A persistent actor (or tree) that is gone for good takes its stored state with it; a node stop keeps it. */
   private forgetDurable(id: string): void {
-    if (this.stopping || !this.durability) return;
-    if (!this.durable(id) && !this.durability.isRegistered(id)) return;
-    void this.durability.forget(id).catch(() => undefined);
-  }
-
-  private durable(id: string): boolean {
-    return this.cells.get(id)?.durable !== undefined;
+    if (!this.stopping) this.persistence.forget(id);
   }
 
   /** Forget a stopped actor: reservations freed, queued messages become dead letters. */
@@ -338,39 +332,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
    */
   async syscall(actorId: string, request: SyscallRequest, signal?: AbortSignal, key?: string): Promise<unknown> {
     this.assertRunning();
-    checkSyscallRequest(request);
-    // Policy first: an actor without the capability learns nothing about what exists.
-    await this.governance.precheck(actorId, request);
-    const entry = this.syscalls.resolve(request.kind, request.name);
-    // Arguments are checked before anyone is asked to consent to them.
-    const args = entry.validate ? entry.validate(request.args) : request.args;
-    const admitted = (): { tenant: string } => {
-      const a = this.governance.admittedActor(actorId);
-      if (!a) throw new ActorError(ErrorCodes.actorStopped, `"${actorId}" stopped before its ${request.kind} call "${request.name}" ran`, { field: 'actor' });
-      return a;
-    };
-    let tenant: string | undefined;
-    const run = (call?: { key: string; attempt: number }): unknown => entry.handler(args, { actor: actorId, tenant: tenant ?? admitted().tenant, kernel: this, ...call });
-    if (key !== undefined && this.durability) {
-      // A persistent actor's call: exactly once by key, its outcome journaled before the actor sees it.
-      return journaledCall(this.durability.journal, this.durability.gate, {
-        key,
-        args,
-        idempotent: entry.idempotent,
-        compensate: entry.compensate,
-        durability: this.cells.get(actorId)?.def.persistence?.durability ?? 'sync',
-        check: async () => {
-          await this.governance.check(actorId, request, signal);
-        },
-        ready: () => {
-          tenant = admitted().tenant;
-        },
-        run,
-        signal,
-      });
-    }
-    await this.governance.check(actorId, request, signal);
-    return run();
+    return runSyscall(this.syscallDeps, actorId, request, signal, key);
   }
 
   // CellHost
@@ -388,30 +350,17 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   }
 
   call(from: ActorCell, request: SyscallRequest, signal?: AbortSignal, origin?: AnyActorRef): Promise<unknown> {
-    if (!from.durable || !this.durability) return this.syscall(from.id, request, signal);
-    const key = this.durability.claimKey(from);
-    const record: CallRecord = { key, request };
-    from.trackCall(origin, record);
-    const p = this.syscall(from.id, request, signal, key);
-    (from.durable as DurableActor).callStarted(key, p);
-    return p.finally(() => from.callSettled(origin, key));
+    return this.persistence.call(from, request, signal, origin, () => this.syscall(from.id, request, signal));
   }
 
   /** Send and wait until the message is accepted: journaled (and flushed, under sync durability) for a persistent actor. */
   async post(to: string, message: unknown, options?: SendOptions): Promise<void> {
     this.assertRunning();
-    const env = this.router.route(to, message, publicSendOptions(options));
-    const cell = this.cells.get(to);
-    await (cell?.durable as DurableActor | undefined)?.accepted(env);
+    await this.persistence.accepted(to, this.router.route(to, message, publicSendOptions(options)));
   }
 
-  /** Checkpoint a persistent actor now. */
   checkpointActor(id: string): Promise<void> {
-    try {
-      return this.durability ? this.durability.checkpoint(this.cellOrThrow(id)) : Promise.reject(new ActorError(ErrorCodes.invalidOptions, `"${id}" is not persistent`, { field: 'id' }));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.persistence.checkpoint(id);
   }
 
   lost(env: Envelope, reason: string): void {
@@ -474,29 +423,12 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   }
 
   /** Start every registered persistent actor again (node start); definitions are looked up by `name@version`. */
-  async recover(lookup: (ref: string) => AgentDefinition | undefined): Promise<RecoveryReport | undefined> {
-    if (!this.durability) return undefined;
-    return recoverNode(
-      {
-        clock: this.clock,
-        spawnRecovered: (target, options) => this.spawn(target, options, true),
-        startDynamic: async (supId, child) => {
-          const sup = this.supervisors.get(supId);
-          if (!sup) throw new ActorError(ErrorCodes.unknownActor, `dynamic child "${child.id}": its supervisor "${supId}" did not come back`, { field: 'supervisor' });
-          return sup.startChild(child);
-        },
-      },
-      this.durability,
-      lookup,
-    );
+  recover(lookup: (ref: string) => AgentDefinition | undefined): Promise<RecoveryReport | undefined> {
+    return this.persistence.recover(lookup);
   }
 
-  /** Record a dynamic child of a simple_one_for_one supervisor whose agents are persistent, so recovery starts it again. */
-  async registerDynamic(supId: string, id: string, args: unknown): Promise<void> {
-    const sup = this.supervisors.get(supId);
-    const template = sup?.spec.children[0];
-    if (!this.durability || !template || !holdsPersistent(template.start as StartTarget)) return;
-    await this.durability.register({ v: 1, kind: 'dynamic', id, order: this.durability.nextOrder(), supervisor: supId, ...(args === undefined ? {} : { args }) });
+  registerDynamic(supId: string, id: string, args: unknown): Promise<void> {
+    return this.persistence.registerDynamic(supId, id, args);
   }
 
   /** A supervisor by id (for the dynamic child API). */
@@ -512,11 +444,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    // A last checkpoint of every persistent actor, so the next start has nothing to run again.
-    if (this.durability) {
-      const durable = [...this.cells.values()].filter((c) => c.durable && (c.status === 'running' || c.status === 'paused'));
-      await Promise.all(durable.map((c) => (c.durable as DurableActor).checkpoint().catch(() => undefined)));
-    }
+    await this.persistence.checkpointAll(this.cells.values());
     await this.root.stop('infinity');
     this.scheduler.stop();
     this.router.asks.rejectAll((target) => new ActorError(ErrorCodes.nodeStopped, `node "${this.nodeId}" stopped before "${target}" replied`));
@@ -527,26 +455,6 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   }
 
   // ── internals ──────────────────────────────────────────────────────────
-
-  /**
-   * Start an incarnation. A persistent actor comes back from its checkpoint (first
-   * start: from LMDB; restart after a crash: the last one), then runs its logged
-   * turns again; stored state it cannot use holds it (down, reported) instead.
-   */
-  private startCell(cell: ActorCell, incarnation: number, first: boolean): void {
-    const d = cell.durable ? this.durability : undefined;
-    if (!d) return cell.start(incarnation);
-    let plan;
-    try {
-      plan = d.plan(cell, first);
-      cell.start(incarnation, plan.snapshot);
-    } catch (err) {
-      if (!(err instanceof StorageError)) throw err;
-      cell.incarnation = incarnation;
-      return d.hold(cell, err);
-    }
-    d.resume(cell, plan);
-  }
 
   private createCell(id: string, path: string, parentPath: string, def: AgentDefinition, tenant: string, profile: RuntimeProfile): ActorCell {
     return new ActorCell(def, {
