@@ -5,24 +5,22 @@
 
 import type { RootDatabase } from 'lmdb';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
-import { ActorCell, type CellHost } from '../actors/cell.js';
-import { isAgentDefinition, type AgentDefinition } from '../actors/define.js';
+import type { ActorCell, CellHost } from '../actors/cell.js';
+import type { AgentDefinition } from '../actors/define.js';
 import { publicSendOptions, type Envelope, type SendOptions } from '../actors/envelope.js';
 import type { Clock } from '../base/clock.js';
 import { ActorError, AgentOsError, ErrorCodes } from '../base/errors.js';
 import { describeExit, type ExitReason } from '../base/exit.js';
-import { createMailbox, mailboxKindFor } from '../mailboxes/index.js';
 import type { OverflowPolicy } from '../mailboxes/types.js';
 import { shouldRestart } from '../supervisors/restart.js';
-import { supervisor as supervisorSpec } from '../supervisors/spec.js';
 import { Supervisor } from '../supervisors/supervisor.js';
 import type { ChildHandle, ChildHost, ChildSpec, RestartType, SupervisorSpec, TreeNode } from '../supervisors/types.js';
-import type { RuntimeProfile } from './agent-contract.js';
 import type { Governance, SyscallRequest } from './governance.js';
 import { ActorRef, type AskOptions, type RefHost } from './ref.js';
 import { Router } from './router.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
-import { assertTreeIdsFree, checkSpawnId, checkTenant } from './spawn-checks.js';
+import { prepareSpawn } from './spawn-checks.js';
+import { startLeaf, type LeafDeps } from './leaf.js';
 import { SyscallTable } from './syscalls.js';
 import { TenantPaths } from './tenancy.js';
 import { describeCell, EventRelay, type SystemEvent } from './events.js';
@@ -71,6 +69,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   readonly durability: Durability | undefined;
   private readonly persistence: KernelPersistence;
   private readonly syscallDeps: SyscallDeps;
+  private readonly leafDeps: LeafDeps;
   private readonly events: EventRelay;
   private readonly mailboxDefaults: { capacity: number; overflow: OverflowPolicy };
   private readonly cells = new Map<string, ActorCell>();
@@ -131,6 +130,20 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       spawnRecovered: (target, o) => this.spawn(target, o, true),
       syscall: (id, request, signal, key) => this.syscall(id, request, signal, key),
     });
+    this.leafDeps = {
+      nodeId: this.nodeId,
+      clock: this.clock,
+      host: this,
+      governance: this.governance,
+      persistence: this.persistence,
+      router: this.router,
+      mailboxDefaults: this.mailboxDefaults,
+      cells: this.cells,
+      owners: this.owners,
+      exits: this.exits,
+      tenants: this.tenants,
+      emit: (e) => this.emit(e),
+    };
     const rootSpec: SupervisorSpec<StartTarget> = {
       kind: 'supervisor',
       id: 'root',
@@ -151,29 +164,11 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   /** Admit and start an agent or a supervisor tree under the root supervisor. */
   async spawn(target: AgentDefinition | SupervisorSpec<StartTarget>, options: SpawnOptions, recovering = false): Promise<ActorRef> {
     this.assertRunning();
-    const id = options?.id;
-    checkSpawnId(id);
-    if (this.cells.has(id) || this.supervisors.has(id) || this.owners.has(id) || (!recovering && this.persistence.isRegistered(id))) {
-      throw new ActorError(ErrorCodes.duplicateActor, `spawn: an actor with id "${id}" already exists on node "${this.nodeId}"`, { field: 'id' });
-    }
-    checkTenant(options.tenant);
-    const isSup = (target as { kind?: unknown })?.kind === 'supervisor';
-    if (isSup) {
-      // Validate the spec first (its errors name the field), then claim its ids.
-      target = supervisorSpec<StartTarget>(target as SupervisorSpec<StartTarget>);
-      assertTreeIdsFree(target, id, (cid) => this.cells.has(cid) || this.supervisors.has(cid) || this.owners.has(cid), this.nodeId);
-    }
-    if (!isSup && !isAgentDefinition(target)) {
-      throw new ActorError(ErrorCodes.invalidAgent, 'spawn: expected a defineAgent(...) definition or a supervisor(...) spec', { field: 'definition' });
-    }
-    const agent = target as AgentDefinition;
-    const start: StartTarget | SupervisorSpec<StartTarget> = isSup
-      ? { ...(target as SupervisorSpec<StartTarget>), id }
-      : options.input === undefined
-        ? agent
-        : { agent, input: options.input };
+    const taken = (cid: string): boolean => this.cells.has(cid) || this.supervisors.has(cid) || this.owners.has(cid);
+    const { start, isSup } = prepareSpawn(target, options, (cid) => taken(cid) || (!recovering && cid === options.id && this.persistence.isRegistered(cid)), this.nodeId);
+    const id = options.id;
     // A persistent spawn is registered (committed) before it starts: a crash from here on brings it back.
-    const registered = recovering ? false : await this.persistence.registerSpawn(id, isSup ? start : agent, options);
+    const registered = recovering ? false : await this.persistence.registerSpawn(id, isSup ? start : (target as AgentDefinition), options);
     this.tenants.set(`/${id}`, options.tenant);
     try {
       await this.root.startChild({
@@ -200,57 +195,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
 
   /** ChildHost: admit (first start only) and start a leaf actor; a restart reuses its mailbox. */
   startChild(spec: ChildSpec<StartTarget>, context: { parentPath: string; incarnation: number }, onExit: (reason: ExitReason) => void): ChildHandle {
-    const target = spec.start as StartTarget;
-    const def = isAgentDefinition(target) ? target : target?.agent;
-    if (!isAgentDefinition(def)) {
-      throw new ActorError(ErrorCodes.invalidAgent, `child "${spec.id}": start must be an agent definition or a supervisor spec`, { field: `children.${spec.id}.start` });
-    }
-    const input = spec.args !== undefined ? spec.args : isAgentDefinition(target) ? undefined : target.input;
-    const path = `${context.parentPath}/${spec.id}`;
-    const owner = this.owners.get(spec.id);
-    if (owner !== undefined && owner !== context.parentPath) {
-      throw new ActorError(ErrorCodes.duplicateActor, `id "${spec.id}" belongs to the supervisor at "${owner || '/'}" on node "${this.nodeId}"`, { field: 'id' });
-    }
-    let cell = this.cells.get(spec.id);
-    if (cell && cell.status !== 'exited' && cell.status !== 'stopped') {
-      throw new ActorError(ErrorCodes.duplicateActor, `an actor with id "${spec.id}" is already running on node "${this.nodeId}"`, { field: 'id' });
-    }
-    const fresh = !cell || cell.def.name !== def.name || cell.def.version !== def.version;
-    if (fresh) {
-      const tenant = this.tenants.of(path);
-      const admitted = this.governance.admit(spec.id, def, tenant);
-      try {
-        cell = this.createCell(spec.id, path, context.parentPath, input === undefined ? def : { ...def, input }, admitted.tenant, admitted.profile);
-        this.persistence.attach(cell);
-      } catch (err) {
-        this.governance.release(spec.id);
-        throw err;
-      }
-    }
-    const started = cell!;
-    this.cells.set(spec.id, started);
-    this.owners.set(spec.id, context.parentPath);
-    this.exits.set(spec.id, { onExit, restart: spec.restart ?? 'permanent' });
-    try {
-      this.persistence.startCell(started, context.incarnation, fresh);
-    } catch (err) {
-      if (fresh) {
-        // Nothing is half-started: a first start that fails leaves no actor, owner or reservation.
-        this.cells.delete(spec.id);
-        this.owners.delete(spec.id);
-        this.exits.delete(spec.id);
-        this.governance.release(spec.id);
-      }
-      throw err;
-    }
-    this.emit({ type: '@agentos.actor.started', id: spec.id, parent: context.parentPath || '/', path, incarnation: context.incarnation });
-    return {
-      id: spec.id,
-      stop: async (timeoutMs) => {
-        await started.stop(timeoutMs);
-        this.emit({ type: '@agentos.actor.stopped', id: spec.id, reason: 'shutdown', incarnation: started.incarnation });
-      },
-    };
+    return startLeaf(this.leafDeps, spec, context, onExit);
   }
 
   /** ChildHost: a child is gone for good (its supervisor dropped it); its id is free again. */
@@ -455,25 +400,6 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   }
 
   // ── internals ──────────────────────────────────────────────────────────
-
-  private createCell(id: string, path: string, parentPath: string, def: AgentDefinition, tenant: string, profile: RuntimeProfile): ActorCell {
-    return new ActorCell(def, {
-      id,
-      path,
-      parentPath,
-      tenant,
-      latency: profile.latency,
-      mailbox: createMailbox<Envelope>(mailboxKindFor(profile.latency), {
-        capacity: profile.mailboxCapacity ?? this.mailboxDefaults.capacity,
-        overflow: profile.overflow ?? this.mailboxDefaults.overflow,
-        now: () => this.clock.now(),
-        onDrop: (env, reason) => this.router.undeliverable(env, reason),
-      }),
-      host: this,
-      deadlineMs: profile.deadlineMs,
-      priority: profile.priority,
-    });
-  }
 
   private cellOrThrow(id: string): ActorCell {
     const cell = this.cells.get(id);

@@ -2,7 +2,9 @@
 // tenants are well formed, and every id in a supervisor tree is free (ids
 // are node-wide) — so a refused spawn leaves nothing behind.
 
+import { isAgentDefinition, type AgentDefinition } from '../actors/define.js';
 import { ActorError, ErrorCodes } from '../base/errors.js';
+import { supervisor as supervisorSpec } from '../supervisors/spec.js';
 import type { SupervisorSpec } from '../supervisors/types.js';
 
 /** Actor ids and tenant names: 1-128 letters, digits and `_.:@-`, starting alphanumeric. */
@@ -38,4 +40,33 @@ export function assertTreeIdsFree(spec: SupervisorSpec<unknown>, rootId: string,
     }
   };
   walk(spec);
+}
+
+type Target = AgentDefinition | { agent: AgentDefinition; input?: unknown };
+
+/**
+ * Everything `spawn` checks before it starts anything: the id is well formed and
+ * free, the tenant well formed, the target an agent or a valid supervisor spec
+ * whose ids are all free. Returns what the root supervisor starts.
+ */
+export function prepareSpawn(
+  target: AgentDefinition | SupervisorSpec<Target>,
+  options: { id: string; tenant?: string; input?: unknown },
+  taken: (id: string) => boolean,
+  nodeId: string,
+): { start: Target | SupervisorSpec<Target>; isSup: boolean } {
+  const id = options?.id;
+  checkSpawnId(id);
+  if (taken(id)) throw new ActorError(ErrorCodes.duplicateActor, `spawn: an actor with id "${id}" already exists on node "${nodeId}"`, { field: 'id' });
+  checkTenant(options.tenant);
+  if ((target as { kind?: unknown })?.kind === 'supervisor') {
+    // Validate the spec first (its errors name the field), then claim its ids.
+    const spec = supervisorSpec<Target>(target as SupervisorSpec<Target>);
+    assertTreeIdsFree(spec, id, taken, nodeId);
+    return { start: { ...spec, id }, isSup: true };
+  }
+  if (!isAgentDefinition(target)) {
+    throw new ActorError(ErrorCodes.invalidAgent, 'spawn: expected a defineAgent(...) definition or a supervisor(...) spec', { field: 'definition' });
+  }
+  return { start: options.input === undefined ? target : { agent: target, input: options.input }, isSup: false };
 }
