@@ -32,12 +32,22 @@ describe('npm start demo', () => {
     const { runDemo } = await import('../src/cli/demo.js');
     const lines: string[] = [];
     const result = await runDemo((l) => lines.push(l), tmp.dir + '/demo');
-    expect(result).toEqual({ count: 1, restarts: 1, refused: 'ADMISSION_REFUSED', denied: 'CAPABILITY_DENIED', auditOk: true });
+    expect(result).toEqual({ count: 1, restarts: 1, refused: 'ADMISSION_REFUSED', denied: 'CAPABILITY_DENIED', auditOk: true, booked: 2, recovered: false });
     const out = lines.join('\n');
     expect(out).toContain('counter after two incs: 5');
     expect(out).toContain('└─ counter (counter, SRT) state={} restarts=1 running');
     expect(out).toContain('audit');
     expect(out).toContain('HRT utilisation would be 1.20 > 1.00');
     expect(out).toMatch(/audit log: \d+ records, root [0-9a-f]{16}…/);
+    expect(out).toContain('this run called ledger.book 2 times for 2 new orders');
+    expect(out).toMatch(/effect journal: \d+ entries, hash chain ok/);
+  });
+
+  it('a second run on the same data dir recovers the persistent bookkeeper with what it booked', async () => {
+    const { runDemo } = await import('../src/cli/demo.js');
+    const lines: string[] = [];
+    const result = await runDemo((l) => lines.push(l), tmp.dir + '/demo');
+    expect(result).toMatchObject({ recovered: true, booked: 4, count: 1 });
+    expect(lines.join('\n')).toContain('recovered "books" from');
   });
 });

@@ -3,6 +3,7 @@
 import { assign, setup } from 'xstate';
 import { z } from 'zod';
 import { createNode, defineAgent, defineTool, reply, supervisor, tell, type AgentOsError } from '../index.js';
+import { bookkeeper, ledgerBook } from './demo-agents.js';
 import { renderTree } from './render.js';
 
 const counterMessages = z.discriminatedUnion('type', [
@@ -68,11 +69,22 @@ export interface DemoResult {
   refused: string | undefined;
   denied: string | undefined;
   auditOk: boolean;
+  /** Orders the persistent bookkeeper has booked over all runs on this dataDir. */
+  booked: number;
+  /** Whether this run found the bookkeeper stored by an earlier run. */
+  recovered: boolean;
 }
 
 export async function runDemo(log: (line: string) => void = console.log, dataDir = '.agentos'): Promise<DemoResult> {
   const events: string[] = [];
-  const node = await createNode({ name: 'demo', dataDir, inspect: (e) => e.type.startsWith('@agentos.') && events.push(e.type) });
+  const invocations = { count: 0 };
+  const node = await createNode({
+    name: 'demo',
+    dataDir,
+    agents: [bookkeeper],
+    tools: [ledgerBook(invocations)],
+    inspect: (e) => e.type.startsWith('@agentos.') && events.push(e.type),
+  });
   await node.spawn(
     supervisor({
       id: 'app',
@@ -119,7 +131,28 @@ export async function runDemo(log: (line: string) => void = console.log, dataDir
   const head = node.audit.head();
   const verified = node.audit.verify();
   log(`  audit log: ${head.size} records, root ${head.rootHash.slice(0, 16)}…, Ed25519 key ${head.publicKey.slice(0, 16)}…, verify: ${verified.ok ? 'ok' : verified.problem}`);
+
+  // Durability: a persistent actor survives the process; its side effects run once per call.
+  log('\ndurability:');
+  const recovered = node.durability.recovery.restored.includes('books');
+  const books = node.lookup('books') ?? (await node.spawn(bookkeeper, { id: 'books' }));
+  if (recovered) log(`  recovered "books" from ${dataDir} (recovery took ${node.durability.recovery.ms} ms)`);
+  const before = await books.ask<{ booked: number; total: number }>({ type: 'summary' });
+  const run = before.booked / 2 + 1;
+  await books.post({ type: 'order', id: `r${run}-a`, amount: 10 });
+  await books.post({ type: 'order', id: `r${run}-b`, amount: 5 });
+  let after = before;
+  while (after.booked < before.booked + 2) {
+    await new Promise((r) => setTimeout(r, 1));
+    after = await books.ask<{ booked: number; total: number }>({ type: 'summary' });
+  }
+  await books.checkpoint();
+  const chains = node.durability.verify('books');
+  log(`  books: ${after.booked} orders booked over all runs, total ${after.total}; this run called ledger.book ${invocations.count} times for 2 new orders`);
+  log(`  effect journal: ${chains.ok ? `${chains.entries} entries, hash chain ok` : chains.problem}`);
+  log('  run `npm start` again: "books" comes back from its checkpoint with every order it booked.');
+  log('  replay its history: npx agentos replay books --data-dir ' + dataDir + ' --node demo');
   log(`\nsystem events: ${events.length} (${restarts} restart)`);
   await node.stop();
-  return { count, restarts, refused, denied, auditOk: verified.ok };
+  return { count, restarts, refused, denied, auditOk: verified.ok, booked: after.booked, recovered };
 }
