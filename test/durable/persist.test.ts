@@ -121,3 +121,23 @@ describe('persistent actors across a node restart', () => {
     await expect(n2.spawn(orderAgent(), { id: 'orders' })).resolves.toBeDefined();
   });
 });
+
+describe('an id used again after a persistent actor is gone', () => {
+  it('starts a new history: its calls run (no replay of the old actor journal) and its sends are not taken for repeats', async () => {
+    const n = await start();
+    const ledger = await n.spawn(ledgerAgent(), { id: 'ledger' });
+    let orders = await n.spawn(orderAgent(), { id: 'orders', input: { ledger: 'ledger' } });
+    await orders.post({ type: 'order', id: 'a', amount: 1 });
+    await until(() => effects.length === 1 && orders.getSnapshot()?.value === 'idle');
+    await orders.stop();
+    await n.durability.flushed();
+    orders = await n.spawn(orderAgent(), { id: 'orders', input: { ledger: 'ledger' } });
+    await orders.post({ type: 'order', id: 'b', amount: 2 });
+    await until(() => effects.length === 2 && orders.getSnapshot()?.value === 'idle');
+    expect(effects.map((e) => e.order)).toEqual(['a', 'b']);
+    expect(effects[1]!.key).toBe(effects[0]!.key); // same position in a new history
+    expect(await orders.ask({ type: 'get' })).toEqual({ charged: ['b'], total: 2 });
+    await until(async () => ((await ledger.ask({ type: 'get' })) as string[]).length === 2);
+    expect(await ledger.ask({ type: 'get' })).toEqual(['a', 'b']);
+  });
+});

@@ -75,11 +75,16 @@ export class DurableActor implements CellDurability {
     return last !== null && (origin[0] < last[0] || (origin[0] === last[0] && origin[1] <= last[1]));
   }
 
+  /** A persistent sender is gone for good (its id may start a new history). */
+  forgetSender(from: string): void {
+    this.origins.delete(from);
+  }
+
   /** Journal an accepted message; the promise resolves when it is durable (flushed, under sync durability). */
   accept(env: Envelope, origin?: [number, number]): Promise<void> {
     const seq = ++this.seq;
     const { body, blob } = prepareBody(env.payload);
-    const record: InboxRecord = { seq, at: env.sentAt, body };
+    const record: InboxRecord = { seq, at: wholeMs(env.sentAt), body };
     if (env.from !== undefined) record.from = env.from;
     if (origin !== undefined && env.from !== undefined) {
       record.origin = origin;
@@ -111,7 +116,7 @@ export class DurableActor implements CellDurability {
     this.since.push({ turn: cell.turn, env, crashed, settled });
     if (stored !== undefined) {
       const { value, digest } = stateDigest(cell.getSnapshot() as { value?: unknown; context?: unknown } | undefined);
-      const record: Omit<TurnRecord, 'chain'> = { turn: cell.turn, seq: stored.seq, at: this.deps.clock.now(), body: stored.body, settled, value, digest };
+      const record: Omit<TurnRecord, 'chain'> = { turn: cell.turn, seq: stored.seq, at: wholeMs(this.deps.clock.now()), body: stored.body, settled, value, digest };
       if (env.from !== undefined) (record as TurnRecord).from = env.from;
       if (crashed) (record as TurnRecord).crashed = true;
       this.chain = chainOf(this.chain, record);
@@ -149,7 +154,7 @@ export class DurableActor implements CellDurability {
     this.sinceCheckpoint = 0;
     const base = turn - this.baseTurn >= this.persistence.retainTurns || (turn === 0 && this.baseTurn === 0);
     if (base) this.baseTurn = turn;
-    const write = this.deps.store.checkpoint(this.cell.id, { v: 1, turn, at: this.deps.clock.now(), chain, snapshot: encodeSnapshot(snapshot) }, base);
+    const write = this.deps.store.checkpoint(this.cell.id, { v: 1, turn, at: wholeMs(this.deps.clock.now()), chain, snapshot: encodeSnapshot(snapshot) }, base);
     this.writing = write.finally(() => (this.writing = undefined));
     await this.writing;
     if (base && turn > 0) {
@@ -231,6 +236,11 @@ export class DurableActor implements CellDurability {
   get lastCheckpointTurn(): number | undefined {
     return this.latest?.turn;
   }
+}
+
+/** Record times are whole milliseconds (the record decoders require them); a real clock reads fractions. */
+function wholeMs(t: number): number {
+  return Math.max(0, Math.floor(t));
 }
 
 function turnOfKey(key: string): number {

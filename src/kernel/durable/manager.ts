@@ -102,7 +102,9 @@ export class Durability {
   /** The actor is gone for good: its stored state goes too. */
   async forget(id: string): Promise<void> {
     this.actors.delete(id);
+    for (const d of this.actors.values()) d.forgetSender(id);
     await this.store.forget(id, true);
+    await this.journal.forget(id);
   }
 
   // ── starting ──────────────────────────────────────────────────────────

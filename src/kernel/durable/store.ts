@@ -80,7 +80,8 @@ export class DurableStore {
         this.releaseBody(safeBody(() => decodeTurn(value, id, key[1]).body));
         this.turnsDb.remove(key);
       }
-      for (const key of this.dedupeDb.getKeys({ start: [id, ''], end: [id, '\uffff'] })) this.dedupeDb.remove(key);
+      // Marks it kept, and marks others kept of it: a new actor may take the id and start its history again.
+      for (const key of this.dedupeDb.getKeys()) if (key[0] === id || key[1] === id) this.dedupeDb.remove(key);
     });
   }
 
@@ -163,6 +164,19 @@ export class DurableStore {
   turns(actor: string, afterTurn: number): TurnRecord[] {
     const out: TurnRecord[] = [];
     for (const { key, value } of this.turnsDb.getRange({ start: [actor, afterTurn + 1], end: [actor, Infinity] })) out.push(decodeTurn(value, actor, key[1]));
+    return out;
+  }
+
+  /** Turn records after `afterTurn`, in order, each decoded or with why it cannot be (replay reports damage instead of stopping at it). */
+  turnLog(actor: string, afterTurn: number): Array<{ turn: number; record: TurnRecord } | { turn: number; error: StorageError }> {
+    const out: Array<{ turn: number; record: TurnRecord } | { turn: number; error: StorageError }> = [];
+    for (const { key, value } of this.turnsDb.getRange({ start: [actor, afterTurn + 1], end: [actor, Infinity] })) {
+      try {
+        out.push({ turn: key[1], record: decodeTurn(value, actor, key[1]) });
+      } catch (err) {
+        out.push({ turn: key[1], error: err as StorageError });
+      }
+    }
     return out;
   }
 

@@ -148,6 +148,23 @@ export class EffectJournal {
     return { dropped: plan.seqs.length, anchor: plan.anchor, compactedThrough: next.compactedThrough };
   }
 
+  /**
+   * Erase everything journaled for an actor that is gone for good (its id may be used
+   * again by a new actor, whose keys must not replay the old one's outcomes). Calls still
+   * running for it finish first.
+   */
+  async forget(actor: string): Promise<number> {
+    const prefix = keyPrefix(actor);
+    this.throwIfFailed();
+    for (const [key, r] of this.running) if (key.startsWith(prefix)) await r.promise.catch(() => undefined);
+    await this.waitFor(this.lastWrite, 'commit');
+    this.metas.delete(actor);
+    const write = this.store.erase(actor, prefix);
+    const dropped = await this.track(write);
+    await this.waitFor(Promise.resolve(), 'flush');
+    return dropped as number;
+  }
+
   /** Resolves when every journal write queued so far is committed and flushed to disk. */
   async flushed(): Promise<void> {
     await this.waitFor(this.lastWrite, 'flush');

@@ -70,6 +70,26 @@ export class EffectStore {
     });
   }
 
+  /** Remove every entry, index record and the head record of an actor (keys start with `prefix`); resolves with the entries removed. */
+  erase(actor: string, prefix: string): Promise<number> {
+    let dropped = 0;
+    return this.entries
+      .transaction(() => {
+        for (const key of this.entries.getKeys({ start: [actor, 0], end: [actor, Infinity] })) {
+          this.entries.remove(key);
+          dropped++;
+        }
+        for (const db of [this.keys, this.open]) {
+          for (const key of db.getKeys({ start: prefix })) {
+            if (typeof key !== 'string' || !key.startsWith(prefix)) break;
+            db.remove(key);
+          }
+        }
+        this.actors.remove(actor);
+      })
+      .then(() => dropped);
+  }
+
   /** Resolves when every write queued so far is committed and flushed to disk. */
   async flushed(): Promise<void> {
     await this.entries.committed;
