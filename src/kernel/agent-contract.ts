@@ -17,6 +17,8 @@ export interface RuntimeProfile {
   priority: number | undefined;
   mailboxCapacity: number | undefined;
   overflow: OverflowPolicy | undefined;
+  /** Persistent agents: the contract's durability, overriding the definition's. */
+  durability: 'sync' | 'async' | undefined;
 }
 
 /** Agents without a contract: SRT, no capabilities (zero trust), default SLOs. */
@@ -51,6 +53,7 @@ export function profileOf(contract: Contract): RuntimeProfile {
     priority: cls.latency === 'SRT' ? contract.priority : undefined,
     mailboxCapacity: contract.mailbox?.capacity,
     overflow: contract.mailbox?.overflow,
+    durability: contract.durability,
   };
 }
 

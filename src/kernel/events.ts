@@ -53,7 +53,7 @@ export function describeCell(cell: ActorCell, admitted: Admitted | undefined): R
     deadlineMisses: cell.deadlineMisses,
     contractHash: admitted?.contractHash,
     bindingManifest: admitted?.manifest?.hash,
-    ...(cell.durable ? { persistent: true, turn: cell.turn } : {}),
+    ...(cell.durable ? { persistent: true, turn: cell.turn, durability: (cell.durable as { persistence?: { durability?: string } }).persistence?.durability } : {}),
     ...(cell.heldReason === undefined ? {} : { heldReason: cell.heldReason }),
   };
 }

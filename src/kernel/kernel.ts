@@ -120,7 +120,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       governance: this.governance,
       syscalls: this.syscalls,
       durability: this.durability,
-      durabilityOf: (id) => this.cells.get(id)?.def.persistence?.durability ?? 'sync',
+      durabilityOf: (id) => (this.cells.get(id)?.durable as { persistence?: { durability: 'sync' | 'async' } } | undefined)?.persistence?.durability ?? 'sync',
       kernel: this,
     };
     this.persistence = new KernelPersistence(this.durability, {

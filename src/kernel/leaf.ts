@@ -59,7 +59,7 @@ export function startLeaf(k: LeafDeps, spec: ChildSpec<StartTarget>, context: { 
     const admitted = k.governance.admit(spec.id, def, k.tenants.of(path));
     try {
       cell = createCell(k, spec.id, path, context.parentPath, input === undefined ? def : { ...def, input }, admitted.tenant, admitted.profile);
-      k.persistence.attach(cell);
+      k.persistence.attach(cell, admitted.profile.durability);
     } catch (err) {
       k.governance.release(spec.id);
       throw err;

@@ -79,9 +79,9 @@ export class KernelPersistence {
   }
 
   /** A new cell of a persistent definition gets its durability. */
-  attach(cell: ActorCell): void {
+  attach(cell: ActorCell, durability: 'sync' | 'async' | undefined): void {
     if (!cell.def.persistence) return;
-    this.require(cell.id).attach(cell);
+    this.require(cell.id).attach(cell, durability);
   }
 
   /**

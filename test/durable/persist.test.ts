@@ -2,7 +2,7 @@
 // restart; a crash restart comes back from the checkpoint; sends from persistent
 // senders are not duplicated; a tool runs once per call, not once per run.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createNode, VirtualClock, type AgentOsNode } from '../../src/index.js';
+import { createNode, defineAgent, VirtualClock, type AgentOsNode } from '../../src/index.js';
 import { settle, until } from '../support/agents.js';
 import { chargeTool, ledgerAgent, orderAgent } from '../support/durable-agents.js';
 import { tempDir } from '../support/tmp.js';
@@ -139,5 +139,20 @@ describe('an id used again after a persistent actor is gone', () => {
     expect(await orders.ask({ type: 'get' })).toEqual({ charged: ['b'], total: 2 });
     await until(async () => ((await ledger.ask({ type: 'get' })) as string[]).length === 2);
     expect(await ledger.ask({ type: 'get' })).toEqual(['a', 'b']);
+  });
+});
+
+describe('durability from the contract', () => {
+  it("the contract's durability overrides the definition's, and an unknown value is refused naming the field", async () => {
+    const n = await start();
+    const def = defineAgent({ ...orderAgent(), name: 'orders-async', contract: { capabilities: ['charge'], durability: 'async' } });
+    const ref = await n.spawn(def, { id: 'fast' });
+    expect(n.kernel.describe('fast')).toMatchObject({ persistent: true, durability: 'async' });
+    await n.spawn(orderAgent(), { id: 'default' });
+    expect(n.kernel.describe('default')).toMatchObject({ persistent: true, durability: 'sync' });
+    await ref.post({ type: 'order', id: 'x', amount: 1 });
+    await until(() => effects.length === 1);
+    const bad = defineAgent({ ...orderAgent(), name: 'orders-bad', contract: { durability: 'later' } as never });
+    await expect(n.spawn(bad, { id: 'bad' })).rejects.toMatchObject({ code: 'CONTRACT_INVALID', field: 'durability' });
   });
 });

@@ -181,6 +181,10 @@ export const ContractSchema = z.strictObject({
   migratable: z.boolean().default(true),
   placement: z.enum(PLACEMENTS).optional().describe('Where the agent itself may run.'),
   mailbox: MailboxSchema.optional(),
+  durability: z
+    .enum(['sync', 'async'])
+    .optional()
+    .describe('Persistent agents: sync fsyncs a message before acknowledging it and a call result before releasing it; async only commits.'),
 });
 
 /** A validated contract. Field names are exactly those users write in YAML. */

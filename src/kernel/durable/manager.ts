@@ -66,8 +66,9 @@ export class Durability {
     return cell.durable as DurableActor | undefined;
   }
 
-  attach(cell: ActorCell): DurableActor {
-    const persistence = cell.def.persistence!;
+  /** `durability` (from the contract) overrides the definition's. */
+  attach(cell: ActorCell, durability?: 'sync' | 'async'): DurableActor {
+    const persistence = durability === undefined ? cell.def.persistence! : { ...cell.def.persistence!, durability };
     const actor = new DurableActor(cell, persistence, {
       store: this.store,
       clock: this.options.clock,
