@@ -51,6 +51,8 @@ export class Durability {
   private readonly actors = new Map<string, DurableActor>();
   private order = 0;
   private report: RecoveryReport | undefined;
+  /** Restored actors waiting for the end of recovery before they run. */
+  private readonly waiting: Array<() => void> = [];
 
   constructor(private readonly options: DurabilityOptions) {
     this.store = new DurableStore(options.db);
@@ -133,31 +135,38 @@ export class Durability {
     for (const env of plan.inbox) {
       if (!cell.mailbox.push(env).ok) this.options.emit('@agentos.deadletter', { to: cell.id, messageType: env.type, reason: 'mailbox full on recovery' });
     }
-    if (this.report) this.report.requeued += plan.inbox.length;
-    if (plan.snapshot) this.resumeCalls(cell, plan.snapshot);
-    else if (d.lastCheckpointTurn === undefined) void d.checkpoint().catch((err: unknown) => this.failed(cell, err));
-    if (plan.turns.length === 0) {
-      if (cell.runnable) cell.host.schedule(cell);
-      return;
+    if (this.report) {
+      this.report.requeued += plan.inbox.length;
+      this.report.redelivered += plan.turns.length;
     }
-    if (this.report) this.report.redelivered += plan.turns.length;
+    if (!plan.snapshot && d.lastCheckpointTurn === undefined) void d.checkpoint().catch((err: unknown) => this.failed(cell, err));
+    // Nothing runs (calls, logged turns, the inbox) until every recovered actor is back:
+    // a turn run again may message an actor that recovery has not started yet.
     cell.redelivering = true;
     const incarnation = cell.incarnation;
-    void (async () => {
-      try {
-        for (const t of plan.turns) {
-          await d.settledAll(t.settled);
-          if (cell.incarnation !== incarnation || cell.status !== 'running') return;
-          if (t.crashed || !t.env) cell.skipTurn();
-          else cell.deliver({ ...t.env, replyTo: undefined, correlationId: undefined } as Envelope);
-        }
-      } finally {
-        if (cell.incarnation === incarnation) {
-          cell.redelivering = false;
-          if (cell.runnable) cell.host.schedule(cell);
-        }
+    const go = (): void => {
+      if (plan.snapshot) this.resumeCalls(cell, plan.snapshot);
+      void this.rerun(cell, d, plan, incarnation);
+    };
+    if (this.report) this.waiting.push(go);
+    else go();
+  }
+
+  /** Run the logged turns again, in order, each after the call results it saw the first time; then the inbox. */
+  private async rerun(cell: ActorCell, d: DurableActor, plan: StartPlan, incarnation: number): Promise<void> {
+    try {
+      for (const t of plan.turns) {
+        await d.settledAll(t.settled);
+        if (cell.incarnation !== incarnation || cell.status !== 'running') return;
+        if (t.crashed || !t.env) cell.skipTurn();
+        else cell.deliver({ ...t.env, replyTo: undefined, correlationId: undefined } as Envelope);
       }
-    })();
+    } finally {
+      if (cell.incarnation === incarnation) {
+        cell.redelivering = false;
+        if (cell.runnable) cell.host.schedule(cell);
+      }
+    }
   }
 
   private resumeCalls(cell: ActorCell, snapshot: ActorSnapshot): void {
@@ -226,10 +235,13 @@ export class Durability {
     this.report = { restored: [], held: [], redelivered: 0, requeued: 0, resumedCalls: 0, ms: 0 };
   }
 
+  /** Every recovered actor is back: let them run. */
   endRecovery(ms: number): RecoveryReport {
     const report = this.report ?? { restored: [], held: [], redelivered: 0, requeued: 0, resumedCalls: 0, ms: 0 };
     report.ms = ms;
     this.report = undefined;
+    const waiting = this.waiting.splice(0);
+    for (const go of waiting) go();
     return report;
   }
 
