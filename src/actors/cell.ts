@@ -10,7 +10,7 @@ import type { Mailbox } from '../mailboxes/types.js';
 import type { LatencyClass } from '../mailboxes/types.js';
 import type { AgentDefinition } from './define.js';
 import type { Envelope, SendOptions } from './envelope.js';
-import { captureSnapshot, restoreActor, trackDelays, type ActorSnapshot } from './snapshot/index.js';
+import { captureSnapshot, catchUp, CatchUpClock, restoreActor, trackDelays, type ActorSnapshot } from './snapshot/index.js';
 import { settleInFlight, reissueInFlight } from './snapshot/inflight.js';
 import { findByPath, pathIndex, pathLabel } from './snapshot/tree.js';
 
@@ -114,6 +114,13 @@ export class ActorCell {
   /** Messages handled again after a restore (their turns are already logged). */
   redelivering = false;
   heldReason: string | undefined;
+  /**
+   * Set by the durability layer before a start after which it runs logged turns again:
+   * that incarnation's delayed events are held, and its clock follows the turns' times
+   * (`replayTo`) until `endReplay`, so timers fire between turns where they first did.
+   */
+  replayNext = false;
+  private replayClock: CatchUpClock | undefined;
   private readonly calls = new Map<AnyActorRef, CallRecord>();
 
   private actor: Actor<AnyStateMachine> | undefined;
@@ -145,15 +152,19 @@ export class ActorCell {
     this.heldReason = undefined;
     this.lifetime = new AbortController();
     this.calls.clear();
+    this.replayClock = this.replayNext ? new CatchUpClock(this.host.clock) : undefined;
+    this.replayNext = false;
+    this.replayClock?.hold(true);
     if (from) return this.startFrom(from);
+    const clock = this.replayClock ?? this.host.clock;
     const actor = createActor(this.def.machine, {
       id: this.id,
       input: this.def.input,
-      clock: this.host.clock,
+      clock,
       ...(this.host.xstateInspect ? { inspect: this.host.xstateInspect } : {}),
     });
     // A persistent actor's delayed events must be capturable with their due times.
-    if (this.durable) trackDelays(actor, this.host.clock);
+    if (this.durable) trackDelays(actor, clock);
     this.actor = actor;
     cellsBySystem.set(actor.system, this);
     this.watch(actor);
@@ -177,7 +188,9 @@ export class ActorCell {
   /** Restore from a snapshot (throws StorageError if it cannot be used); in-flight calls stay held for the kernel. */
   private startFrom(snapshot: ActorSnapshot): void {
     const actor = restoreActor(this.def.machine, snapshot, {
-      clock: this.host.clock,
+      clock: this.replayClock ?? this.host.clock,
+      // Replaying: the events due since the capture fire between the logged turns, not all now.
+      catchUp: this.replayClock === undefined,
       id: this.id,
       definition: { name: this.def.name, version: this.def.version },
       ...(this.def.input === undefined ? {} : { input: this.def.input }),
@@ -186,6 +199,7 @@ export class ActorCell {
     const extra = snapshot.extra as { turn?: number; effectIndex?: number };
     this.turn = extra.turn ?? this.turn;
     this.effectIndex = extra.effectIndex ?? 0;
+    this.replayClock?.pin(snapshot.capturedAt);
     this.actor = actor;
     cellsBySystem.set(actor.system, this);
     this.status = this.pausedByUser ? 'paused' : 'running';
@@ -235,6 +249,30 @@ export class ActorCell {
     if (crashed && env.replyTo !== undefined) this.host.lost(env, 'the actor crashed while handling it');
   }
 
+  /**
+   * Replaying: deliver the delayed events due by `time` in due order, then keep the
+   * actor's clock at `time` (never earlier than it is), so what runs next arms its
+   * timers as it did the first time.
+   */
+  replayTo(time: number): void {
+    const clock = this.replayClock;
+    const actor = this.actor;
+    if (!clock || !actor) return;
+    const from = clock.now();
+    if (time > from) catchUp(actor, clock, from, time);
+    clock.pin(Math.max(from, time));
+  }
+
+  /** Replay over: catch up to the present, and the clock runs free. */
+  endReplay(): void {
+    const clock = this.replayClock;
+    if (!clock) return;
+    this.replayTo(clock.base.now());
+    this.replayClock = undefined;
+    clock.pin(undefined);
+    clock.hold(false);
+  }
+
   /** A logged turn that crashed before: counted, not run again. */
   skipTurn(): void {
     this.turn++;
@@ -256,7 +294,7 @@ export class ActorCell {
   }
 
   /** A checkpoint of the running machine, with the turn counters and in-flight calls beside it. */
-  capture(): ActorSnapshot | undefined {
+  capture(more: Record<string, unknown> = {}): ActorSnapshot | undefined {
     const actor = this.actor;
     if (!actor) return undefined;
     const paths = pathIndex(actor);
@@ -268,7 +306,7 @@ export class ActorCell {
     return captureSnapshot(actor, {
       definition: { name: this.def.name, version: this.def.version },
       clock: this.host.clock,
-      extra: { turn: this.turn, effectIndex: this.effectIndex, calls },
+      extra: { ...more, turn: this.turn, effectIndex: this.effectIndex, calls },
     });
   }
 

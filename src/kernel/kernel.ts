@@ -114,6 +114,8 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
           emit: (type, data) => this.emit(type, data),
           audit: (r) => this.governance.record(r),
           syscall: (cell, rec, signal) => this.syscall(cell.id, rec.request, signal, rec.key),
+          spent: (id) => this.governance.policy.budgets.spent(id),
+          restoreSpent: (id, tokens) => this.governance.policy.budgets.restoreSpent(id, tokens),
         })
       : undefined;
     this.syscallDeps = {

@@ -2,7 +2,9 @@
 // restart; a crash restart comes back from the checkpoint; sends from persistent
 // senders are not duplicated; a tool runs once per call, not once per run.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createNode, defineAgent, VirtualClock, type AgentOsNode } from '../../src/index.js';
+import { assign, setup } from 'xstate';
+import { z } from 'zod';
+import { createNode, defineAgent, syscall, VirtualClock, type AgentOsNode } from '../../src/index.js';
 import { settle, until } from '../support/agents.js';
 import { chargeTool, ledgerAgent, orderAgent } from '../support/durable-agents.js';
 import { tempDir } from '../support/tmp.js';
@@ -154,5 +156,47 @@ describe('durability from the contract', () => {
     await until(() => effects.length === 1);
     const bad = defineAgent({ ...orderAgent(), name: 'orders-bad', contract: { durability: 'later' } as never });
     await expect(n.spawn(bad, { id: 'bad' })).rejects.toMatchObject({ code: 'CONTRACT_INVALID', field: 'durability' });
+  });
+});
+
+describe('token spending of a persistent actor', () => {
+  const talkMessages = z.discriminatedUnion('type', [z.object({ type: z.literal('talk'), tokens: z.number().int() })]);
+  const talker = defineAgent({
+    name: 'talker',
+    messages: talkMessages,
+    persistent: true,
+    contract: { modelPolicy: { allow: ['local/*'], max_context_tokens: 4000 }, budgets: { tokens: 100 } },
+    machine: setup({ types: { context: {} as { ok: number; error?: string }, events: {} as z.infer<typeof talkMessages> }, actors: { syscall } }).createMachine({
+      context: { ok: 0 },
+      initial: 'idle',
+      states: {
+        idle: { on: { talk: 'talking' } },
+        talking: {
+          invoke: {
+            src: 'syscall',
+            input: ({ event }) => ({ kind: 'model' as const, name: 'local/echo', args: null, tokens: (event as { tokens: number }).tokens }),
+            onDone: { target: 'idle', actions: assign({ ok: ({ context }) => context.ok + 1, error: undefined }) },
+            onError: { target: 'idle', actions: assign({ error: ({ event }) => (event.error as { code?: string }).code }) },
+          },
+        },
+      },
+    }),
+  });
+
+  it('is kept in its checkpoints: an absolute token cap stays spent across a restart', async () => {
+    let n = await start([talker]);
+    n.kernel.syscalls.register('model', 'local/echo', () => 'echo');
+    let ref = await n.spawn(talker, { id: 'talker' });
+    await ref.post({ type: 'talk', tokens: 60 });
+    await until(() => ref.getSnapshot()?.context.ok === 1);
+    await n.stop();
+    n = await start([talker]);
+    n.kernel.syscalls.register('model', 'local/echo', () => 'echo');
+    ref = n.lookup('talker')!;
+    await ref.post({ type: 'talk', tokens: 60 });
+    await until(() => ref.getSnapshot()?.context.error !== undefined);
+    expect(ref.getSnapshot()?.context).toMatchObject({ ok: 1, error: 'BUDGET_EXCEEDED' });
+    await ref.post({ type: 'talk', tokens: 40 });
+    await until(() => ref.getSnapshot()?.context.ok === 2);
   });
 });

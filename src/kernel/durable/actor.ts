@@ -17,6 +17,8 @@ import { GENESIS_CHAIN, prepareBody, type DurableStore } from './store.js';
 /** A handled turn not yet covered by a checkpoint: what a restore delivers again. */
 export interface TurnMemo {
   turn: number;
+  /** Clock time the turn first ran. */
+  at: number;
   env: Envelope | undefined;
   crashed: boolean;
   settled: string[];
@@ -39,6 +41,8 @@ export interface DurableDeps {
   envelope(cell: ActorCell, record: { payload: unknown; from?: string; priority?: number; deadline?: number; conversationId?: string; performative?: string }): Envelope;
   /** A write or a checkpoint failed. */
   failed(cell: ActorCell, err: unknown): void;
+  /** Tokens the actor has been charged so far (kept in its checkpoints). */
+  spent(id: string): number;
   /** Drop side-effect journal entries of turns up to `turn` (covered by the new replay base). */
   compact(id: string, turn: number): Promise<void>;
 }
@@ -113,10 +117,11 @@ export class DurableActor implements CellDurability {
     cell.settled = [];
     if (cell.redelivering) return; // its turn is logged already
     const stored = this.seqs.get(env);
-    this.since.push({ turn: cell.turn, env, crashed, settled });
+    const at = wholeMs(this.deps.clock.now());
+    this.since.push({ turn: cell.turn, at, env, crashed, settled });
     if (stored !== undefined) {
       const { value, digest } = stateDigest(cell.getSnapshot() as { value?: unknown; context?: unknown } | undefined);
-      const record: Omit<TurnRecord, 'chain'> = { turn: cell.turn, seq: stored.seq, at: wholeMs(this.deps.clock.now()), body: stored.body, settled, value, digest };
+      const record: Omit<TurnRecord, 'chain'> = { turn: cell.turn, seq: stored.seq, at, body: stored.body, settled, value, digest };
       if (env.from !== undefined) (record as TurnRecord).from = env.from;
       if (crashed) (record as TurnRecord).crashed = true;
       this.chain = chainOf(this.chain, record);
@@ -145,7 +150,7 @@ export class DurableActor implements CellDurability {
     }
     this.again = false;
     if (this.cell.status !== 'running' && this.cell.status !== 'paused') return;
-    const snapshot = this.cell.capture();
+    const snapshot = this.cell.capture({ tokens: this.deps.spent(this.cell.id) });
     if (!snapshot) return;
     const turn = this.cell.turn;
     const chain = this.chain;
@@ -173,6 +178,19 @@ export class DurableActor implements CellDurability {
       if (this.inflight.get(key) === promise) this.inflight.delete(key);
     };
     promise.then(forget, forget);
+  }
+
+  /** The calls in flight here, in the order they started. */
+  callsInFlight(): string[] {
+    return [...this.inflight.keys()];
+  }
+
+  /** Resolves when the call `key` (if in flight here) has settled. */
+  async callDone(key: string): Promise<void> {
+    await this.inflight.get(key)?.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /** Resolves when the listed calls (those still in flight here) have settled. */
@@ -213,7 +231,7 @@ export class DurableActor implements CellDurability {
     for (const t of store.turns(id, afterTurn)) {
       const env = t.crashed ? undefined : this.deps.envelope(this.cell, { payload: store.payload(id, t.body), ...(t.from === undefined ? {} : { from: t.from }) });
       if (env) this.seqs.set(env, { seq: t.seq, body: t.body, written: Promise.resolve() });
-      turns.push({ turn: t.turn, env, crashed: t.crashed === true, settled: t.settled });
+      turns.push({ turn: t.turn, at: t.at, env, crashed: t.crashed === true, settled: t.settled });
       this.chain = t.chain;
     }
     this.since = [...turns];

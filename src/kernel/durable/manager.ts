@@ -25,6 +25,9 @@ export interface DurabilityOptions {
   emit(type: string, data: Record<string, unknown>): void;
   /** Audit a durability decision. */
   audit(record: { kind: string; decision: string; actor?: string; subject?: string; reason?: string }): void;
+  /** Token spending of an actor, and restoring it from a checkpoint. */
+  spent(id: string): number;
+  restoreSpent(id: string, tokens: number): void;
   /** Run a call on behalf of a restored actor (the kernel's syscall with the journaled key). */
   syscall(cell: ActorCell, record: CallRecord, signal: AbortSignal): Promise<unknown>;
 }
@@ -77,6 +80,7 @@ export class Durability {
       defer: this.options.defer,
       envelope: this.options.envelope,
       failed: (c, err) => this.failed(c, err),
+      spent: (id) => this.options.spent(id),
       compact: (id, turn) => this.compact(id, turn),
     });
     cell.durable = actor;
@@ -139,6 +143,8 @@ export class Durability {
       this.report.requeued += plan.inbox.length;
       this.report.redelivered += plan.turns.length;
     }
+    const tokens = (plan.snapshot?.extra as { tokens?: unknown } | undefined)?.tokens;
+    if (typeof tokens === 'number' && tokens > 0) this.options.restoreSpent(cell.id, tokens);
     if (!plan.snapshot && d.lastCheckpointTurn === undefined) void d.checkpoint().catch((err: unknown) => this.failed(cell, err));
     // Nothing runs (calls, logged turns, the inbox) until every recovered actor is back:
     // a turn run again may message an actor that recovery has not started yet.

@@ -125,6 +125,7 @@ export class BudgetLedger {
   private readonly clock: Clock;
   private readonly tenants = new Map<string, Meter[]>();
   private readonly actors = new Map<string, Meter[]>();
+  private readonly spentBy = new Map<string, number>();
 
   constructor(options: { clock: Clock; tenants?: Readonly<Record<string, BudgetLimits>> }) {
     this.clock = options.clock;
@@ -139,6 +140,7 @@ export class BudgetLedger {
   /** Sets (or, with undefined, removes) an actor's limits; buckets start full. */
   setActor(actor: string, limits: BudgetLimits | undefined): void {
     this.set(this.actors, actor, limits, 'actor');
+    if (limits === undefined) this.spentBy.delete(actor);
   }
 
   /** False when neither the tenant nor the actor has any limit: nothing to charge. */
@@ -173,6 +175,19 @@ export class BudgetLedger {
     if (refusal !== undefined) throw budgetExceeded(refusal);
     for (const m of this.tenants.get(req.tenant) ?? []) m.take(req.tokens);
     for (const m of this.actors.get(req.actor) ?? []) m.take(req.tokens);
+    this.spentBy.set(req.actor, (this.spentBy.get(req.actor) ?? 0) + req.tokens);
+  }
+
+  /** Tokens charged to an actor so far (kept in a persistent actor's checkpoints). */
+  spent(actor: string): number {
+    return this.spentBy.get(actor) ?? 0;
+  }
+
+  /** A restored actor's earlier spending counts against its absolute cap again (rate buckets start full). */
+  restoreSpent(actor: string, tokens: number): void {
+    const n = nonNegative(tokens, 'tokens');
+    this.spentBy.set(actor, n);
+    for (const m of this.actors.get(actor) ?? []) if (m.budget === 'tokens') m.take(n);
   }
 
   snapshot(scope: BudgetScope, id: string): MeterSnapshot[] {
