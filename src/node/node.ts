@@ -193,7 +193,9 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
     const tools = new ToolRegistry(kernel);
     for (const tool of options.tools ?? []) tools.register(tool);
     // Persistent actors stored under dataDir come back before the node is handed out.
-    const recovery = await kernel.recover((ref) => definitions.get(ref));
+    // A stored `name@version` is restored by that version, or else by the version of that name this node has
+    // (its `persistent.migrate` hook then turns the old snapshot into one it can use, or the actor is held).
+    const recovery = await kernel.recover((ref) => definitions.get(ref) ?? definitions.get(ref.slice(0, ref.lastIndexOf('@'))));
     const node: AgentOsNode = {
       name: options.name,
       dataDir,
