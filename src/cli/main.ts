@@ -8,6 +8,7 @@ import { registerAuditCommands } from './audit.js';
 import { registerContractCommands } from './contract.js';
 import { runDemo } from './demo.js';
 import { ExitCodes, describeError, exitCodeFor, type CliIo, type ExitCode } from './exit.js';
+import { registerReplayCommand } from './replay.js';
 import { registerValidateCommand } from './validate.js';
 
 function buildProgram(io: CliIo): Command {
@@ -26,6 +27,7 @@ function buildProgram(io: CliIo): Command {
   registerContractCommands(program, io);
   registerValidateCommand(program, io);
   registerAuditCommands(program, io);
+  registerReplayCommand(program, io);
   return program;
 }
 

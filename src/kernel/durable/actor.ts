@@ -163,9 +163,12 @@ export class DurableActor implements CellDurability {
     this.writing = write.finally(() => (this.writing = undefined));
     await this.writing;
     if (base && turn > 0) {
-      // Journal entries of calls still in flight stay (a restore may need them).
-      let upTo = turn;
-      for (const key of this.inflight.keys()) upTo = Math.min(upTo, turnOfKey(key) - 1);
+      // Keep what a restore from this checkpoint may still ask the journal for: the calls it
+      // holds in flight, the calls in flight now, and the calls of its own turn made after the
+      // capture (a continuation keeps the turn's number).
+      let upTo = turn - 1;
+      const captured = (snapshot.extra as { calls?: Array<{ key: string }> }).calls ?? [];
+      for (const key of [...captured.map((c) => c.key), ...this.inflight.keys()]) upTo = Math.min(upTo, turnOfKey(key) - 1);
       if (upTo >= 0) await this.deps.compact(this.cell.id, upTo);
     }
   }
