@@ -5,7 +5,7 @@
 
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
 import { open, type RootDatabase } from 'lmdb';
 import type { CallRequest } from '../actors/cell.js';
@@ -24,7 +24,7 @@ import { NODE_DATA_MISSING } from './node-audit.js';
 interface ReplayOpts {
   dataDir: string;
   node: string;
-  agents: string;
+  agents?: string;
   turn?: number;
   json?: boolean;
 }
@@ -127,7 +127,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
     .command('replay')
     .description("re-run a persistent actor's recorded turns and report any divergence (offline, read-only)")
     .argument('<actor>', 'id of the persistent actor')
-    .requiredOption('--agents <module>', 'JS/TS module whose exports include the agent definitions (defineAgent results, or arrays of them)')
+    .option('--agents <module>', "JS/TS module whose exports include the agent definitions (defineAgent results, or arrays of them); default: the demo's agents")
     .option('--data-dir <dir>', 'where the node keeps its data', DEFAULT_DATA_DIR)
     .option('--node <name>', 'the node whose actor to replay', nodeName, DEFAULT_NODE)
     .option('--turn <n>', 'stop after turn n (default: the last recorded)', turnNumber)
@@ -144,6 +144,7 @@ Examples:
     )
     .action(async (actor: string, opts: ReplayOpts, cmd: Command) => {
       let loaded: Awaited<ReturnType<typeof loadAgentsModule>>;
+      opts.agents ??= fileURLToPath(new URL('./demo-agents.js', import.meta.url));
       try {
         loaded = await loadAgentsModule(opts.agents);
       } catch (err) {

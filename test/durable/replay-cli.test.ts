@@ -96,7 +96,7 @@ describe('agentos replay', () => {
 
   it.each([
     ['an unknown actor', ['replay', 'nobody', '--agents', 'AGENTS', ...node], /^REPLAY_UNKNOWN_ACTOR: no persistent actor "nobody"/m],
-    ['a missing --agents', ['replay', 'orders', ...node], /required option '--agents <module>' not specified/],
+    ['no --agents, and the demo agents do not define "orders"', ['replay', 'orders', ...node], /no definition|REPLAY_NO_DEFINITION/],
     ['a module with no definitions', ['replay', 'orders', '--agents', 'EMPTY', ...node], /exports no agent definitions/],
     ['a turn past the log', ['replay', 'orders', '--agents', 'AGENTS', ...node, '--turn', '9'], /^REPLAY_TURN_OUT_OF_RANGE: turn 9 of "orders" cannot be replayed: the log holds turns 1-4/m],
   ])('%s is a usage error: exit 2', (_what, args, message) => {
@@ -104,5 +104,20 @@ describe('agentos replay', () => {
     const r = agentos(...args.map((a) => (a === 'AGENTS' ? same : a === 'EMPTY' ? empty : a)));
     expect(r.stderr).toMatch(message);
     expect(r.status).toBe(2);
+  });
+});
+
+describe('agentos replay on the demo', () => {
+  it("replays the demo's persistent bookkeeper with the default agents module after two runs of the demo", async () => {
+    const { runDemo } = await import('../../src/cli/demo.js');
+    const demoDir = join(tmp.dir, 'demo');
+    await runDemo(() => undefined, demoDir);
+    await runDemo(() => undefined, demoDir);
+    const r = agentos('replay', 'books', '--data-dir', demoDir, '--node', 'demo', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout) as { ok: boolean; turns: number; calls: number };
+    expect(report).toMatchObject({ ok: true });
+    expect(report.calls).toBe(4);
   });
 });
