@@ -10,7 +10,7 @@ import type { Mailbox } from '../mailboxes/types.js';
 import type { LatencyClass } from '../mailboxes/types.js';
 import type { AgentDefinition } from './define.js';
 import type { Envelope, SendOptions } from './envelope.js';
-import { captureSnapshot, catchUp, CatchUpClock, restoreActor, trackDelays, type ActorSnapshot } from './snapshot/index.js';
+import { captureSnapshot, catchUp, CatchUpClock, nextDue, restoreActor, trackDelays, type ActorSnapshot } from './snapshot/index.js';
 import { settleInFlight, reissueInFlight } from './snapshot/inflight.js';
 import { findByPath, pathIndex, pathLabel } from './snapshot/tree.js';
 
@@ -252,15 +252,20 @@ export class ActorCell {
   /**
    * Replaying: deliver the delayed events due by `time` in due order, then keep the
    * actor's clock at `time` (never earlier than it is), so what runs next arms its
-   * timers as it did the first time.
+   * timers as it did the first time. `limit`: deliver at most that many.
    */
-  replayTo(time: number): void {
+  replayTo(time: number, limit?: number): void {
     const clock = this.replayClock;
     const actor = this.actor;
     if (!clock || !actor) return;
     const from = clock.now();
-    if (time > from) catchUp(actor, clock, from, time);
+    if (time > from || limit !== undefined) catchUp(actor, clock, from, time, limit);
     clock.pin(Math.max(from, time));
+  }
+
+  /** Replaying: when the next delayed event is due (undefined if none is armed). */
+  nextTimerDue(): number | undefined {
+    return this.replayClock && this.actor ? nextDue(this.actor) : undefined;
   }
 
   /** Replay over: catch up to the present, and the clock runs free. */

@@ -34,7 +34,7 @@ export function durabilityApi(kernel: Kernel, recovery: RecoveryReport | undefin
     recovery: recovery ?? EMPTY,
     inDoubt: () => d().inDoubt(),
     resolve: (key, resolution, by) => d().resolve(key, resolution, by),
-    verify: (actor) => d().journal.verify(actor),
+    verify: (actor) => d().verify(actor),
     discard: async (id) => {
       const cell = kernel.lookup(id);
       const status = cell ? (kernel.describe(id)?.status as string | undefined) : undefined;

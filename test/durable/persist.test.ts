@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
 import { z } from 'zod';
-import { createNode, defineAgent, syscall, VirtualClock, type AgentOsNode } from '../../src/index.js';
+import { createNode, defineAgent, syscall, VirtualClock, type AgentDefinition, type AgentOsNode } from '../../src/index.js';
 import { settle, until } from '../support/agents.js';
 import { chargeTool, ledgerAgent, orderAgent } from '../support/durable-agents.js';
 import { tempDir } from '../support/tmp.js';
@@ -14,7 +14,7 @@ let node: AgentOsNode | undefined;
 let effects: Array<{ order: string; key: string | undefined }>;
 const clock = new VirtualClock(0);
 
-async function start(agents = [orderAgent(), ledgerAgent()]): Promise<AgentOsNode> {
+async function start(agents: AgentDefinition<any, any>[] = [orderAgent(), ledgerAgent()]): Promise<AgentOsNode> {
   node = await createNode({ name: 'd1', dataDir: tmp.dir, clock, agents, tools: [chargeTool((c) => effects.push(c))] });
   return node;
 }

@@ -21,7 +21,7 @@ export { captureSnapshot, type CaptureOptions } from './capture.js';
 export { decodeSnapshot, encodeSnapshot, readSnapshotHeader, type DecodeOptions, type MigrateSnapshot, type SnapshotHeader } from './codec.js';
 export { heldInFlight, reissueInFlight, settleInFlight } from './inflight.js';
 export { restoreActor, type RestoreOptions } from './restore.js';
-export { trackDelays } from './timers.js';
+export { CatchUpClock, catchUp, nextDue, trackDelays } from './timers.js';
 export {
   SNAPSHOT_FORMAT,
   SnapshotCodes,

@@ -31,6 +31,12 @@ export interface RestoreOptions {
    * behaviour, running each promise creator again now (at-least-once).
    */
   inFlight?: 'hold' | 'rerun';
+  /**
+   * Deliver the delayed events the clock has passed at once (default). `false` leaves
+   * them armed (with a held CatchUpClock as `clock`, nothing fires) for a caller that
+   * runs logged turns again first and catches up between them.
+   */
+  catchUp?: boolean;
 }
 
 export function restoreActor<TMachine extends AnyStateMachine>(
@@ -40,7 +46,7 @@ export function restoreActor<TMachine extends AnyStateMachine>(
 ): Actor<TMachine> {
   assertSnapshotShape(snapshot, SnapshotCodes.corrupt, 'restoreActor');
   if (options.definition) checkDefinition(snapshot, options.definition);
-  const clock = new CatchUpClock(options.clock);
+  const clock = options.clock instanceof CatchUpClock ? options.clock : new CatchUpClock(options.clock);
   const systemId = options.systemId ?? snapshot.actor.systemId;
   const actor = createActor(machine, {
     snapshot: copyOf(snapshot.xstate),
@@ -55,7 +61,7 @@ export function restoreActor<TMachine extends AnyStateMachine>(
     for (const f of snapshot.inFlight) holdPromise(findByPath(actor, f.path) as AnyActorRef);
   }
   trackDelays(actor, clock);
-  startAndCatchUp(actor, snapshot, clock);
+  startAndCatchUp(actor, snapshot, clock, options.catchUp ?? true);
   return actor;
 }
 
@@ -80,14 +86,14 @@ function checkRestored(actor: AnyActorRef, machine: AnyStateMachine, snapshot: A
 }
 
 /** Start, re-arm the captured timers, deliver those the clock has passed; a failure on the way stops everything. */
-function startAndCatchUp(actor: AnyActorRef, snapshot: ActorSnapshot, clock: CatchUpClock): void {
+function startAndCatchUp(actor: AnyActorRef, snapshot: ActorSnapshot, clock: CatchUpClock, deliverDue: boolean): void {
   let failure: { error: unknown } | undefined;
   const watch = actor.subscribe({ error: (error) => (failure = { error }) });
   actor.start();
   if (!failure) {
     rearmTimers(actor, snapshot.timers, snapshot.capturedAt, clock);
     const now = clock.base.now();
-    if (now > snapshot.capturedAt) catchUp(actor, clock, snapshot.capturedAt, now);
+    if (deliverDue && now > snapshot.capturedAt) catchUp(actor, clock, snapshot.capturedAt, now);
   }
   watch.unsubscribe();
   if (failure) {

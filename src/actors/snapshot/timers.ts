@@ -103,6 +103,17 @@ export function pendingTimers(root: AnyActorRef, paths: Map<AnyActorRef, ActorPa
   return out.sort(byDue);
 }
 
+/** Due time of the earliest armed delayed event of `root`'s system whose due time is tracked. */
+export function nextDue(root: AnyActorRef): number | undefined {
+  const tracker = trackers.get(systemOf(root));
+  let best: number | undefined;
+  for (const [key] of scheduledEventsOf(root)) {
+    const due = tracker?.dues.get(key);
+    if (due && (best === undefined || due.dueAt < best)) best = due.dueAt;
+  }
+  return best;
+}
+
 /**
  * A clock whose `now()` restore can pin to a past instant while it re-arms and
  * catches up; timers set meanwhile are due relative to the pinned instant.
@@ -110,6 +121,9 @@ export function pendingTimers(root: AnyActorRef, paths: Map<AnyActorRef, ActorPa
  */
 export class CatchUpClock implements Clock {
   private pinned: number | undefined;
+  private holding = false;
+  /** Timers the base clock fired while held, by handle, in firing order. */
+  private readonly fired = new Map<{ base: TimerHandle }, () => void>();
 
   constructor(readonly base: Clock) {}
 
@@ -119,15 +133,31 @@ export class CatchUpClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const lag = this.pinned === undefined ? 0 : this.base.now() - this.pinned;
-    return this.base.setTimeout(fn, Math.max(0, ms - lag));
+    const handle: { base: TimerHandle } = { base: undefined };
+    handle.base = this.base.setTimeout(() => (this.holding ? this.fired.set(handle, fn) : fn()), Math.max(0, ms - lag));
+    return handle;
   }
 
   clearTimeout(handle: TimerHandle): void {
-    this.base.clearTimeout(handle);
+    const h = handle as { base: TimerHandle };
+    this.fired.delete(h);
+    this.base.clearTimeout(h.base);
   }
 
   pin(time: number | undefined): void {
     this.pinned = time;
+  }
+
+  /**
+   * Held, timers that come due on the base clock wait (whoever holds delivers them in
+   * due order with `catchUp`, which cancels each); released, any still waiting fire now.
+   */
+  hold(on: boolean): void {
+    this.holding = on;
+    if (on) return;
+    const waiting = [...this.fired.values()];
+    this.fired.clear();
+    for (const fn of waiting) fn();
   }
 }
 

@@ -11,7 +11,8 @@ import { decodeSnapshot, encodeSnapshot, type ActorSnapshot } from '../../actors
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../base/clock.js';
 import { stateDigest } from './digest.js';
-import { pack, type Body, type InboxRecord, type TurnRecord } from './records.js';
+import { StorageError } from '../../base/errors.js';
+import { DurableCodes, pack, type Body, type InboxRecord, type TurnRecord } from './records.js';
 import { GENESIS_CHAIN, prepareBody, type DurableStore } from './store.js';
 
 /** A handled turn not yet covered by a checkpoint: what a restore delivers again. */
@@ -19,6 +20,8 @@ export interface TurnMemo {
   turn: number;
   /** Clock time the turn first ran. */
   at: number;
+  /** The turn log's chain hash after this turn (what a checkpoint at this turn records). */
+  chain: string;
   env: Envelope | undefined;
   crashed: boolean;
   settled: string[];
@@ -118,13 +121,14 @@ export class DurableActor implements CellDurability {
     if (cell.redelivering) return; // its turn is logged already
     const stored = this.seqs.get(env);
     const at = wholeMs(this.deps.clock.now());
-    this.since.push({ turn: cell.turn, at, env, crashed, settled });
+    const memo: TurnMemo = { turn: cell.turn, at, chain: this.chain, env, crashed, settled };
+    this.since.push(memo);
     if (stored !== undefined) {
       const { value, digest } = stateDigest(cell.getSnapshot() as { value?: unknown; context?: unknown } | undefined);
       const record: Omit<TurnRecord, 'chain'> = { turn: cell.turn, seq: stored.seq, at, body: stored.body, settled, value, digest };
       if (env.from !== undefined) (record as TurnRecord).from = env.from;
       if (crashed) (record as TurnRecord).crashed = true;
-      this.chain = chainOf(this.chain, record);
+      this.chain = memo.chain = chainOf(this.chain, record);
       this.deps.store.turn(cell.id, { ...record, chain: this.chain }).catch((err: unknown) => this.deps.failed(cell, err));
     }
     const policy = this.persistence.checkpoint;
@@ -153,7 +157,7 @@ export class DurableActor implements CellDurability {
     const snapshot = this.cell.capture({ tokens: this.deps.spent(this.cell.id) });
     if (!snapshot) return;
     const turn = this.cell.turn;
-    const chain = this.chain;
+    const chain = this.chainAt(turn);
     this.latest = { snapshot, turn, chain };
     this.since = this.since.filter((m) => m.turn > turn);
     this.sinceCheckpoint = 0;
@@ -171,6 +175,14 @@ export class DurableActor implements CellDurability {
       for (const key of [...captured.map((c) => c.key), ...this.inflight.keys()]) upTo = Math.min(upTo, turnOfKey(key) - 1);
       if (upTo >= 0) await this.deps.compact(this.cell.id, upTo);
     }
+  }
+
+  /** The turn log's chain hash after `turn`: mid re-run (a stop, or ref.checkpoint()) that is not the last logged turn's. */
+  private chainAt(turn: number): string {
+    if (turn === 0) return GENESIS_CHAIN;
+    const memo = this.since.find((m) => m.turn === turn);
+    if (memo) return memo.chain;
+    return this.latest?.turn === turn ? this.latest.chain : this.chain;
   }
 
   // ── calls in flight ───────────────────────────────────────────────────
@@ -196,19 +208,6 @@ export class DurableActor implements CellDurability {
     );
   }
 
-  /** Resolves when the listed calls (those still in flight here) have settled. */
-  async settledAll(keys: readonly string[]): Promise<void> {
-    for (const key of keys) {
-      const p = this.inflight.get(key);
-      if (p) await p.then(
-        () => undefined,
-        () => undefined,
-      );
-    }
-    // Let the machine take the results (XState delivers them a few microtasks later).
-    await new Promise<void>((resolve) => this.deps.defer(resolve));
-  }
-
   // ── bringing it back ──────────────────────────────────────────────────
 
   /** First start in this process: everything from LMDB. Throws StorageError if what is stored cannot be used. */
@@ -231,10 +230,18 @@ export class DurableActor implements CellDurability {
     }
     const afterTurn = latest?.turn ?? 0;
     const turns: TurnMemo[] = [];
+    // Only turns that follow the checkpoint's chain, with none missing, run again.
+    let prev = latest?.chain ?? GENESIS_CHAIN;
+    let expected = afterTurn + 1;
     for (const t of store.turns(id, afterTurn)) {
+      const { chain, ...rest } = t;
+      if (t.turn !== expected) throw chainBroken(id, expected, `turn ${expected} is missing from its turn log (the next stored turn is ${t.turn})`);
+      if (chainOf(prev, rest) !== chain) throw chainBroken(id, t.turn, `turn ${t.turn} does not follow its hash chain: it was altered, or a turn before it was replaced`);
+      prev = chain;
+      expected++;
       const env = t.crashed ? undefined : this.deps.envelope(this.cell, { payload: store.payload(id, t.body), ...(t.from === undefined ? {} : { from: t.from }) });
       if (env) this.seqs.set(env, { seq: t.seq, body: t.body, written: Promise.resolve() });
-      turns.push({ turn: t.turn, at: t.at, env, crashed: t.crashed === true, settled: t.settled });
+      turns.push({ turn: t.turn, at: t.at, chain, env, crashed: t.crashed === true, settled: t.settled });
       this.chain = t.chain;
     }
     this.since = [...turns];
@@ -262,6 +269,10 @@ export class DurableActor implements CellDurability {
 /** Record times are whole milliseconds (the record decoders require them); a real clock reads fractions. */
 function wholeMs(t: number): number {
   return Math.max(0, Math.floor(t));
+}
+
+function chainBroken(actor: string, turn: number, why: string): StorageError {
+  return new StorageError(DurableCodes.chainBroken, `persistent actor "${actor}": ${why}`, { field: `turn ${turn}`, details: { actor, turn } });
 }
 
 function turnOfKey(key: string): number {

@@ -7,6 +7,7 @@
 
 import { ActorError, ErrorCodes } from '../../base/errors.js';
 import { EffectInDoubt, type Durability, type EffectJournal, type Idempotence, type InDoubtCall } from '../effects/index.js';
+import { ResultOrder } from './order.js';
 
 export interface JournaledCall {
   key: string;
@@ -27,6 +28,15 @@ const never = (): never => {
 };
 
 export async function journaledCall(journal: EffectJournal, gate: InDoubtGate, call: JournaledCall): Promise<unknown> {
+  try {
+    return await outcomeOf(journal, gate, call);
+  } finally {
+    // While the actor runs logged turns again, its result waits for its place (order.ts).
+    await gate.order.pass(call.key);
+  }
+}
+
+async function outcomeOf(journal: EffectJournal, gate: InDoubtGate, call: JournaledCall): Promise<unknown> {
   const state = journal.lookup(call.key).state;
   if (state === 'completed' || state === 'failed' || state === 'compensated' || state === 'compacted') {
     return journal.run(call.key, { args: call.args }, never);
@@ -54,6 +64,8 @@ export async function journaledCall(journal: EffectJournal, gate: InDoubtGate, c
 /** Calls in doubt waiting for a person; `resolved` wakes the caller once the journal holds an outcome. */
 export class InDoubtGate {
   private readonly waiting = new Map<string, { call: InDoubtCall; wake: () => void }>();
+  /** Where results of an actor running its logged turns again wait for their turn. */
+  readonly order = new ResultOrder();
 
   constructor(private readonly announce: (call: InDoubtCall) => void) {}
 

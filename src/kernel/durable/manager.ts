@@ -10,10 +10,12 @@ import type { Envelope } from '../../actors/envelope.js';
 import type { ActorSnapshot } from '../../actors/snapshot/index.js';
 import type { Clock } from '../../base/clock.js';
 import { ActorError, ErrorCodes, StorageError } from '../../base/errors.js';
-import { EffectJournal, idempotencyKey, parseIdempotencyKey, type InDoubtCall, type Resolution } from '../effects/index.js';
-import { DurableActor, type DurableDeps, type StartPlan } from './actor.js';
+import { EffectJournal, idempotencyKey, parseIdempotencyKey, type InDoubtCall, type Resolution, type VerifyResult } from '../effects/index.js';
+import { DurableActor, type DurableDeps, type StartPlan, type TurnMemo } from './actor.js';
 import { InDoubtGate } from './calls.js';
+import { OutcomeTimes } from './order.js';
 import { DurableCodes, type ActorRecord } from './records.js';
+import { readHistory } from './replay-log.js';
 import { DurableStore } from './store.js';
 
 export interface DurabilityOptions {
@@ -56,6 +58,7 @@ export class Durability {
   private report: RecoveryReport | undefined;
   /** Restored actors waiting for the end of recovery before they run. */
   private readonly waiting: Array<() => void> = [];
+  private outcomeTimes: OutcomeTimes | undefined;
 
   constructor(private readonly options: DurabilityOptions) {
     this.store = new DurableStore(options.db);
@@ -119,7 +122,9 @@ export class Durability {
   /** The plan for a start: first start in this process reads LMDB; a restart uses memory. Throws StorageError on bad state. */
   plan(cell: ActorCell, first: boolean): StartPlan {
     const d = this.of(cell)!;
-    return first ? d.load() : d.restartPlan();
+    const plan = first ? d.load() : d.restartPlan();
+    cell.replayNext = true; // resume() drives its timers through the logged turns (rerun)
+    return plan;
   }
 
   /** Keep a cell down, say why, and count it in the recovery report. */
@@ -150,33 +155,104 @@ export class Durability {
     // a turn run again may message an actor that recovery has not started yet.
     cell.redelivering = true;
     const incarnation = cell.incarnation;
+    const report = this.report; // go() runs after endRecovery: count its resumed calls here
     const go = (): void => {
-      if (plan.snapshot) this.resumeCalls(cell, plan.snapshot);
+      this.gate.order.hold(cell.id);
+      if (plan.snapshot) {
+        const resumed = this.resumeCalls(cell, plan.snapshot);
+        if (report) report.resumedCalls += resumed;
+      }
       void this.rerun(cell, d, plan, incarnation);
     };
     if (this.report) this.waiting.push(go);
     else go();
   }
 
-  /** Run the logged turns again, in order, each after the call results it saw the first time; then the inbox. */
+  /**
+   * Run the logged turns again, in order, each at the time it first ran: before it, the
+   * delayed events due by then and the call results it saw the first time, in order;
+   * after the last, the results still to come in journal order. Then the inbox.
+   * Results are held (gate.order) and timers too (the cell's replay clock) until let through.
+   */
   private async rerun(cell: ActorCell, d: DurableActor, plan: StartPlan, incarnation: number): Promise<void> {
+    // Paused too: turns run again restore what was, they are not new work.
+    const live = (): boolean => cell.incarnation === incarnation && (cell.status === 'running' || cell.status === 'paused');
     try {
       for (const t of plan.turns) {
-        await d.settledAll(t.settled);
-        if (cell.incarnation !== incarnation || cell.status !== 'running') return;
+        await this.releaseSettled(cell, d, t);
+        if (!live()) return;
+        cell.replayTo(t.at);
         if (t.crashed || !t.env) cell.skipTurn();
         else cell.deliver({ ...t.env, replyTo: undefined, correlationId: undefined } as Envelope);
       }
+      await this.releaseRest(cell, d, live);
     } finally {
+      // A new incarnation already re-running holds its own results; otherwise none stay held.
+      if (cell.incarnation === incarnation || !cell.redelivering) this.gate.order.end(cell.id);
       if (cell.incarnation === incarnation) {
+        cell.endReplay();
         cell.redelivering = false;
         if (cell.runnable) cell.host.schedule(cell);
       }
     }
   }
 
-  private resumeCalls(cell: ActorCell, snapshot: ActorSnapshot): void {
+  /** Before a logged turn: the results the actor got since the previous one, in order, each at the time it was journaled. */
+  private async releaseSettled(cell: ActorCell, d: DurableActor, t: TurnMemo): Promise<void> {
+    for (const key of t.settled) {
+      const outcome = this.outcomes.of(key);
+      if (outcome) cell.replayTo(Math.min(outcome.at, t.at)); // a timer due by then may be what makes the call
+      if (!d.callsInFlight().includes(key)) continue; // consumed before the checkpoint, or not made again
+      this.gate.order.release(key);
+      await d.callDone(key);
+      await this.tick(); // XState hands the result to the machine a few microtasks later
+    }
+    await this.tick();
+  }
+
+  /**
+   * After the last logged turn, up to now: the delayed events due and the results the
+   * journal holds for calls in flight, merged by time (results in the order the journal
+   * recorded them; an event due at a result's time first, as the clock fires it first).
+   */
+  private async releaseRest(cell: ActorCell, d: DurableActor, live: () => boolean): Promise<void> {
+    const now = this.options.clock.now();
+    for (let i = 0; i < 100_000 && live(); i++) {
+      const result = this.nextJournaled(d);
+      const due = cell.nextTimerDue();
+      if (due !== undefined && due <= now && (result === undefined || due <= result.at)) {
+        cell.replayTo(due, 1);
+        continue;
+      }
+      if (!result) return;
+      cell.replayTo(result.at);
+      this.gate.order.release(result.key);
+      await d.callDone(result.key);
+      await this.tick();
+    }
+  }
+
+  private nextJournaled(d: DurableActor): { key: string; seq: number; at: number } | undefined {
+    let best: { key: string; seq: number; at: number } | undefined;
+    for (const key of d.callsInFlight()) {
+      const o = this.outcomes.of(key);
+      if (o && (!best || o.seq < best.seq)) best = { key, ...o };
+    }
+    return best;
+  }
+
+  private get outcomes(): OutcomeTimes {
+    return (this.outcomeTimes ??= new OutcomeTimes(this.options.db));
+  }
+
+  private tick(): Promise<void> {
+    return new Promise<void>((resolve) => this.options.defer(resolve));
+  }
+
+  /** Resume the snapshot's in-flight kernel calls through the journal; returns how many. */
+  private resumeCalls(cell: ActorCell, snapshot: ActorSnapshot): number {
     const calls = ((snapshot.extra as { calls?: Array<{ path: string[]; key: string; request: CallRecord['request'] }> }).calls ?? []);
+    let resumed = 0;
     for (const f of snapshot.inFlight) {
       const label = f.path.join('/');
       const rec = calls.find((c) => c.path.join('/') === label);
@@ -184,7 +260,7 @@ export class Durability {
         cell.reissueHeld(f.path); // not a kernel call: the machine's own promise runs again (at-least-once)
         continue;
       }
-      if (this.report) this.report.resumedCalls++;
+      resumed++;
       const origin = cell.childAt(f.path);
       const record: CallRecord = { key: rec.key, request: rec.request };
       cell.trackCall(origin, record);
@@ -203,6 +279,7 @@ export class Durability {
         (error: unknown) => settle({ error }),
       );
     }
+    return resumed;
   }
 
   // ── calls ─────────────────────────────────────────────────────────────
@@ -255,6 +332,24 @@ export class Durability {
     this.report?.held.push({ id, code, reason });
     this.options.emit('@agentos.actor.held', { id, code, reason });
     this.options.audit({ kind: 'durability', decision: 'held', actor: id, subject: code, reason });
+  }
+
+  /**
+   * Check the hash chains of persistent actors (one, or every registered one): the turn
+   * log from its replay base, then the effect journal. The first break, with the actor.
+   */
+  verify(actor?: string): VerifyResult {
+    const ids = actor === undefined ? this.store.registrations().map((r) => r.id) : [actor];
+    for (const id of ids) {
+      let broken: { problem: string } | undefined;
+      try {
+        broken = readHistory(this.options.db, id).breaks.find((b) => b.log === 'turns');
+      } catch (err) {
+        broken = { problem: (err as Error).message }; // a checkpoint or registration that does not decode
+      }
+      if (broken) return { ok: false, actor: id, problem: broken.problem };
+    }
+    return this.journal.verify(actor);
   }
 
   /** Resolves when every durable write queued so far is on disk. */

@@ -4,6 +4,7 @@
 // or has the wrong shape is a StorageError naming the actor and the record,
 // never a half-read value.
 
+import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import { StorageError } from '../../base/errors.js';
 
@@ -113,6 +114,28 @@ export function unpack(bytes: Uint8Array): unknown {
   return packr.unpack(bytes);
 }
 
+/** Bytes of the seal: the first 8 of the SHA-256 of the record's msgpack. */
+const SEAL = 8;
+
+/**
+ * What is stored for a record: its msgpack, then a seal over it. A bit flipped on disk
+ * can leave msgpack that still decodes (another amount, another input): the seal turns
+ * that into an unreadable record, never a different one. Turn records are not sealed:
+ * their hash chain catches the same, and says where.
+ */
+export function seal(packed: Uint8Array): Buffer {
+  const digest = createHash('sha256').update(packed).digest();
+  return Buffer.concat([packed, digest.subarray(0, SEAL)]);
+}
+
+/** The msgpack inside stored bytes, or why they are not a sealed record. */
+function unseal(bytes: Uint8Array): Uint8Array | string {
+  if (bytes.length <= SEAL) return `${bytes.length} bytes is too short for a record`;
+  const body = bytes.subarray(0, bytes.length - SEAL);
+  const digest = createHash('sha256').update(body).digest().subarray(0, SEAL);
+  return Buffer.from(bytes.buffer, bytes.byteOffset + body.length, SEAL).equals(digest) ? body : 'its bytes do not match their seal (damaged on disk)';
+}
+
 export function corruptRecord(actor: string, what: string, why: string): StorageError {
   return new StorageError(DurableCodes.corrupt, `persistent actor "${actor}": its ${what} is unreadable: ${why}`, {
     field: what,
@@ -120,10 +143,12 @@ export function corruptRecord(actor: string, what: string, why: string): Storage
   });
 }
 
-function unpackRecord(bytes: Uint8Array, actor: string, what: string): Record<string, unknown> {
+function unpackRecord(bytes: Uint8Array, actor: string, what: string, sealed = true): Record<string, unknown> {
+  const body = sealed ? unseal(bytes) : bytes;
+  if (typeof body === 'string') throw corruptRecord(actor, what, body);
   let value: unknown;
   try {
-    value = packr.unpack(bytes);
+    value = packr.unpack(body);
   } catch (err) {
     throw corruptRecord(actor, what, (err as Error).message);
   }
@@ -157,7 +182,7 @@ export function decodeInbox(bytes: Uint8Array, actor: string, seq: number): Inbo
 }
 
 export function decodeTurn(bytes: Uint8Array, actor: string, turn: number): TurnRecord {
-  const r = unpackRecord(bytes, actor, `turn ${turn}`);
+  const r = unpackRecord(bytes, actor, `turn ${turn}`, false); // not sealed: its hash chain covers it
   if (r.turn !== turn || !isInt(r.seq) || !isInt(r.at) || !checkBody(r.body) || !Array.isArray(r.settled) || !isStr(r.digest) || !isStr(r.chain)) {
     throw corruptRecord(actor, `turn ${turn}`, 'fields missing or of the wrong type');
   }

@@ -37,7 +37,7 @@ export class EffectJournal {
   /** Each key's latest entry while its write is queued and not yet committed. */
   private readonly unsettled = new Map<string, Entry>();
   /** Keys with a call (or a resolution) under way in this journal. */
-  private readonly running = new Map<string, { promise: Promise<unknown>; argsHash: string }>();
+  private readonly running = new Map<string, { promise: Promise<unknown>; argsHash: string; resolving: boolean }>();
   private lastWrite: Promise<unknown> = Promise.resolve();
   private failure: unknown;
 
@@ -61,13 +61,20 @@ export class EffectJournal {
    * outcome: the result (as decoded from the journal, live or replayed alike), or an
    * EffectFailed / EffectCompensated. A key found dispatched without an outcome is in
    * doubt: retried if `idempotent`, compensated if `compensate` is given, else EffectInDoubt.
-   * A second run of a key already running here joins the first.
+   * A second run of a key already running here joins the first; a run of a key being
+   * resolved by hand waits for the resolution and replays it.
    */
   run<T>(key: string, options: RunOptions, fn: (call: CallContext) => T | Promise<T>): Promise<T> {
     try {
       this.throwIfFailed();
       const site = parseIdempotencyKey(key);
       const argsHash = hashArgs(options.args);
+      const resolving = this.running.get(key);
+      if (resolving?.resolving) {
+        // An operator's resolution under way: once it is journaled, this run replays it.
+        const again = (): Promise<T> => this.run(key, options, fn);
+        return resolving.promise.then(again, again);
+      }
       return this.exclusive(key, argsHash, () => this.start(key, site, argsHash, options, fn));
     } catch (err) {
       return Promise.reject(err);
@@ -101,7 +108,7 @@ export class EffectJournal {
         if ('result' in resolution) await this.settle(site.actor, key, { kind: 'completed', args, attempt, by }, packPayload(resolution.result), 'flush');
         else if ('failure' in resolution) await this.settle(site.actor, key, { kind: 'failed', args, attempt, by }, packFailure(resolution.failure), 'flush');
         else await this.settle(site.actor, key, { kind: 'compensated', args, attempt, by }, undefined, 'flush');
-      });
+      }, true);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -171,14 +178,14 @@ export class EffectJournal {
     this.throwIfFailed();
   }
 
-  private exclusive<T>(key: string, argsHash: string, work: () => Promise<T>): Promise<T> {
+  private exclusive<T>(key: string, argsHash: string, work: () => Promise<T>, resolving = false): Promise<T> {
     const running = this.running.get(key);
     if (running !== undefined) {
       if (running.argsHash !== argsHash) throw argsMismatch(key);
       return running.promise as Promise<T>;
     }
     const promise = work();
-    const mine = { promise, argsHash };
+    const mine = { promise, argsHash, resolving };
     this.running.set(key, mine);
     const done = (): void => {
       if (this.running.get(key) === mine) this.running.delete(key);
