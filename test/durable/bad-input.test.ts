@@ -4,7 +4,7 @@
 // what is wrong under a stable code, and every other actor runs; nothing is
 // restored from state that does not check out.
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentOsError, StorageError, type AgentOsNode } from '../../src/index.js';
+import { AgentOsError, StorageError, supervisor, type AgentOsNode } from '../../src/index.js';
 import { decodeSnapshot } from '../../src/actors/snapshot/index.js';
 import { pack, seal, unpack } from '../../src/kernel/durable/records.js';
 import { DurableStore } from '../../src/kernel/durable/store.js';
@@ -284,5 +284,24 @@ describe('broken hash chains', () => {
     await settle(10);
     expect(gate.calls.map((c) => c.order)).toEqual(['a', 'b', 'c']);
     expect(await n.lookup('ledger')!.ask({ type: 'get' })).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('node.durability.verify covers every actor with stored state', () => {
+  it('a persistent child inside a supervisor tree: a rewritten turn of it is reported, naming it', async () => {
+    h = new NodeHarness({ agents: [orders, ledgerAgent()] });
+    const n = await h.start();
+    await n.spawn(supervisor({ id: 'shop', strategy: 'one_for_one', children: [{ id: 'ledger-in-tree', start: ledgerAgent() }] }), { id: 'shop' });
+    const ledger = n.lookup('ledger-in-tree')!;
+    for (const order of ['a', 'b', 'c']) await ledger.post({ type: 'entry', order, amount: 1 });
+    await until(async () => ((await ledger.ask({ type: 'get' })) as string[]).length === 3);
+    expect(n.durability.verify()).toMatchObject({ ok: true });
+    await h.stop();
+    const bytes = await h.offline((db) => db.openDB<Uint8Array, [string, number]>({ name: 'durable-turns', encoding: 'binary' }).get(['ledger-in-tree', 2]));
+    const record = unpack(bytes!) as { body: { inline: { order: string } } };
+    record.body.inline.order = 'forged';
+    await h.poke('durable-turns', ['ledger-in-tree', 2], pack(record));
+    const n2 = await h.start();
+    expect(n2.durability.verify()).toMatchObject({ ok: false, actor: 'ledger-in-tree' });
   });
 });

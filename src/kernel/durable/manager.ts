@@ -339,7 +339,7 @@ export class Durability {
    * log from its replay base, then the effect journal. The first break, with the actor.
    */
   verify(actor?: string): VerifyResult {
-    const ids = actor === undefined ? this.store.registrations().map((r) => r.id) : [actor];
+    const ids = actor === undefined ? this.store.actorsWithState() : [actor];
     for (const id of ids) {
       let broken: { problem: string } | undefined;
       try {

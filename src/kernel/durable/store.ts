@@ -145,6 +145,13 @@ export class DurableStore {
     return out.sort((a, b) => ('order' in a ? a.order : -1) - ('order' in b ? b.order : -1));
   }
 
+  /** Every actor with stored state (a checkpoint), nested children of persistent trees included. */
+  actorsWithState(): string[] {
+    const ids = new Set<string>();
+    for (const key of this.checkpointsDb.getKeys()) if (Array.isArray(key) && typeof key[0] === 'string') ids.add(key[0]);
+    return [...ids].sort();
+  }
+
   registration(id: string): ActorRecord | undefined {
     const bytes = this.actorsDb.get(id);
     return bytes === undefined ? undefined : decodeActor(bytes, id);
