@@ -19,7 +19,7 @@ const layer = (folders) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '.agentos/', 'test-artifacts/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '.agentos/', 'test-artifacts/', '.tmp-crash/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
