@@ -10,26 +10,14 @@ import type { Mailbox } from '../mailboxes/types.js';
 import type { LatencyClass } from '../mailboxes/types.js';
 import type { AgentDefinition } from './define.js';
 import type { Envelope, SendOptions } from './envelope.js';
-import { captureSnapshot, catchUp, CatchUpClock, nextDue, restoreActor, trackDelays, type ActorSnapshot } from './snapshot/index.js';
+import { captureCell, ReplayTimeline, type CallRecord, type CallRequest } from './cell-persist.js';
+import { restoreActor, trackDelays, type ActorSnapshot } from './snapshot/index.js';
 import { settleInFlight, reissueInFlight } from './snapshot/inflight.js';
-import { findByPath, pathIndex, pathLabel } from './snapshot/tree.js';
+import { findByPath } from './snapshot/tree.js';
+
+export type { CallRecord, CallRequest } from './cell-persist.js';
 
 export type CellStatus = 'new' | 'running' | 'paused' | 'held' | 'exited' | 'stopping' | 'stopped';
-
-/** A sensitive call a persistent actor has in flight: its idempotency key and the request, for a restore to resume. */
-export interface CallRecord {
-  key: string;
-  request: CallRequest;
-}
-
-export interface CallRequest {
-  kind: 'tool' | 'model' | 'memory';
-  name: string;
-  args?: unknown;
-  tokens?: number;
-  onBehalfOf?: string;
-  reason?: string;
-}
 
 /** What a persistent cell tells the kernel's durability layer. */
 export interface CellDurability {
@@ -120,7 +108,7 @@ export class ActorCell {
    * (`replayTo`) until `endReplay`, so timers fire between turns where they first did.
    */
   replayNext = false;
-  private replayClock: CatchUpClock | undefined;
+  private replay: ReplayTimeline | undefined;
   private readonly calls = new Map<AnyActorRef, CallRecord>();
 
   private actor: Actor<AnyStateMachine> | undefined;
@@ -152,11 +140,10 @@ export class ActorCell {
     this.heldReason = undefined;
     this.lifetime = new AbortController();
     this.calls.clear();
-    this.replayClock = this.replayNext ? new CatchUpClock(this.host.clock) : undefined;
+    this.replay = this.replayNext ? new ReplayTimeline(this.host.clock) : undefined;
     this.replayNext = false;
-    this.replayClock?.hold(true);
     if (from) return this.startFrom(from);
-    const clock = this.replayClock ?? this.host.clock;
+    const clock = this.replay?.clock ?? this.host.clock;
     const actor = createActor(this.def.machine, {
       id: this.id,
       input: this.def.input,
@@ -188,9 +175,9 @@ export class ActorCell {
   /** Restore from a snapshot (throws StorageError if it cannot be used); in-flight calls stay held for the kernel. */
   private startFrom(snapshot: ActorSnapshot): void {
     const actor = restoreActor(this.def.machine, snapshot, {
-      clock: this.replayClock ?? this.host.clock,
+      clock: this.replay?.clock ?? this.host.clock,
       // Replaying: the events due since the capture fire between the logged turns, not all now.
-      catchUp: this.replayClock === undefined,
+      catchUp: this.replay === undefined,
       id: this.id,
       definition: { name: this.def.name, version: this.def.version },
       ...(this.def.input === undefined ? {} : { input: this.def.input }),
@@ -199,7 +186,7 @@ export class ActorCell {
     const extra = snapshot.extra as { turn?: number; effectIndex?: number };
     this.turn = extra.turn ?? this.turn;
     this.effectIndex = extra.effectIndex ?? 0;
-    this.replayClock?.pin(snapshot.capturedAt);
+    this.replay?.clock.pin(snapshot.capturedAt);
     this.actor = actor;
     cellsBySystem.set(actor.system, this);
     this.status = this.pausedByUser ? 'paused' : 'running';
@@ -255,27 +242,18 @@ export class ActorCell {
    * timers as it did the first time. `limit`: deliver at most that many.
    */
   replayTo(time: number, limit?: number): void {
-    const clock = this.replayClock;
-    const actor = this.actor;
-    if (!clock || !actor) return;
-    const from = clock.now();
-    if (time > from || limit !== undefined) catchUp(actor, clock, from, time, limit);
-    clock.pin(Math.max(from, time));
+    if (this.replay && this.actor) this.replay.to(this.actor, time, limit);
   }
 
   /** Replaying: when the next delayed event is due (undefined if none is armed). */
   nextTimerDue(): number | undefined {
-    return this.replayClock && this.actor ? nextDue(this.actor) : undefined;
+    return this.replay && this.actor ? this.replay.nextDue(this.actor) : undefined;
   }
 
   /** Replay over: catch up to the present, and the clock runs free. */
   endReplay(): void {
-    const clock = this.replayClock;
-    if (!clock) return;
-    this.replayTo(clock.base.now());
-    this.replayClock = undefined;
-    clock.pin(undefined);
-    clock.hold(false);
+    this.replay?.end(this.actor);
+    this.replay = undefined;
   }
 
   /** A logged turn that crashed before: counted, not run again. */
@@ -300,19 +278,9 @@ export class ActorCell {
 
   /** A checkpoint of the running machine, with the turn counters and in-flight calls beside it. */
   capture(more: Record<string, unknown> = {}): ActorSnapshot | undefined {
-    const actor = this.actor;
-    if (!actor) return undefined;
-    const paths = pathIndex(actor);
-    const calls: Array<{ path: string[]; key: string; request: CallRequest }> = [];
-    for (const [ref, record] of this.calls) {
-      const path = paths.get(ref);
-      if (path && (ref.getSnapshot() as { status: string }).status === 'active') calls.push({ path, key: record.key, request: record.request });
-    }
-    return captureSnapshot(actor, {
-      definition: { name: this.def.name, version: this.def.version },
-      clock: this.host.clock,
-      extra: { ...more, turn: this.turn, effectIndex: this.effectIndex, calls },
-    });
+    if (!this.actor) return undefined;
+    const definition = { name: this.def.name, version: this.def.version };
+    return captureCell(this.actor, definition, this.host.clock, this.calls, { ...more, turn: this.turn, effectIndex: this.effectIndex });
   }
 
   /** After a restore: complete a held in-flight promise with its journaled outcome. */
@@ -334,10 +302,6 @@ export class ActorCell {
   hold(reason: string): void {
     this.heldReason = reason;
     this.status = 'held';
-  }
-
-  static label(path: readonly string[]): string {
-    return pathLabel(path);
   }
 
   /** A signal that aborts when the current incarnation ends, combined with `signal` if given. */
