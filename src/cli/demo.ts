@@ -136,16 +136,15 @@ export async function runDemo(log: (line: string) => void = console.log, dataDir
   log('\ndurability:');
   const recovered = node.durability.recovery.restored.includes('books');
   const books = node.lookup('books') ?? (await node.spawn(bookkeeper, { id: 'books' }));
-  if (recovered) log(`  recovered "books" from ${dataDir} (recovery took ${node.durability.recovery.ms} ms)`);
+  if (recovered) log(`  recovered "books" from ${dataDir} (recovery took ${node.durability.recovery.ms.toFixed(1)} ms)`);
   const before = await books.ask<{ booked: number; total: number }>({ type: 'summary' });
   const run = before.booked / 2 + 1;
   await books.post({ type: 'order', id: `r${run}-a`, amount: 10 });
   await books.post({ type: 'order', id: `r${run}-b`, amount: 5 });
-  let after = before;
-  while (after.booked < before.booked + 2) {
-    await new Promise((r) => setTimeout(r, 1));
-    after = await books.ask<{ booked: number; total: number }>({ type: 'summary' });
-  }
+  // Watch the state (no message, so no turn) until both orders are booked.
+  const bookedNow = (): number => (books.getSnapshot()?.context as { booked: string[] } | undefined)?.booked.length ?? 0;
+  while (bookedNow() < before.booked + 2) await new Promise((r) => setTimeout(r, 1));
+  const after = await books.ask<{ booked: number; total: number }>({ type: 'summary' });
   await books.checkpoint();
   const chains = node.durability.verify('books');
   log(`  books: ${after.booked} orders booked over all runs, total ${after.total}; this run called ledger.book ${invocations.count} times for 2 new orders`);
