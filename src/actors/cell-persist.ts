@@ -9,11 +9,14 @@ import type { Clock } from '../base/clock.js';
 import { captureSnapshot, catchUp, CatchUpClock, nextDue, type ActorSnapshot } from './snapshot/index.js';
 import { pathIndex } from './snapshot/tree.js';
 
+/** A sensitive call as an agent makes it (the input of the `syscall` actor logic). */
 export interface CallRequest {
   kind: 'tool' | 'model' | 'memory';
   name: string;
   args?: unknown;
+  /** Tokens to charge against the actor's budgets. */
   tokens?: number;
+  /** Act for another actor: the call gets the intersection of both capability sets. */
   onBehalfOf?: string;
   reason?: string;
 }

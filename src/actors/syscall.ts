@@ -5,17 +5,10 @@
 import { fromPromise } from 'xstate';
 import { AgentOsError } from '../base/errors.js';
 import { cellOfSystem } from './cell.js';
+import type { CallRequest } from './cell-persist.js';
 
-export interface SyscallInput {
-  kind: 'tool' | 'model' | 'memory';
-  name: string;
-  args?: unknown;
-  /** Tokens to charge against the actor's budgets. */
-  tokens?: number;
-  /** Act for another actor: the call gets the intersection of both capability sets. */
-  onBehalfOf?: string;
-  reason?: string;
-}
+/** What an agent asks the kernel for: a tool, model or memory operation by name. */
+export type SyscallInput = CallRequest;
 
 /** Invoke a tool, model or memory operation through the kernel. */
 export const syscall = fromPromise<unknown, SyscallInput>(async ({ input, system, signal, self }) => {
