@@ -51,3 +51,12 @@ describe('npm start demo', () => {
     expect(lines.join('\n')).toContain('recovered "books" from');
   });
 });
+
+describe('local model example', () => {
+  it('an agent gets the local rules model answer through the kernel, and a caller streams from local/echo', async () => {
+    const { main } = await import('../examples/local-model.js');
+    const result = await main(tmp.dir + '/local-model');
+    expect(result.answer).toBe('Hello! I am the local rules model.');
+    expect(result.streamed).toContain('stream me back');
+  });
+});

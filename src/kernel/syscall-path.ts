@@ -31,7 +31,15 @@ export async function runSyscall(deps: SyscallDeps, actorId: string, request: Sy
     return a;
   };
   let tenant: string | undefined;
-  const run = (call?: { key: string; attempt: number }): unknown => entry.handler(args, { actor: actorId, tenant: tenant ?? admitted().tenant, kernel: deps.kernel, ...call });
+  const run = (call?: { key: string; attempt: number }): unknown =>
+    entry.handler(args, {
+      actor: actorId,
+      tenant: tenant ?? admitted().tenant,
+      kernel: deps.kernel,
+      ...call,
+      ...(request.onBehalfOf === undefined ? {} : { onBehalfOf: request.onBehalfOf }),
+      ...(signal ? { signal } : {}),
+    });
   if (key !== undefined && deps.durability) {
     return journaledCall(deps.durability.journal, deps.durability.gate, {
       key,

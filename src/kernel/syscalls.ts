@@ -14,6 +14,10 @@ export interface SyscallContext {
   key?: string;
   /** 1 on first dispatch; more when an idempotent call in doubt is retried. */
   attempt?: number;
+  /** The principal of a delegated call (the kernel already checked the intersection of both contracts). */
+  onBehalfOf?: string;
+  /** Aborts when the caller stops or gives up (barge-in): long calls should stop. */
+  signal?: AbortSignal;
 }
 
 export type SyscallHandler = (args: unknown, context: SyscallContext) => unknown;

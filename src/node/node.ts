@@ -19,6 +19,7 @@ import { Kernel, type KernelOptions, type SpawnOptions, type StartTarget, type S
 import type { ConsentOptions, Rbac } from '../kernel/policy/index.js';
 import type { ActorRef } from '../kernel/ref.js';
 import type { SchedulerStats } from '../kernel/scheduler.js';
+import { ModelCatalog, ModelGateway, type ModelGatewayOptions } from '../services/models/index.js';
 import { ToolRegistry, type ToolDefinition } from '../services/tools/tool.js';
 import type { SupervisorSpec, TreeNode } from '../supervisors/types.js';
 import { approvalsApi, auditApi, type ApprovalsApi, type AuditApi } from './apis.js';
@@ -71,12 +72,16 @@ export interface NodeOptions {
   agents?: AgentDefinition<any, any>[];
   /** Tools to register before recovery (a restored actor may resume a call to one of them at once). */
   tools?: ToolDefinition<any, any>[];
+  /**
+   * The model gateway (or its options): catalog, providers (the deterministic local models by
+   * default; OpenAI-compatible endpoints when configured), placement mode, routing. Its catalog is
+   * what admission checks `modelPolicy` against unless `models` is given.
+   */
+  modelGateway?: ModelGateway | ModelGatewayOptions;
 }
 
-export const BUILTIN_MODELS: CatalogModel[] = [
-  { id: 'local/echo', contextTokens: 32_768, placement: 'edge', privacy: ['public', 'internal', 'confidential', 'pii', 'phi'] },
-  { id: 'local/rules', contextTokens: 8_192, placement: 'edge', privacy: ['public', 'internal', 'confidential', 'pii', 'phi'] },
-];
+/** The models every node has: the deterministic local models of the gateway (no weights, no network). */
+export const BUILTIN_MODELS: CatalogModel[] = new ModelCatalog().forAdmission();
 
 export interface AgentOsNode {
   readonly name: string;
@@ -102,6 +107,8 @@ export interface AgentOsNode {
   /** Resolves when the node has stopped (by `stop()` or because the root supervisor gave up). */
   readonly stopped: Promise<ExitReason>;
   stop(): Promise<void>;
+  /** The model gateway: `node.models.stream(actorId, call, signal)` streams a completion (policy-checked), `metrics()`. */
+  readonly models: ModelGateway;
   /** Persistent actors: what recovery did at start, in-doubt calls, manual resolution. */
   readonly durability: DurabilityApi;
   /** Internal: the kernel, for services and tests. Not part of the stable API. */
@@ -123,6 +130,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
     const keys = loadOrCreateNodeKeys(paths.root);
     const audit = await AuditLog.open({ db, keys, clock, nodeId: options.name });
     undo.push(() => audit.flushed());
+    const models = options.modelGateway instanceof ModelGateway ? options.modelGateway : new ModelGateway(options.modelGateway);
     const governance = new Governance({
       clock,
       nodeId: options.name,
@@ -132,7 +140,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
         cpuMillis: parseCpu(options.capacity?.cpu ?? cpus().length),
         memBytes: parseMemory(options.capacity?.mem ?? totalmem()),
       },
-      models: options.models ?? BUILTIN_MODELS,
+      models: options.models ?? models.catalog.forAdmission(),
       ...(options.hrtPolicy ? { hrtPolicy: options.hrtPolicy } : {}),
       ...(options.registry ? { registry: options.registry } : {}),
       ...(options.conditions ? { conditions: options.conditions } : {}),
@@ -189,6 +197,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       definitions.set(`${def.name}@${def.version}`, def);
       definitions.set(def.name, def);
     };
+    models.register(kernel);
     for (const def of options.agents ?? []) register(def);
     const tools = new ToolRegistry(kernel);
     for (const tool of options.tools ?? []) tools.register(tool);
@@ -203,6 +212,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       kernel,
       stopped,
       tools,
+      models,
       approvals: approvalsApi(governance),
       audit: auditApi(audit),
       async spawn(definition: AgentDefinition | SupervisorSpec<StartTarget>, spawnOptions: SpawnOptions): Promise<ActorRef<any>> {

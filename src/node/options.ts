@@ -17,7 +17,7 @@ const HRT_POLICIES = ['edf', 'rm'] as const;
 
 /** Option keys createNode knows, per object; anything else is a typo. */
 const KNOWN = {
-  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools'],
+  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools', 'modelGateway'],
   mailbox: ['capacity', 'overflow'],
   scheduler: ['dtMinShare', 'batchSize', 'sliceMs', 'srtLevels', 'srtBurst'],
   root: ['intensity', 'periodMs'],
@@ -105,6 +105,7 @@ export function validateNodeOptions(options: unknown): asserts options is NodeOp
   }
   fn(o.inspect, 'inspect');
   fn(o.defer, 'defer');
+  if (o.modelGateway !== undefined && !isObject(o.modelGateway)) fail('modelGateway', `must be a ModelGateway or its options object (got ${show(o.modelGateway)})`);
   if (o.tools !== undefined) {
     if (!Array.isArray(o.tools)) fail('tools', `must be an array of defineTool(...) definitions (got ${show(o.tools)})`);
     o.tools.forEach((t: unknown, i: number) => {

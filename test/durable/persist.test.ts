@@ -185,12 +185,14 @@ describe('token spending of a persistent actor', () => {
 
   it('is kept in its checkpoints: an absolute token cap stays spent across a restart', async () => {
     let n = await start([talker]);
+    n.kernel.syscalls.unregister('model', 'local/echo');
     n.kernel.syscalls.register('model', 'local/echo', () => 'echo');
     let ref = await n.spawn(talker, { id: 'talker' });
     await ref.post({ type: 'talk', tokens: 60 });
     await until(() => ref.getSnapshot()?.context.ok === 1);
     await n.stop();
     n = await start([talker]);
+    n.kernel.syscalls.unregister('model', 'local/echo');
     n.kernel.syscalls.register('model', 'local/echo', () => 'echo');
     ref = n.lookup('talker')!;
     await ref.post({ type: 'talk', tokens: 60 });

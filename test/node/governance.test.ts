@@ -207,6 +207,7 @@ describe('syscalls', () => {
   });
 
   it('enforces model policy and token budgets on model calls, auditing the refusal', async () => {
+    node.kernel.syscalls.unregister('model', 'local/echo');
     node.kernel.syscalls.register('model', 'local/echo', () => 'echo');
     const ref = await node.spawn(
       caller({ modelPolicy: { allow: ['local/*'], max_context_tokens: 4000 }, budgets: { tokens_per_minute: 100 } }),
@@ -301,6 +302,7 @@ describe('tenant and per-second budgets', () => {
     const c = new VirtualClock(0);
     const n = await createNode({ name: 'tb', dataDir: t.dir, clock: c, tenants: { acme: { tokens_per_minute: 100 } } });
     try {
+      n.kernel.syscalls.unregister('model', 'local/echo');
       n.kernel.syscalls.register('model', 'local/echo', () => 'echo');
       const policy = { modelPolicy: { allow: ['local/*'], max_context_tokens: 4000 } };
       await n.spawn(caller(policy), { id: 'a', tenant: 'acme' });

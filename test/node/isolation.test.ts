@@ -142,6 +142,7 @@ describe('syscalls', () => {
   beforeEach(async () => {
     ran = [];
     node.tools.register(defineTool({ name: 'mail.send', description: 'mail', input: z.object({ to: z.string().email() }), execute: (a) => (ran.push(a), 'ok') }));
+    node.kernel.syscalls.unregister('model', 'local/echo');
     node.kernel.syscalls.register('model', 'local/echo', () => 'echo');
   });
 
