@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { registerAuditCommands } from './audit.js';
 import { registerContractCommands } from './contract.js';
+import { registerMcpCommands } from './mcp.js';
 import { runDemo } from './demo.js';
 import { ExitCodes, describeError, exitCodeFor, type CliIo, type ExitCode } from './exit.js';
 import { registerReplayCommand } from './replay.js';
@@ -28,6 +29,7 @@ function buildProgram(io: CliIo): Command {
   registerValidateCommand(program, io);
   registerAuditCommands(program, io);
   registerReplayCommand(program, io);
+  registerMcpCommands(program, io);
   return program;
 }
 

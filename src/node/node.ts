@@ -19,8 +19,9 @@ import { Kernel, type KernelOptions, type SpawnOptions, type StartTarget, type S
 import type { ConsentOptions, Rbac } from '../kernel/policy/index.js';
 import type { ActorRef } from '../kernel/ref.js';
 import type { SchedulerStats } from '../kernel/scheduler.js';
+import { MemoryService, nodeKeyring, type Keyring, type MemoryServiceOptions } from '../services/memory/index.js';
 import { ModelCatalog, ModelGateway, type ModelGatewayOptions } from '../services/models/index.js';
-import { ToolRegistry, type ToolDefinition } from '../services/tools/tool.js';
+import { SecretStore, ToolRegistry, toolRegistryEntries, type AnyToolDefinition, type DryRunMode } from '../services/tools/tool.js';
 import type { SupervisorSpec, TreeNode } from '../supervisors/types.js';
 import { approvalsApi, auditApi, type ApprovalsApi, type AuditApi } from './apis.js';
 import { durabilityApi, type DurabilityApi } from './durability.js';
@@ -71,7 +72,15 @@ export interface NodeOptions {
    */
   agents?: AgentDefinition<any, any>[];
   /** Tools to register before recovery (a restored actor may resume a call to one of them at once). */
-  tools?: ToolDefinition<any, any>[];
+  tools?: AnyToolDefinition[];
+  /** Named credentials tools may read (declared in their `secrets`); scrubbed from tool results, errors and records. */
+  secrets?: SecretStore | Record<string, string>;
+  /** Worker sandbox defaults: threads per pool (2), time limit (30000 ms), heap (256 MiB). */
+  toolSandbox?: { maxThreads?: number; timeoutMs?: number; memoryMb?: number; idleTimeoutMs?: number };
+  /** Run tools in simulation: their `simulate`, or only a record of the intended call. */
+  dryRun?: DryRunMode;
+  /** Memory and RAG (`memory.*`, `rag.*` syscalls): options, or false for none. */
+  memory?: false | (Omit<MemoryServiceOptions, 'clock' | 'keyring' | 'db'> & { keyring?: Keyring });
   /**
    * The model gateway (or its options): catalog, providers (the deterministic local models by
    * default; OpenAI-compatible endpoints when configured), placement mode, routing. Its catalog is
@@ -109,6 +118,8 @@ export interface AgentOsNode {
   stop(): Promise<void>;
   /** The model gateway: `node.models.stream(actorId, call, signal)` streams a completion (policy-checked), `metrics()`. */
   readonly models: ModelGateway;
+  /** Memory and RAG service (undefined with `memory: false`). */
+  readonly memory: MemoryService | undefined;
   /** Persistent actors: what recovery did at start, in-doubt calls, manual resolution. */
   readonly durability: DurabilityApi;
   /** Internal: the kernel, for services and tests. Not part of the stable API. */
@@ -142,7 +153,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       },
       models: options.models ?? models.catalog.forAdmission(),
       ...(options.hrtPolicy ? { hrtPolicy: options.hrtPolicy } : {}),
-      ...(options.registry ? { registry: options.registry } : {}),
+      ...(options.registry || options.tools ? { registry: [...(options.registry ?? []), ...toolRegistryEntries(options.tools ?? [])] } : {}),
       ...(options.conditions ? { conditions: options.conditions } : {}),
       ...(options.rbac ? { rbac: options.rbac } : {}),
       ...(options.consent ? { consent: options.consent } : {}),
@@ -158,10 +169,13 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
     let resolveStopped!: (reason: ExitReason) => void;
     const stopped = new Promise<ExitReason>((resolve) => (resolveStopped = resolve));
     let closing: Promise<void> | undefined;
+    // Services closed after the actors stop and before LMDB closes (added as they are built).
+    const services: Array<{ close(): unknown }> = [];
     const shutdown = (reason: ExitReason): Promise<void> =>
       (closing ??= (async () => {
         try {
           await kernel.stop();
+          for (const service of services) await service.close();
           governance.policy.approvals.close();
           await audit.flushed();
           await kernel.durability?.flushed();
@@ -199,8 +213,26 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
     };
     models.register(kernel);
     for (const def of options.agents ?? []) register(def);
-    const tools = new ToolRegistry(kernel);
-    for (const tool of options.tools ?? []) tools.register(tool);
+    const secrets = options.secrets instanceof SecretStore ? options.secrets : new SecretStore(options.secrets ?? {});
+    const tools = new ToolRegistry(kernel, {
+      secrets,
+      ...(options.toolSandbox ? { sandbox: options.toolSandbox } : {}),
+      ...(options.dryRun === undefined ? {} : { dryRun: options.dryRun }),
+    });
+    services.push(tools);
+    undo.push(() => tools.close());
+    for (const tool of options.tools ?? []) {
+      if (tools.has(tool.name)) tools.replace(tool);
+      else tools.register(tool);
+    }
+    // Memory and RAG over the node's LMDB, encrypted per tenant (master key under the node dir).
+    const memory =
+      options.memory === false ? undefined : new MemoryService({ ...options.memory, db, clock, keyring: options.memory?.keyring ?? nodeKeyring(paths.root) });
+    if (memory) {
+      memory.register(kernel);
+      services.push(memory);
+      undo.push(() => memory.close());
+    }
     // Persistent actors stored under dataDir come back before the node is handed out.
     // A stored `name@version` is restored by that version, or else by the version of that name this node has
     // (its `persistent.migrate` hook then turns the old snapshot into one it can use, or the actor is held).
@@ -213,6 +245,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       stopped,
       tools,
       models,
+      memory,
       approvals: approvalsApi(governance),
       audit: auditApi(audit),
       async spawn(definition: AgentDefinition | SupervisorSpec<StartTarget>, spawnOptions: SpawnOptions): Promise<ActorRef<any>> {

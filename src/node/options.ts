@@ -17,7 +17,8 @@ const HRT_POLICIES = ['edf', 'rm'] as const;
 
 /** Option keys createNode knows, per object; anything else is a typo. */
 const KNOWN = {
-  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools', 'modelGateway'],
+  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools', 'modelGateway', 'secrets', 'toolSandbox', 'dryRun', 'memory'],
+  toolSandbox: ['maxThreads', 'timeoutMs', 'memoryMb', 'idleTimeoutMs'],
   mailbox: ['capacity', 'overflow'],
   scheduler: ['dtMinShare', 'batchSize', 'sliceMs', 'srtLevels', 'srtBurst'],
   root: ['intensity', 'periodMs'],
@@ -105,6 +106,13 @@ export function validateNodeOptions(options: unknown): asserts options is NodeOp
   }
   fn(o.inspect, 'inspect');
   fn(o.defer, 'defer');
+  if (o.memory !== undefined && o.memory !== false && !isObject(o.memory)) fail('memory', `must be false or an object of memory options (got ${show(o.memory)})`);
+  if (o.secrets !== undefined && !isObject(o.secrets)) fail('secrets', `must be a SecretStore or an object of name → value (got ${show(o.secrets)})`);
+  const sandbox = section(o.toolSandbox, 'toolSandbox');
+  for (const k of ['maxThreads', 'timeoutMs', 'memoryMb', 'idleTimeoutMs'] as const) {
+    const v = sandbox?.[k];
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v > 0)) fail(`toolSandbox.${k}`, `must be a positive integer (got ${show(v)})`);
+  }
   if (o.modelGateway !== undefined && !isObject(o.modelGateway)) fail('modelGateway', `must be a ModelGateway or its options object (got ${show(o.modelGateway)})`);
   if (o.tools !== undefined) {
     if (!Array.isArray(o.tools)) fail('tools', `must be an array of defineTool(...) definitions (got ${show(o.tools)})`);

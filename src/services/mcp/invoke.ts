@@ -1,0 +1,74 @@
+// One call of a mounted MCP tool: the arguments checked against the pinned
+// input schema, `tools/call` over the SDK client, and the answer turned into a
+// value (`{ content, structuredContent? }`) or a typed error: MCP_TOOL_ERROR
+// for `isError`, INVALID_TOOL_OUTPUT for a result off its pinned output schema,
+// MCP_UNAVAILABLE / MCP_TIMEOUT / MCP_PROTOCOL_ERROR for what the SDK throws.
+
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { ContentBlock } from '@modelcontextprotocol/sdk/types.js';
+import { PolicyCodes } from '../../kernel/policy/index.js';
+import { fromSdkError, McpBridgeError, McpCodes } from './errors.js';
+import { schemaError } from './schema.js';
+import type { Entry } from './mount-types.js';
+
+/** What a mounted tool returns to its caller. */
+export interface McpToolResult {
+  content: ContentBlock[];
+  structuredContent?: Record<string, unknown>;
+}
+
+/** The arguments to send, or INVALID_TOOL_ARGS naming the first bad field. */
+export function checkArgs(e: Entry, args: unknown): Record<string, unknown> {
+  const value = args === undefined ? {} : args;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw schemaError(e.local, 'arguments', [{ instancePath: '', keyword: 'type', params: {}, schemaPath: '#', message: 'must be an object (MCP tool arguments are named)' }]);
+  }
+  const errors = e.checks!.input.check(value);
+  if (errors) throw schemaError(e.local, 'arguments', errors);
+  return value as Record<string, unknown>;
+}
+
+/** Which counter a failed call moves. */
+export type CallFailure = 'toolErrors' | 'failures';
+
+/**
+ * Call the tool. `signal` (the caller stopped or gave up) cancels the request: the
+ * SDK sends notifications/cancelled to the server, and the call fails CALL_ABORTED.
+ */
+export async function invokeTool(client: Client, e: Entry, args: Record<string, unknown>, options: { timeoutMs: number; signal?: AbortSignal | undefined }, count: (what: CallFailure) => void): Promise<McpToolResult> {
+  let result: Awaited<ReturnType<Client['callTool']>>;
+  try {
+    result = await client.callTool({ name: e.remote, arguments: args }, undefined, { timeout: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+  } catch (err) {
+    count('failures');
+    if (options.signal?.aborted) throw new McpBridgeError(PolicyCodes.callAborted, `MCP tool "${e.local}": the caller withdrew the call; the server was told to cancel it`, { field: 'signal', cause: err });
+    throw fromSdkError(err, `MCP tool "${e.local}"`);
+  }
+  const content = (Array.isArray(result.content) ? result.content : []) as ContentBlock[];
+  if (result.isError === true) {
+    count('toolErrors');
+    throw new McpBridgeError(McpCodes.toolError, `MCP tool "${e.local}" failed: ${textOf(content) || '(no message)'}`, { field: 'tool', details: { tool: e.local, content } });
+  }
+  const structured = result.structuredContent as Record<string, unknown> | undefined;
+  const output = e.checks!.output;
+  if (output) {
+    const errors =
+      structured === undefined
+        ? [{ instancePath: '', keyword: 'required', params: {}, schemaPath: '#', message: 'no structuredContent, though the tool declares an output schema' }]
+        : output.check(structured);
+    if (errors) {
+      count('failures');
+      throw schemaError(e.local, 'output', errors);
+    }
+  }
+  return { content, ...(structured === undefined ? {} : { structuredContent: structured }) };
+}
+
+/** The text blocks of a result, joined and cut to a readable length. */
+export function textOf(content: readonly unknown[]): string {
+  const text = content
+    .filter((c): c is { type: 'text'; text: string } => (c as { type?: unknown }).type === 'text' && typeof (c as { text?: unknown }).text === 'string')
+    .map((c) => c.text)
+    .join(' ');
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}

@@ -1,0 +1,151 @@
+// Worker sandboxes for tools marked `sandbox: 'worker'`: piscina pools of worker
+// threads, one pool per distinct set of resource limits, so a hung, crashing or
+// memory-hungry tool takes down one thread and never the node.
+//
+// Design. A worker thread cannot receive a closure, so a worker tool is named by
+// where it lives: the worker imports the tool's module by file URL and runs its
+// `execute` (sandbox-worker.ts). The module must be importable without side
+// effects (define the tool in its own file). Arguments go in and results come back
+// by structured clone; the result must be JSON data. The time limit is a timer on
+// the registry's Clock that aborts the task (piscina terminates the thread) →
+// TOOL_TIMEOUT; the memory limit is the worker's `resourceLimits` → TOOL_SANDBOX_LIMIT
+// when V8 runs out; any other death of the thread → TOOL_CRASHED. The time limit
+// counts from submission, so time queued behind busy threads counts too. Threads
+// start on demand, exit when idle and never keep the process alive.
+//
+// Running from TypeScript sources (vitest, tsx), the worker entry and the tool
+// module are `.ts`: the pool then starts its threads with tsx's loader (`--import
+// tsx` for the entry, tsx's ESM API registered in the thread for tool modules).
+// The built package (`dist/`) needs none of that.
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import type { Clock } from '../../base/clock.js';
+import { AgentOsError } from '../../base/errors.js';
+import { ToolCodes, ToolError } from './errors.js';
+import type { SandboxReply, SandboxTask } from './sandbox-worker.js';
+
+export type { SandboxTask } from './sandbox-worker.js';
+
+export interface SandboxLimits {
+  timeoutMs: number;
+  memoryMb: number;
+  youngMb?: number;
+  stackMb?: number;
+}
+
+export interface WorkerSandboxOptions {
+  clock: Clock;
+  /** Threads per pool. Default 2. */
+  maxThreads?: number;
+  /** An idle thread exits after this long (piscina's own timer). Default 10 s. */
+  idleTimeoutMs?: number;
+}
+
+const HERE = import.meta.url;
+const FROM_SOURCE = HERE.endsWith('.ts');
+
+export class WorkerSandbox {
+  private readonly pools = new Map<string, Piscina<SandboxTask, SandboxReply>>();
+  private closing: Promise<void> | undefined;
+  private readonly loader = FROM_SOURCE ? tsxLoader() : undefined;
+
+  constructor(private readonly options: WorkerSandboxOptions) {}
+
+  /** Run a task; resolves with the tool's result or rejects with a ToolError. */
+  async run(task: SandboxTask, limits: SandboxLimits): Promise<unknown> {
+    if (this.closing) throw closed(task.tool);
+    const pool = this.pool(limits);
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = this.options.clock.setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, limits.timeoutMs);
+    let reply: SandboxReply;
+    try {
+      reply = await pool.run(task, { signal: abort.signal });
+    } catch (err) {
+      if (timedOut) {
+        throw new ToolError(ToolCodes.timeout, `tool "${task.tool}" ran past its time limit of ${limits.timeoutMs} ms; its worker was terminated`, { field: 'timeoutMs' });
+      }
+      if ((err as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        throw new ToolError(ToolCodes.sandboxLimit, `tool "${task.tool}" exceeded its sandbox memory limit of ${limits.memoryMb} MiB; its worker was discarded`, {
+          field: 'sandbox.memoryMb',
+        });
+      }
+      if (this.closing) throw closed(task.tool);
+      throw new ToolError(ToolCodes.crashed, `tool "${task.tool}": its worker died: ${(err as Error)?.message ?? String(err)}`, { field: 'sandbox' });
+    } finally {
+      this.options.clock.clearTimeout(timer);
+    }
+    if (reply.ok) return reply.value;
+    switch (reply.kind) {
+      case 'load':
+        throw new ToolError(ToolCodes.sandboxLoad, `tool "${task.tool}": the worker could not load it: ${reply.message}`, { field: 'sandbox.module' });
+      case 'output':
+        throw new ToolError(ToolCodes.invalidOutput, `tool "${task.tool}" output invalid: ${reply.message}`, { field: 'output' });
+      default:
+        if (reply.code !== undefined) throw new AgentOsError(reply.code, reply.message, { ...(reply.field === undefined ? {} : { field: reply.field }) });
+        throw new ToolError(ToolCodes.failed, `tool "${task.tool}" failed: ${reply.name}: ${reply.message}`, { field: 'execute', details: { error: reply.name } });
+    }
+  }
+
+  /** Live worker threads, over all pools. */
+  get threads(): number {
+    let n = 0;
+    for (const pool of this.pools.values()) n += pool.threads.length;
+    return n;
+  }
+
+  /** Terminate every thread; calls in flight fail with TOOL_SANDBOX_CLOSED. */
+  close(): Promise<void> {
+    return (this.closing ??= Promise.all([...this.pools.values()].map((p) => p.destroy())).then(() => {
+      this.pools.clear();
+    }));
+  }
+
+  private pool(limits: SandboxLimits): Piscina<SandboxTask, SandboxReply> {
+    const key = `${limits.memoryMb}/${limits.youngMb ?? '-'}/${limits.stackMb ?? '-'}`;
+    let pool = this.pools.get(key);
+    if (pool) return pool;
+    pool = new Piscina<SandboxTask, SandboxReply>({
+      filename: fileURLToPath(new URL(FROM_SOURCE ? './sandbox-worker.ts' : './sandbox-worker.js', HERE)),
+      minThreads: 0,
+      maxThreads: this.options.maxThreads ?? 2,
+      idleTimeout: this.options.idleTimeoutMs ?? 10_000,
+      resourceLimits: {
+        maxOldGenerationSizeMb: limits.memoryMb,
+        ...(limits.youngMb === undefined ? {} : { maxYoungGenerationSizeMb: limits.youngMb }),
+        ...(limits.stackMb === undefined ? {} : { stackSizeMb: limits.stackMb }),
+      },
+      ...(this.loader ? { execArgv: [...process.execArgv, '--import', this.loader.cjs], workerData: { tsx: this.loader.esm } } : {}),
+    });
+    // A worker's death is reported through the task it was running; the pool replaces the thread.
+    pool.on('error', () => undefined);
+    this.pools.set(key, pool);
+    return pool;
+  }
+}
+
+function closed(tool: string): ToolError {
+  return new ToolError(ToolCodes.closed, `tool "${tool}": the tool registry was closed`, { field: 'sandbox' });
+}
+
+/** tsx's loader (for `--import`) and ESM API (registered in the thread), when running from sources; undefined if tsx is not installed. */
+function tsxLoader(): { cjs: string; esm: string } | undefined {
+  try {
+    const require = createRequire(HERE);
+    const manifest = require.resolve('tsx/package.json');
+    // The `import` target of tsx's `./esm/api` export (require.resolve would give the CommonJS one).
+    const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import?: { default?: string } }> };
+    const api = pkg.exports['./esm/api']?.import?.default;
+    if (api === undefined) return undefined;
+    return { cjs: pathToFileURL(require.resolve('tsx')).href, esm: pathToFileURL(join(dirname(manifest), api)).href };
+  } catch {
+    return undefined;
+  }
+}
