@@ -4,7 +4,7 @@
 // any violation (the data directory and history.json are then kept for a look;
 // --trace also logs every call, tell and machine event to trace.jsonl there).
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -43,6 +43,11 @@ const burst = int('burst', values.burst, 1);
 const gapMs = int('gap', values.gap, 0);
 const finalTimeoutS = int('final-timeout', values['final-timeout'], 1)!;
 const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'agentos-soak-'));
+// A campaign checks the history it makes: leftovers of another campaign (its node data, its effects file) would read as duplicates.
+if (values.dir !== undefined && existsSync(dir) && readdirSync(dir).length > 0) {
+  process.stderr.write(`soak: --dir ${dir} is not empty; give a new or empty directory (a campaign's checker reads everything in it)\n`);
+  process.exit(2);
+}
 
 process.stdout.write(`soak: ${kills} kills, ${agents} agents, seed ${seed}, data in ${dir}\n`);
 const started = performance.now();
