@@ -1,4 +1,4 @@
-// `npm run bench`: runs the core and kernel suites in one process and prints one table
+// `npm run bench`: runs the core, kernel, durability and services suites in one process and prints one table
 // (our figure, the raw baseline measured in the same run, the ratio, the
 // target). A full run also writes bench/RESULTS.md.
 //
@@ -69,6 +69,7 @@ const { runThroughput } = await import('./core-throughput.js');
 const { runAudit } = await import('./kernel-audit.js');
 const { runSyscall } = await import('./kernel-syscall.js');
 const { DURABLE_METHOD, durableReading, runDurable } = await import('./durable.js');
+const { SERVICES_METHOD, servicesReading, runServices } = await import('./services.js');
 const { agentosSource } = await import('./agentos.js');
 const { cleanupScratch, fmt, machineMeta, now, printTable, ratioOf, writeResults } = await import('./lib.js');
 
@@ -79,6 +80,7 @@ const SUITES: Record<string, (opts: BenchOptions, log: (s: string) => void) => P
   audit: runAudit,
   memory: runMemory,
   durable: runDurable, // persistent actors: checkpoints, the effect journal, recovery (real fsyncs)
+  services: runServices, // tools (in process, sandboxed), model TTFT, RAG retrieval and ingest
 };
 
 function parseArgs(): { quick: boolean; only: string[] | undefined; out: string | undefined; strict: boolean } {
@@ -188,6 +190,7 @@ function reading(rows: Row[], load: string, source: string): string {
   }
   parts.push(...kernelReading(rows));
   parts.push(...durableReading(rows));
+  parts.push(...servicesReading(rows));
   parts.push('Absolute rates are noisy on this shared VM; the ratios, measured side by side and interleaved, are the figures to compare between runs.');
   return parts.join(' ');
 }
@@ -245,6 +248,7 @@ const METHOD = [
   '- **syscall**: one node on a real LMDB with a tool shaped like the governance tests\' `mail.send` (zod input with an email check, zod output) and a `model` handler `local/echo` returning "x"; the tool caller\'s contract lists the tool (no consent), the model caller\'s has `modelPolicy: { allow: ["local/*"] }` and `budgets: { tokens_per_minute: 1e12 }` and charges 100 tokens per call. Each call is awaited and timed on its own with `performance.now()`; kernel = `node.syscall(actor, request)`, bare = `await tool.execute(args, ctx)` / the model handler called directly. Five series (tool bare, tool kernel, model bare, model kernel, and a busy-loop control as long as the kernel tool call\'s median) run in 10 interleaved, rotated segments of 3,000 calls after 5,000 warm-up calls each; percentiles are over all 30,000 calls of a series. Overhead = kernel p99 − bare p99.',
   '- **audit**: `AuditLog.open` on a real LMDB in a temp dir (fresh Ed25519 keys, real clock, checkpoint every 1,024); the record is the policy record an allowed tool call appends. 10 interleaved segments of 10,000 `append` calls and of 10,000 raw `put(seq, JSON.stringify(record))` (string encoding, same LMDB env), both yielding a microtask every 256 so the checkpoint signature runs as it would between messages; each segment is followed by `await log.flushed()` / awaiting the last raw put and `flushed`, timed separately. Then `verify()` of the whole log (1e5 records) and, from the same leaves in memory, `rootOf(leaves.map(leafHash))` and one `crypto.hash("sha256", leaf)` per leaf, interleaved, median of 3.',
   ...DURABLE_METHOD,
+  ...SERVICES_METHOD,
   '- Throughput figures are the median segment rate over interleaved segments (raw, ours, raw, ours, …) after one warm-up segment each; each memory point is one run (heap deltas repeat within ~1%); each fairness figure is one 2 s window, opened after a forced GC.',
 ].join('\n');
 

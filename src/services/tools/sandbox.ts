@@ -122,7 +122,9 @@ export class WorkerSandbox {
         ...(limits.youngMb === undefined ? {} : { maxYoungGenerationSizeMb: limits.youngMb }),
         ...(limits.stackMb === undefined ? {} : { stackSizeMb: limits.stackMb }),
       },
-      ...(this.loader ? { execArgv: [...process.execArgv, '--import', this.loader.cjs], workerData: { tsx: this.loader.esm } } : {}),
+      // From sources, workers need tsx's loader; the process's own flags are not passed on, since Node
+      // refuses per-process ones (--expose-gc, --max-old-space-size) in a worker's execArgv.
+      ...(this.loader ? { execArgv: [...process.execArgv.filter(workerSafeFlag), '--import', this.loader.cjs], workerData: { tsx: this.loader.esm } } : {}),
     });
     // A worker's death is reported through the task it was running; the pool replaces the thread.
     pool.on('error', () => undefined);
@@ -148,4 +150,13 @@ function tsxLoader(): { cjs: string; esm: string } | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Flags a worker may be given: module loaders and conditions (what tsx and test runners use), nothing per-process. */
+function workerSafeFlag(flag: string, i: number, all: readonly string[]): boolean {
+  const isLoaderFlag = (f: string): boolean => /^--(import|require|loader|experimental-loader|conditions|enable-source-maps|no-warnings)(=|$)/.test(f);
+  if (isLoaderFlag(flag)) return true;
+  // the value of a preceding loader flag given as a separate argument
+  const prev = all[i - 1];
+  return prev !== undefined && !flag.startsWith('-') && /^--(import|require|loader|experimental-loader|conditions)$/.test(prev);
 }
