@@ -17,8 +17,8 @@ interface NodeOpts {
   node: string;
 }
 
-/** The rule createNode applies to node names; it also keeps `--node` inside the data dir. */
-function nodeName(value: string): string {
+/** The rule createNode applies to node names; it also keeps `--node` inside the data dir. Shared by every command that takes `--node`. */
+export function nodeName(value: string): string {
   if (!NODE_NAME_PATTERN.test(value)) throw new InvalidArgumentError('a node name is 1-64 characters of letters, digits, _ . - starting with a letter or digit.');
   return value;
 }

@@ -10,11 +10,10 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createMachine } from 'xstate';
 import { z } from 'zod';
 import { defineAgent, type AgentDefinition } from '../actors/define.js';
-import { NODE_NAME_PATTERN } from '../base/names.js';
 import { createNode, type AgentOsNode } from '../node/node.js';
 import { serveMcp, type McpServing, type ServeMcpOptions } from '../services/mcp/index.js';
 import type { ToolDefinition } from '../services/tools/tool.js';
-import { DEFAULT_DATA_DIR, DEFAULT_NODE } from './audit.js';
+import { DEFAULT_DATA_DIR, DEFAULT_NODE, nodeName } from './audit.js';
 import { bookkeeper, ledgerBook } from './demo-agents.js';
 import type { CliIo } from './exit.js';
 import { loadAgentsModule } from './replay.js';
@@ -35,10 +34,6 @@ interface ServeOpts {
 
 const USAGE = { exitCode: 2, code: 'agentos.usage' };
 
-function nodeName(value: string): string {
-  if (!NODE_NAME_PATTERN.test(value)) throw new InvalidArgumentError('a node name is 1-64 characters of letters, digits, _ . - starting with a letter or digit.');
-  return value;
-}
 
 function capabilityList(value: string): string[] {
   const caps = value.split(',').map((c) => c.trim()).filter((c) => c.length > 0);

@@ -11,13 +11,12 @@ import { open, type RootDatabase } from 'lmdb';
 import type { CallRequest } from '../actors/cell.js';
 import { isAgentDefinition, type AgentDefinition } from '../actors/define.js';
 import { StorageError } from '../base/errors.js';
-import { NODE_NAME_PATTERN } from '../base/names.js';
 import { replayActor, ReplayCodes, ReplayError, type ReplayReport } from '../kernel/durable/replay.js';
 import { DURABLE_DBS } from '../kernel/durable/store.js';
 import { EFFECT_DBS } from '../kernel/effects/index.js';
 import { nodePaths } from '../node/storage.js';
 import type { ToolDefinition } from '../services/tools/tool.js';
-import { DEFAULT_DATA_DIR, DEFAULT_NODE } from './audit.js';
+import { DEFAULT_DATA_DIR, DEFAULT_NODE, nodeName } from './audit.js';
 import type { CliIo } from './exit.js';
 import { NODE_DATA_MISSING } from './node-audit.js';
 
@@ -31,10 +30,6 @@ interface ReplayOpts {
 
 const USAGE = { exitCode: 2, code: 'agentos.usage' };
 
-function nodeName(value: string): string {
-  if (!NODE_NAME_PATTERN.test(value)) throw new InvalidArgumentError('a node name is 1-64 characters of letters, digits, _ . - starting with a letter or digit.');
-  return value;
-}
 
 function turnNumber(value: string): number {
   const n = Number(value);
