@@ -45,6 +45,8 @@ export interface CellHost {
   call(from: ActorCell, request: CallRequest, signal?: AbortSignal, origin?: AnyActorRef): Promise<unknown>;
   /** A message whose handling ended the incarnation (a crash): fail its ask now rather than at timeout. */
   lost(env: Envelope, reason: string): void;
+  /** Traces turns: `beginTurn` returns what `endTurn` gets back, kept on the cell as its latest turn's trace. */
+  readonly turns?: { beginTurn(cell: ActorCell, env: Envelope): unknown; endTurn(cell: ActorCell, trace: unknown, crashed: boolean): void };
 }
 
 export interface CellOptions {
@@ -82,6 +84,8 @@ export class ActorCell {
   incarnation = 0;
   /** The envelope being delivered right now (read by the `reply` action helper). */
   current: Envelope | undefined;
+  /** The host's trace of the latest turn (sends and calls made by the machine continue it). */
+  trace: unknown;
   /** Scheduler bookkeeping: is the cell in a ready queue, and which entry is live. */
   ready = false;
   readyVersion = 0;
@@ -225,6 +229,8 @@ export class ActorCell {
       this.effectIndex = 0;
     }
     this.current = env;
+    const trace = this.host.turns?.beginTurn(this, env);
+    if (trace !== undefined) this.trace = trace;
     try {
       actor.send(env.payload as { type: string });
     } finally {
@@ -232,6 +238,7 @@ export class ActorCell {
     }
     this.delivered++;
     const crashed = this.actor !== actor && this.lastExit?.kind === 'error';
+    if (trace !== undefined) this.host.turns?.endTurn(this, trace, crashed);
     this.durable?.handled(this, env, crashed);
     if (crashed && env.replyTo !== undefined) this.host.lost(env, 'the actor crashed while handling it');
   }

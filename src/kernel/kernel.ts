@@ -27,6 +27,8 @@ import { describeCell, EventRelay, type SystemEvent } from './events.js';
 import { Durability, type RecoveryReport } from './durable/manager.js';
 import { KernelPersistence } from './persistence.js';
 import { runSyscall, type SyscallDeps } from './syscall-path.js';
+import { NO_TELEMETRY, type Telemetry } from './trace.js';
+import { KernelTracing } from './turn-trace.js';
 
 /** What a child spec's `start` may be at this layer. */
 export type StartTarget = AgentDefinition | { agent: AgentDefinition; input?: unknown };
@@ -47,6 +49,8 @@ export interface KernelOptions {
   onRootExit?: (reason: ExitReason) => void;
   /** The node's LMDB: persistent actors keep their checkpoints, inbox, turn log and effect journal here. */
   db?: RootDatabase;
+  /** OpenTelemetry tracer and meter (default: nothing recorded). */
+  telemetry?: Telemetry;
 }
 
 export interface SpawnOptions {
@@ -67,6 +71,10 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   readonly xstateInspect: ((event: InspectionEvent) => void) | undefined;
   /** Persistent actors' storage and effect journal (absent without a database). */
   readonly durability: Durability | undefined;
+  /** Spans of turns and syscalls, traceparents of sends. */
+  readonly tracing: KernelTracing;
+  /** CellHost: turns are traced by `tracing`. */
+  readonly turns: KernelTracing;
   private readonly persistence: KernelPersistence;
   private readonly syscallDeps: SyscallDeps;
   private readonly leafDeps: LeafDeps;
@@ -85,6 +93,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     this.nodeId = options.nodeId;
     this.clock = options.clock;
     this.governance = options.governance;
+    this.tracing = this.turns = new KernelTracing(options.telemetry ?? NO_TELEMETRY, this.nodeId, () => this.clock.now());
     this.events = new EventRelay(options.inspect);
     this.xstateInspect = this.events.xstate;
     this.mailboxDefaults = { capacity: options.mailbox?.capacity ?? 10_000, overflow: options.mailbox?.overflow ?? 'reject' };
@@ -251,7 +260,9 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   emit(event: SystemEvent): void;
   emit(type: string, data: Record<string, unknown>): void;
   emit(a: SystemEvent | string, data?: Record<string, unknown>): void {
-    this.events.emit(typeof a === 'string' ? ({ type: a, ...data } as SystemEvent) : a);
+    const event = typeof a === 'string' ? ({ type: a, ...data } as SystemEvent) : a;
+    this.tracing.count(event.type);
+    this.events.emit(event);
   }
 
 
@@ -260,14 +271,14 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   /** An external send (no sending actor): only the public options are honoured. */
   send(to: string, message: unknown, options?: SendOptions): void {
     this.assertRunning();
-    this.router.route(to, message, publicSendOptions(options));
+    this.router.route(to, message, this.tracing.outside(publicSendOptions(options)));
   }
 
   ask(to: string, message: unknown, options?: AskOptions): Promise<unknown> {
     try {
       this.assertRunning();
       const timeoutMs = (options as AskOptions | null | undefined)?.timeoutMs;
-      return this.router.ask(to, message, { ...publicSendOptions(options), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+      return this.router.ask(to, message, { ...this.tracing.outside(publicSendOptions(options)), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
     } catch (err) {
       return Promise.reject(err);
     }
@@ -279,7 +290,12 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
    */
   async syscall(actorId: string, request: SyscallRequest, signal?: AbortSignal, key?: string): Promise<unknown> {
     this.assertRunning();
-    return runSyscall(this.syscallDeps, actorId, request, signal, key);
+    const span = this.tracing.syscall(this.cells.get(actorId), actorId, request, key);
+    return this.tracing.within(span, () => runSyscall(this.syscallDeps, actorId, request, signal, key, span));
+  }
+
+  get telemetry(): Telemetry {
+    return this.tracing.telemetry;
   }
 
   // CellHost
@@ -289,7 +305,8 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
 
   tell(from: ActorCell, to: string, message: { type: string }, options?: SendOptions): void {
     // A persistent sender's message carries its place in the sender's history, so a turn run again after a crash does not send it twice.
-    this.router.tell(from, to, message, options, from.durable ? from.claimEffect() : undefined);
+    const traceparent = options?.traceparent === undefined ? this.tracing.fromActor(from) : undefined;
+    this.router.tell(from, to, message, traceparent === undefined ? options : { ...options, traceparent }, from.durable ? from.claimEffect() : undefined);
   }
 
   reply(from: ActorCell, env: Pick<Envelope, 'replyTo' | 'correlationId' | 'conversationId'>, value: unknown): void {
@@ -303,7 +320,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   /** Send and wait until the message is accepted: journaled (and flushed, under sync durability) for a persistent actor. */
   async post(to: string, message: unknown, options?: SendOptions): Promise<void> {
     this.assertRunning();
-    await this.persistence.accepted(to, this.router.route(to, message, publicSendOptions(options)));
+    await this.persistence.accepted(to, this.router.route(to, message, this.tracing.outside(publicSendOptions(options))));
   }
 
   checkpointActor(id: string): Promise<void> {
@@ -399,6 +416,13 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
 
   get actorCount(): number {
     return this.cells.size;
+  }
+
+  /** Messages queued in mailboxes, by latency class (for metrics). */
+  queuedByClass(): Record<'HRT' | 'SRT' | 'DT', number> {
+    const out = { HRT: 0, SRT: 0, DT: 0 };
+    for (const cell of this.cells.values()) out[cell.latency] += cell.mailbox.size;
+    return out;
   }
 
   // ── internals ──────────────────────────────────────────────────────────

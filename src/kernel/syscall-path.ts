@@ -4,11 +4,12 @@
 // run. A persistent actor's call also goes through the effect journal: exactly
 // once by idempotency key, its outcome journaled before the actor sees it.
 
-import { ActorError, ErrorCodes } from '../base/errors.js';
+import { ActorError, AgentOsError, ErrorCodes } from '../base/errors.js';
 import { journaledCall } from './durable/calls.js';
 import type { Durability } from './durable/manager.js';
 import type { Governance, SyscallRequest } from './governance.js';
 import { checkSyscallRequest, type SyscallTable } from './syscalls.js';
+import type { TraceSpan } from './trace.js';
 
 export interface SyscallDeps {
   governance: Governance;
@@ -19,12 +20,12 @@ export interface SyscallDeps {
   kernel: unknown;
 }
 
-export async function runSyscall(deps: SyscallDeps, actorId: string, request: SyscallRequest, signal?: AbortSignal, key?: string): Promise<unknown> {
+export async function runSyscall(deps: SyscallDeps, actorId: string, request: SyscallRequest, signal?: AbortSignal, key?: string, span?: TraceSpan): Promise<unknown> {
   const { governance } = deps;
   checkSyscallRequest(request);
   await governance.precheck(actorId, request);
   const entry = deps.syscalls.resolve(request.kind, request.name);
-  const args = entry.validate ? entry.validate(request.args) : request.args;
+  const args = entry.validate ? validated(deps, actorId, request, entry.validate) : request.args;
   const admitted = (): { tenant: string } => {
     const a = governance.admittedActor(actorId);
     if (!a) throw new ActorError(ErrorCodes.actorStopped, `"${actorId}" stopped before its ${request.kind} call "${request.name}" ran`, { field: 'actor' });
@@ -39,6 +40,7 @@ export async function runSyscall(deps: SyscallDeps, actorId: string, request: Sy
       ...call,
       ...(request.onBehalfOf === undefined ? {} : { onBehalfOf: request.onBehalfOf }),
       ...(signal ? { signal } : {}),
+      ...(span ? { span } : {}),
     });
   if (key !== undefined && deps.durability) {
     return journaledCall(deps.durability.journal, deps.durability.gate, {
@@ -59,4 +61,23 @@ export async function runSyscall(deps: SyscallDeps, actorId: string, request: Sy
   }
   await governance.check(actorId, request, signal);
   return run();
+}
+
+/** Arguments that fail the handler's schema are refused before anyone is asked, and the refusal is audited. */
+function validated(deps: SyscallDeps, actorId: string, request: SyscallRequest, validate: (args: unknown) => unknown): unknown {
+  try {
+    return validate(request.args);
+  } catch (err) {
+    const a = deps.governance.admittedActor(actorId);
+    deps.governance.record({
+      kind: 'policy',
+      decision: 'invalid-args',
+      actor: actorId,
+      tenant: a?.tenant ?? '-',
+      subject: request.name,
+      reason: err instanceof Error ? err.message.slice(0, 500) : String(err),
+      data: { kind: request.kind, code: err instanceof AgentOsError ? err.code : 'ERROR' },
+    });
+    throw err;
+  }
 }

@@ -5,6 +5,7 @@
 
 import { AgentOsError, ErrorCodes, ValidationError } from '../base/errors.js';
 import type { CallKind } from './policy/index.js';
+import type { TraceSpan } from './trace.js';
 
 export interface SyscallContext {
   actor: string;
@@ -18,6 +19,8 @@ export interface SyscallContext {
   onBehalfOf?: string;
   /** Aborts when the caller stops or gives up (barge-in): long calls should stop. */
   signal?: AbortSignal;
+  /** The span of this syscall: a service hangs its own spans under it (`ctx.span?.child('agentos.tool', …)`). */
+  span?: TraceSpan;
 }
 
 export type SyscallHandler = (args: unknown, context: SyscallContext) => unknown;

@@ -21,6 +21,7 @@ import type { ActorRef } from '../kernel/ref.js';
 import type { SchedulerStats } from '../kernel/scheduler.js';
 import { MemoryService, nodeKeyring, type Keyring, type MemoryServiceOptions } from '../services/memory/index.js';
 import { ModelCatalog, ModelGateway, type ModelGatewayOptions } from '../services/models/index.js';
+import { createTelemetry, observeKernel, type NodeTelemetry, type TelemetryOptions } from '../services/telemetry/index.js';
 import { SecretStore, ToolRegistry, toolRegistryEntries, type AnyToolDefinition, type DryRunMode } from '../services/tools/tool.js';
 import type { SupervisorSpec, TreeNode } from '../supervisors/types.js';
 import { approvalsApi, auditApi, type ApprovalsApi, type AuditApi } from './apis.js';
@@ -87,6 +88,12 @@ export interface NodeOptions {
    * what admission checks `modelPolicy` against unless `models` is given.
    */
   modelGateway?: ModelGateway | ModelGatewayOptions;
+  /**
+   * OpenTelemetry: spans for every delivered message, syscall, tool call, model call and retrieval, W3C
+   * traceparent in every envelope; metrics. Nothing leaves the machine by default (`exporter: 'none'`);
+   * `'console'` or `'otlp'` (a collector you run), or your own span processors / metric readers.
+   */
+  telemetry?: TelemetryOptions;
 }
 
 /** The models every node has: the deterministic local models of the gateway (no weights, no network). */
@@ -122,6 +129,8 @@ export interface AgentOsNode {
   readonly memory: MemoryService | undefined;
   /** Persistent actors: what recovery did at start, in-doubt calls, manual resolution. */
   readonly durability: DurabilityApi;
+  /** OpenTelemetry of this node: `flush()` exports what was recorded so far. */
+  readonly telemetry: Pick<NodeTelemetry, 'flush'>;
   /** Internal: the kernel, for services and tests. Not part of the stable API. */
   readonly kernel: Kernel;
 }
@@ -141,6 +150,8 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
     const keys = loadOrCreateNodeKeys(paths.root);
     const audit = await AuditLog.open({ db, keys, clock, nodeId: options.name });
     undo.push(() => audit.flushed());
+    const telemetry = createTelemetry({ name: options.name, clock }, options.telemetry);
+    undo.push(() => telemetry.shutdown());
     const models = options.modelGateway instanceof ModelGateway ? options.modelGateway : new ModelGateway(options.modelGateway);
     const governance = new Governance({
       clock,
@@ -179,6 +190,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
           governance.policy.approvals.close();
           await audit.flushed();
           await kernel.durability?.flushed();
+          await telemetry.shutdown();
         } finally {
           try {
             await db.close();
@@ -202,7 +214,9 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       // The root supervisor gave up (intensity exceeded): as in OTP, the node goes down.
       onRootExit: (reason) => void shutdown(reason),
       db,
+      telemetry: telemetry.telemetry,
     });
+    observeKernel(kernel);
     undo.push(() => kernel.stop());
     await kernel.start();
     const definitions = new Map<string, AgentDefinition>();
@@ -268,6 +282,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       stats: () => ({ actors: kernel.actorCount, deadLetters: kernel.router.deadLetters.count, scheduler: kernel.scheduler.stats() }),
       stop: () => shutdown({ kind: 'shutdown' }),
       durability: durabilityApi(kernel, recovery),
+      telemetry: { flush: () => telemetry.flush() },
     };
     return node;
   } catch (err) {

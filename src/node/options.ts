@@ -10,6 +10,7 @@ import { BINDING_CONDITIONS, staticRegistry } from '../kernel/binding/index.js';
 import { cpuMillicores, memoryBytes } from '../kernel/contract/units.js';
 import { Rbac } from '../kernel/policy/index.js';
 import { MAX_PRIORITY_LEVELS } from '../mailboxes/priority.js';
+import { checkTelemetryOptions } from '../services/telemetry/index.js';
 import type { NodeOptions } from './node.js';
 
 const OVERFLOW_POLICIES = ['reject', 'drop-oldest', 'drop-newest'] as const;
@@ -17,7 +18,8 @@ const HRT_POLICIES = ['edf', 'rm'] as const;
 
 /** Option keys createNode knows, per object; anything else is a typo. */
 const KNOWN = {
-  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools', 'modelGateway', 'secrets', 'toolSandbox', 'dryRun', 'memory'],
+  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools', 'modelGateway', 'secrets', 'toolSandbox', 'dryRun', 'memory', 'telemetry'],
+  telemetry: ['exporter', 'otlp', 'spanProcessors', 'metricReaders', 'sampleRatio', 'metricIntervalMs'],
   toolSandbox: ['maxThreads', 'timeoutMs', 'memoryMb', 'idleTimeoutMs'],
   mailbox: ['capacity', 'overflow'],
   scheduler: ['dtMinShare', 'batchSize', 'sliceMs', 'srtLevels', 'srtBurst'],
@@ -113,6 +115,8 @@ export function validateNodeOptions(options: unknown): asserts options is NodeOp
     const v = sandbox?.[k];
     if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v > 0)) fail(`toolSandbox.${k}`, `must be a positive integer (got ${show(v)})`);
   }
+  section(o.telemetry, 'telemetry');
+  checkTelemetryOptions(o.telemetry);
   if (o.modelGateway !== undefined && !isObject(o.modelGateway)) fail('modelGateway', `must be a ModelGateway or its options object (got ${show(o.modelGateway)})`);
   if (o.tools !== undefined) {
     if (!Array.isArray(o.tools)) fail('tools', `must be an array of defineTool(...) definitions (got ${show(o.tools)})`);
