@@ -11,6 +11,7 @@ import { admissionRequestOf, bindingRequestOf, contractOf, policyOf, profileOf, 
 import type { AuditLog, AuditRecordInput } from './audit/index.js';
 import { Binder, staticRegistry, type BindingManifest, type RegistryEntry } from './binding/index.js';
 import { contractHash, modelGlobMatches, type Contract } from './contract/index.js';
+import type { BudgetAlert } from './policy/budgets.js';
 import { allows, PolicyEngine, type CallKind, type CheckRequest, type ConsentOptions, type Decision, type Rbac } from './policy/index.js';
 
 export interface GovernanceOptions {
@@ -56,6 +57,8 @@ export class Governance {
   readonly audit: AuditLog;
   private readonly admitted = new Map<string, Admitted>();
   private readonly conditions: string[];
+  /** Model tokens charged at the check, per actor and model, until the gateway's handler claims them (oldest first). */
+  private readonly reservations = new Map<string, number[]>();
 
   constructor(private readonly options: GovernanceOptions) {
     this.audit = options.audit;
@@ -73,6 +76,7 @@ export class Governance {
       onDecision: (d) => this.record(policyRecord(d)),
       onApprovalEvent: () => {},
     });
+    this.policy.budgets.onAlert((a) => this.record(alertRecord(a)));
   }
 
   /** The runtime profile of a definition (validates its contract). */
@@ -164,6 +168,7 @@ export class Governance {
   /** Free an actor's reservations and policy (it is gone for good). */
   release(id: string): void {
     if (!this.admitted.delete(id)) return;
+    for (const key of [...this.reservations.keys()]) if (key.startsWith(`${id}\u0000`)) this.reservations.delete(key);
     this.admission.release(id);
     this.policy.unregister(id);
   }
@@ -194,12 +199,9 @@ export class Governance {
     if (request.kind === 'model') {
       const admitted = this.modelAllowed(actorId, request);
       if (request.tokens !== undefined) {
-        try {
-          this.policy.budgets.charge({ tenant: admitted.tenant, actor: actorId, tokens: request.tokens });
-        } catch (err) {
-          this.record({ kind: 'budget', decision: 'budget-refused', actor: actorId, tenant: admitted.tenant, subject: request.name, reason: (err as Error).message });
-          throw err;
-        }
+        this.chargeModel(actorId, admitted.tenant, request.name, request.tokens);
+        const key = reservationKey(actorId, request.name);
+        this.reservations.set(key, [...(this.reservations.get(key) ?? []), request.tokens]);
       }
       this.record({
         kind: 'policy',
@@ -217,6 +219,45 @@ export class Governance {
     if (request.onBehalfOf !== undefined) check.onBehalfOf = request.onBehalfOf;
     if (request.reason !== undefined) check.reason = request.reason;
     return this.policy.check(actorId, check, signal ? { signal } : undefined);
+  }
+
+  /**
+   * The tokens the check of `actorId`'s call to `model` charged, for the
+   * service that runs the call to settle (oldest first); undefined when the
+   * call declared none. Each reservation is claimed once.
+   */
+  claimModelReservation(actorId: string, model: string): number | undefined {
+    const key = reservationKey(actorId, model);
+    const queue = this.reservations.get(key);
+    const tokens = queue?.shift();
+    if (queue && queue.length === 0) this.reservations.delete(key);
+    return tokens;
+  }
+
+  /** Charge `tokens` for an allowed model call that declared none (audited and thrown when over budget). */
+  reserveModelTokens(actorId: string, model: string, tokens: number): void {
+    const admitted = this.modelAllowed(actorId, { kind: 'model', name: model });
+    this.chargeModel(actorId, admitted.tenant, model, tokens);
+  }
+
+  /**
+   * Settle a model call: the `reserved` tokens charged for it become the
+   * `actual` tokens it used (refund or overrun), audited with both. `tenant` is
+   * the caller's at the call (it may have stopped since).
+   */
+  settleModelTokens(actorId: string, tenant: string, model: string, reserved: number, actual: number, data: Record<string, unknown> = {}): number {
+    const delta = this.policy.budgets.settle({ tenant, actor: actorId }, reserved, actual);
+    this.record({ kind: 'budget', decision: 'settled', actor: actorId, tenant, subject: model, data: { ...data, reserved, actual, delta } });
+    return delta;
+  }
+
+  private chargeModel(actorId: string, tenant: string, model: string, tokens: number): void {
+    try {
+      this.policy.budgets.charge({ tenant, actor: actorId, tokens });
+    } catch (err) {
+      this.record({ kind: 'budget', decision: 'budget-refused', actor: actorId, tenant, subject: model, reason: (err as Error).message });
+      throw err;
+    }
   }
 
   /** A model call must be in the caller's `modelPolicy.allow` — and the principal's, for a delegated call. */
@@ -265,5 +306,19 @@ function policyRecord(d: Decision): AuditRecordInput {
   };
 }
 
+function alertRecord(a: BudgetAlert): AuditRecordInput {
+  const share = Math.round((a.used / a.limit) * 100);
+  return {
+    kind: 'budget',
+    decision: 'alert',
+    actor: a.actor,
+    tenant: a.tenant,
+    subject: `${a.scope}:${a.id}`,
+    reason: `${a.scope} "${a.id}" has used ${share}% of its ${a.budget} limit ${a.limit} (alert at ${Math.round(a.threshold * 100)}%)`,
+    data: { scope: a.scope, id: a.id, budget: a.budget, limit: a.limit, used: a.used, threshold: a.threshold },
+  };
+}
+
+const reservationKey = (actorId: string, model: string): string => `${actorId}\u0000${model}`;
 
 const round = (x: number): number => Math.round(x * 10_000) / 10_000;

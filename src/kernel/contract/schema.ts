@@ -20,6 +20,8 @@ export const PLACEMENTS = ['on_prem', 'edge', 'cloud'] as const;
 export const BINDING_MODES = ['strict', 'smooth', 'flexible'] as const;
 export const FALLBACK_CONDITIONS = ['bandwidth_low', 'context_exceeds_local', 'provider_unavailable'] as const;
 export const OVERFLOW_POLICIES = ['reject', 'drop-oldest', 'drop-newest'] as const;
+/** When prompts are de-identified: only by the node's own rule, before any cloud model, or before every model. */
+export const DEIDENTIFY_MODES = ['none', 'cloud', 'always'] as const;
 
 export type LatencyClass = (typeof LATENCY_CLASSES)[number];
 export type Privacy = (typeof PRIVACY_LEVELS)[number];
@@ -27,6 +29,7 @@ export type Placement = (typeof PLACEMENTS)[number];
 export type BindingMode = (typeof BINDING_MODES)[number];
 export type FallbackCondition = (typeof FALLBACK_CONDITIONS)[number];
 export type OverflowPolicy = (typeof OVERFLOW_POLICIES)[number];
+export type Deidentify = (typeof DEIDENTIFY_MODES)[number];
 
 function quote(input: unknown): string {
   if (Array.isArray(input)) return 'a list';
@@ -88,6 +91,11 @@ export const ModelPolicySchema = z.strictObject({
   max_context_tokens: z.number().int().positive(),
   privacy: z.enum(PRIVACY_LEVELS).optional(),
   placement: z.enum(PLACEMENTS).optional().describe('Where the models may run.'),
+  redact_pii: z.boolean().optional().describe('Redact PII patterns (e-mail, phone, SSN, registered secrets) from prompts before any model.'),
+  deidentify: z
+    .enum(DEIDENTIFY_MODES)
+    .optional()
+    .describe("De-identify prompts before a cloud model ('cloud') or every model ('always'); 'none' leaves it to the node (which de-identifies confidential, pii and phi data for cloud models)."),
 });
 
 export const MemorySchema = z.strictObject({

@@ -1,6 +1,9 @@
 // Token budgets on the injected Clock: a TokenBucket per rate limit, and a
 // BudgetLedger holding per-tenant and per-actor tokens-per-minute, tokens-per-
-// second and absolute caps, charged atomically: all meters, or none.
+// second and absolute caps, charged atomically: all meters, or none. A charge
+// made up front (a reservation) is settled later with what was actually used:
+// the unused part is refunded, an overrun is charged even past the limit (the
+// tokens are spent). Crossing a share of a limit raises one alert per window.
 
 import type { Clock } from '../../base/clock.js';
 import { BudgetExceeded, ValidationError } from '../../base/errors.js';
@@ -65,6 +68,20 @@ export class TokenBucket {
     return wait;
   }
 
+  /** Put back `n` tokens taken earlier (a reservation not used), up to capacity. */
+  refund(n: number): void {
+    const now = this.clock.now();
+    this.level = Math.min(this.capacity, this.levelAt(now) + nonNegative(n, 'tokens'));
+    this.since = now;
+  }
+
+  /** Take `n` tokens even if they are not there: the level goes negative (a debt the refill pays off first). */
+  debit(n: number): void {
+    const now = this.clock.now();
+    this.level = this.levelAt(now) - nonNegative(n, 'tokens');
+    this.since = now;
+  }
+
   private levelAt(now: number): number {
     const elapsed = now - this.since;
     return elapsed <= 0 ? this.level : Math.min(this.capacity, this.level + elapsed * this.refillPerMs);
@@ -83,11 +100,35 @@ export interface BudgetLimits {
 export type BudgetName = 'tpm' | 'tps' | 'tokens';
 export type BudgetScope = 'tenant' | 'actor';
 
-export interface ChargeRequest {
+/** Whose budgets a charge goes to. */
+export interface BudgetParty {
   tenant: string;
   actor: string;
+}
+
+export interface ChargeRequest extends BudgetParty {
   tokens: number;
 }
+
+/** Spending crossed `threshold` of a limit: raised once per window (the rate's period; once for an absolute cap). */
+export interface BudgetAlert {
+  scope: BudgetScope;
+  /** The tenant or actor whose limit it is. */
+  id: string;
+  budget: BudgetName;
+  limit: number;
+  /** Tokens used of the limit now (within the rate's window for tpm/tps). */
+  used: number;
+  /** The share of the limit that raises an alert (0–1). */
+  threshold: number;
+  /** The charge that crossed it. */
+  tenant: string;
+  actor: string;
+  at: number;
+}
+
+/** Default share of a limit at which a budget alert is raised. */
+export const DEFAULT_ALERT_AT = 0.8;
 
 export interface BudgetRefusal {
   scope: BudgetScope;
@@ -109,9 +150,17 @@ export interface MeterSnapshot {
 interface Meter {
   budget: BudgetName;
   limit: number;
+  /** The alert window: the rate's period, Infinity for an absolute cap. */
+  periodMs: number;
+  /** When this meter last raised an alert. */
+  alertedAt?: number;
   available(): number;
   canTake(n: number): boolean;
   take(n: number): void;
+  /** Give back `n` tokens (never past the limit). */
+  refund(n: number): void;
+  /** Take `n` tokens past the limit if need be. */
+  debit(n: number): void;
   retryAfterMs(n: number): number;
 }
 
@@ -126,10 +175,21 @@ export class BudgetLedger {
   private readonly tenants = new Map<string, Meter[]>();
   private readonly actors = new Map<string, Meter[]>();
   private readonly spentBy = new Map<string, number>();
+  private readonly listeners = new Set<(alert: BudgetAlert) => void>();
+  private readonly alertAt: number;
 
-  constructor(options: { clock: Clock; tenants?: Readonly<Record<string, BudgetLimits>> }) {
+  constructor(options: { clock: Clock; tenants?: Readonly<Record<string, BudgetLimits>>; /** Share of a limit that raises an alert (default 0.8). */ alertAt?: number }) {
     this.clock = options.clock;
+    const at = options.alertAt ?? DEFAULT_ALERT_AT;
+    if (typeof at !== 'number' || !(at > 0 && at <= 1)) invalid('alertAt', `alertAt must be a number in (0, 1], got ${String(at)}`);
+    this.alertAt = at;
     for (const [tenant, limits] of Object.entries(options.tenants ?? {})) this.setTenant(tenant, limits);
+  }
+
+  /** Call `listener` with every budget alert; returns the unsubscribe. */
+  onAlert(listener: (alert: BudgetAlert) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
   }
 
   /** Sets (or, with undefined, removes) a tenant's limits; buckets start full. */
@@ -176,6 +236,29 @@ export class BudgetLedger {
     for (const m of this.tenants.get(req.tenant) ?? []) m.take(req.tokens);
     for (const m of this.actors.get(req.actor) ?? []) m.take(req.tokens);
     this.spentBy.set(req.actor, (this.spentBy.get(req.actor) ?? 0) + req.tokens);
+    this.alert(req);
+  }
+
+  /**
+   * Replace a reservation of `reserved` tokens, charged earlier for `party`,
+   * with the `actual` tokens used: refunds the difference, or charges the
+   * overrun even past a limit (it cannot be refused: the tokens are spent; the
+   * next charge pays for it). Returns the adjustment, actual − reserved. An
+   * actor whose limits were removed meanwhile (it stopped) settles with its
+   * tenant only.
+   */
+  settle(party: BudgetParty, reserved: number, actual: number): number {
+    const r = nonNegative(reserved, 'reserved');
+    const a = nonNegative(actual, 'actual');
+    const delta = a - r;
+    if (delta === 0) return 0;
+    const adjust = (m: Meter): void => (delta > 0 ? m.debit(delta) : m.refund(-delta));
+    for (const m of this.tenants.get(party.tenant) ?? []) adjust(m);
+    for (const m of this.actors.get(party.actor) ?? []) adjust(m);
+    const spent = this.spentBy.get(party.actor);
+    if (spent !== undefined) this.spentBy.set(party.actor, Math.max(0, spent + delta));
+    if (delta > 0) this.alert(party);
+    return delta;
   }
 
   /** Tokens charged to an actor so far (kept in a persistent actor's checkpoints). */
@@ -209,14 +292,35 @@ export class BudgetLedger {
     else map.set(id, meters);
   }
 
+  /** Raise an alert for each meter of `party` at or past the threshold that has not raised one this window. */
+  private alert(party: BudgetParty): void {
+    if (this.listeners.size === 0) return;
+    const now = this.clock.now();
+    const scan = (scope: BudgetScope, id: string, meters: Meter[] | undefined): void => {
+      for (const m of meters ?? []) {
+        const used = m.limit - m.available();
+        if (used < m.limit * this.alertAt) continue;
+        if (m.alertedAt !== undefined && now - m.alertedAt < m.periodMs) continue;
+        m.alertedAt = now;
+        const alert: BudgetAlert = { scope, id, budget: m.budget, limit: m.limit, used: round(used), threshold: this.alertAt, tenant: party.tenant, actor: party.actor, at: now };
+        for (const listener of this.listeners) listener(alert);
+      }
+    };
+    scan('tenant', party.tenant, this.tenants.get(party.tenant));
+    scan('actor', party.actor, this.actors.get(party.actor));
+  }
+
   private rate(budget: BudgetName, limit: number, periodMs: number): Meter {
     const bucket = new TokenBucket({ clock: this.clock, capacity: limit, refillPerMs: limit / periodMs });
     return {
       budget,
       limit,
+      periodMs,
       available: () => bucket.available(),
       canTake: (n) => bucket.canTake(n),
       take: (n) => void bucket.tryTake(n),
+      refund: (n) => bucket.refund(n),
+      debit: (n) => bucket.debit(n),
       retryAfterMs: (n) => bucket.retryAfterMs(n),
     };
   }
@@ -227,9 +331,12 @@ function cap(limit: number): Meter {
   return {
     budget: 'tokens',
     limit,
+    periodMs: Infinity,
     available: () => limit - used,
     canTake: (n) => used + n <= limit,
     take: (n) => void (used += n),
+    refund: (n) => void (used = Math.max(0, used - n)),
+    debit: (n) => void (used += n),
     retryAfterMs: (n) => (used + n <= limit ? 0 : Infinity),
   };
 }

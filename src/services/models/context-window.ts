@@ -3,26 +3,26 @@
 // the leading system prompt and the latest turns (a tool call stays with its
 // results), drops the oldest turns first, and can hand the dropped ones to a
 // summarisation hook. Counts come from a Tokenizer, corrected by the ratio
-// learned from providers' exact usage. Its state is plain data for checkpoints.
+// learned from providers' exact usage. An agent may also keep its conversation
+// in the window (`add`, then `next`): turns that no longer fit leave it for
+// good, folded into a rolling summary. All of it is plain data (`toJSON`,
+// `ContextWindow.fromJSON`), so it rides in an actor's checkpoints.
 
+import { copyMessage, copyState, parseContextState, RATIO_MAX, RATIO_MIN, type ContextWindowState } from './context-state.js';
 import { ModelCodes, ModelError } from './errors.js';
+import { parseCompletionRequest } from './request.js';
 import { countMessage, countTools, heuristicTokenizer, REPLY_OVERHEAD, type Tokenizer } from './tokenizer.js';
 import type { Message, ToolSpec, Usage } from './types.js';
 
-/** Turns dropped from the window → a short text standing for them (or undefined to drop them silently). */
+export type { ContextWindowState } from './context-state.js';
+
+/** Turns dropped from the window → a short text standing for them (or undefined to drop them silently). A held conversation's earlier summary comes first, as a system message. */
 export type Summarizer = (dropped: Message[]) => Promise<string | undefined> | string | undefined;
 
-export interface ContextWindowState {
-  v: 1;
-  /** The tokenizer the counts were made with. */
-  tokenizer: string;
-  /** exact ÷ estimated prompt tokens, learned from provider usage (1 until one reports). */
-  ratio: number;
-  samples: number;
-  /** The last call's counts: the estimate and what the provider said. */
-  last?: { estimate: number; promptTokens: number; completionTokens: number; exact: boolean };
-  /** Messages dropped from windows so far. */
-  dropped: number;
+export interface ContextWindowOptions {
+  tokenizer?: Tokenizer;
+  summarize?: Summarizer;
+  state?: ContextWindowState;
 }
 
 export interface FitResult {
@@ -36,22 +36,44 @@ export interface FitResult {
   summarized: boolean;
 }
 
-const RATIO_MIN = 0.25;
-const RATIO_MAX = 4;
+interface Fitting {
+  result: FitResult;
+  /** The input minus the turns the window dropped for good (kept turns dropped only to make room for a summary stay). */
+  keep: Message[];
+  /** The summary standing for everything dropped so far, if any. */
+  summary?: string;
+}
 
 export class ContextWindow {
   readonly tokenizer: Tokenizer;
   private readonly summarize: Summarizer | undefined;
   private s: ContextWindowState;
 
-  constructor(options: { tokenizer?: Tokenizer; summarize?: Summarizer; state?: ContextWindowState } = {}) {
+  constructor(options: ContextWindowOptions = {}) {
     this.tokenizer = options.tokenizer ?? heuristicTokenizer;
     this.summarize = options.summarize;
     const restored = options.state;
-    // Counts made by another tokenizer mean something else: start calibrating again.
-    this.s = restored && restored.v === 1 && restored.tokenizer === this.tokenizer.name
-      ? { ...restored, ...(restored.last ? { last: { ...restored.last } } : {}) }
-      : { v: 1, tokenizer: this.tokenizer.name, ratio: 1, samples: 0, dropped: restored?.dropped ?? 0 };
+    if (restored && restored.v === 1 && restored.tokenizer === this.tokenizer.name) {
+      this.s = copyState(restored);
+    } else {
+      // Counts made by another tokenizer mean something else: start calibrating again (the conversation itself is kept).
+      const { messages, summary, summarized, fits } = restored ?? {};
+      this.s = { v: 1, tokenizer: this.tokenizer.name, ratio: 1, samples: 0, dropped: restored?.dropped ?? 0 };
+      if (messages) this.s.messages = messages.map(copyMessage);
+      if (summary !== undefined) this.s.summary = summary;
+      if (summarized !== undefined) this.s.summarized = summarized;
+      if (fits !== undefined) this.s.fits = fits;
+    }
+  }
+
+  /** A window restored from `toJSON()` output (validated: MODEL_BAD_CONFIG naming the bad `state.…` field). */
+  static fromJSON(json: unknown, options: Omit<ContextWindowOptions, 'state'> = {}): ContextWindow {
+    return new ContextWindow({ ...options, state: parseContextState(json) });
+  }
+
+  /** Plain data (so `JSON.stringify(window)` and msgpackr both work): restore with `ContextWindow.fromJSON`. */
+  toJSON(): ContextWindowState {
+    return this.state();
   }
 
   /** Calibrated tokens for `raw` heuristic tokens. */
@@ -76,12 +98,52 @@ export class ContextWindow {
    * MODEL_CONTEXT_OVERFLOW when the system prompt and the latest turn alone do not fit.
    */
   async fit(messages: readonly Message[], budget: number, tools?: readonly ToolSpec[]): Promise<FitResult> {
+    return (await this.fitting(messages, budget, tools, undefined)).result;
+  }
+
+  /** Append turns to the conversation the window holds (validated like a request's messages). */
+  add(...messages: Message[]): void {
+    if (messages.length === 0) return;
+    const valid = parseCompletionRequest({ messages }).messages;
+    this.s.messages = [...(this.s.messages ?? []), ...valid.map(copyMessage)];
+  }
+
+  /** The held conversation (a copy) and the summary of what left it. */
+  conversation(): { messages: Message[]; summary?: string } {
+    return { messages: (this.s.messages ?? []).map(copyMessage), ...(this.s.summary === undefined ? {} : { summary: this.s.summary }) };
+  }
+
+  /**
+   * The held conversation fitted into `budget` prompt tokens: what to send.
+   * Turns that had to go leave the held conversation for good, folded (with
+   * the earlier summary) into a new summary when there is a summariser.
+   */
+  async next(budget: number, tools?: readonly ToolSpec[]): Promise<FitResult> {
+    const held = this.s.messages ?? [];
+    if (held.length === 0) throw new ModelError(ModelCodes.badRequest, 'the context window holds no conversation: add() messages first', { field: 'messages' });
+    const { result, keep, summary } = await this.fitting(held, budget, tools, this.s.summary);
+    this.s.messages = keep.map(copyMessage);
+    if (summary !== undefined) this.s.summary = summary;
+    this.s.fits = (this.s.fits ?? 0) + 1;
+    return result;
+  }
+
+  private async fitting(messages: readonly Message[], budget: number, tools: readonly ToolSpec[] | undefined, prior: string | undefined): Promise<Fitting> {
     const fixed = REPLY_OVERHEAD + countTools(this.tokenizer, tools);
     const { head, groups } = split(messages);
     const cost = (ms: readonly Message[]): number => ms.reduce((n, m) => n + countMessage(this.tokenizer, m), 0);
     const headCost = fixed + cost(head);
     const all = headCost + groups.reduce((n, g) => n + g.cost(this.tokenizer), 0);
-    if (this.calibrated(all) <= budget) return { messages: [...messages], promptTokens: this.calibrated(all), rawTokens: all, dropped: 0, summarized: false };
+    const priorMessage = prior === undefined ? undefined : summaryMessage(prior);
+    const priorCost = priorMessage ? countMessage(this.tokenizer, priorMessage) : 0;
+    if (this.calibrated(all + priorCost) <= budget) {
+      const out = priorMessage ? [...head, priorMessage, ...messages.slice(head.length)] : [...messages];
+      return {
+        result: { messages: out, promptTokens: this.calibrated(all + priorCost), rawTokens: all + priorCost, dropped: 0, summarized: priorMessage !== undefined },
+        keep: [...messages],
+        ...(prior === undefined ? {} : { summary: prior }),
+      };
+    }
 
     // Keep the latest groups that fit; the last one is mandatory.
     let used = headCost;
@@ -99,27 +161,36 @@ export class ContextWindow {
         { field: 'messages', details: { needed: this.calibrated(used), budget } },
       );
     }
-    let kept = groups.slice(first);
+    const survivors = groups.slice(first);
+    let kept = survivors;
     const droppedGroups = groups.slice(0, first);
-    let summary: Message | undefined;
+    let text = prior;
     if (this.summarize && droppedGroups.length > 0) {
-      const text = await this.summarize(droppedGroups.flatMap((g) => g.messages));
-      if (typeof text === 'string' && text.length > 0) {
-        summary = { role: 'system', content: `Summary of the earlier conversation: ${text}` };
-        const sc = countMessage(this.tokenizer, summary);
-        // Make room for the summary by dropping more old turns, never the latest.
-        while (this.calibrated(used + sc) > budget && kept.length > 1) {
-          used -= kept[0]!.cost(this.tokenizer);
-          kept = kept.slice(1);
-        }
-        if (this.calibrated(used + sc) > budget) summary = undefined;
-        else used += sc;
+      const fresh = await this.summarize([...(priorMessage ? [priorMessage] : []), ...droppedGroups.flatMap((g) => g.messages)]);
+      if (typeof fresh === 'string' && fresh.length > 0) {
+        text = fresh;
+        this.s.summarized = (this.s.summarized ?? 0) + 1;
       }
+    }
+    let summary = text === undefined ? undefined : summaryMessage(text);
+    if (summary) {
+      const sc = countMessage(this.tokenizer, summary);
+      // Make room for the summary by dropping more old turns, never the latest.
+      while (this.calibrated(used + sc) > budget && kept.length > 1) {
+        used -= kept[0]!.cost(this.tokenizer);
+        kept = kept.slice(1);
+      }
+      if (this.calibrated(used + sc) > budget) summary = undefined;
+      else used += sc;
     }
     const out = [...head, ...(summary ? [summary] : []), ...kept.flatMap((g) => g.messages)];
     const dropped = messages.length - (out.length - (summary ? 1 : 0));
     this.s.dropped += dropped;
-    return { messages: out, promptTokens: this.calibrated(used), rawTokens: used, dropped, summarized: summary !== undefined };
+    return {
+      result: { messages: out, promptTokens: this.calibrated(used), rawTokens: used, dropped, summarized: summary !== undefined },
+      keep: [...head, ...survivors.flatMap((g) => g.messages)],
+      ...(text === undefined ? {} : { summary: text }),
+    };
   }
 
   /**
@@ -137,12 +208,16 @@ export class ContextWindow {
 
   /** Plain data: put it in a checkpoint, pass it back as `state` to restore. */
   state(): ContextWindowState {
-    return { ...this.s, ...(this.s.last ? { last: { ...this.s.last } } : {}) };
+    return copyState(this.s);
   }
 
   private raw(messages: readonly Message[], tools?: readonly ToolSpec[]): number {
     return messages.reduce((n, m) => n + countMessage(this.tokenizer, m), REPLY_OVERHEAD + countTools(this.tokenizer, tools));
   }
+}
+
+function summaryMessage(text: string): Message {
+  return { role: 'system', content: `Summary of the earlier conversation: ${text}` };
 }
 
 /** The leading system messages, and the rest as turn groups. */

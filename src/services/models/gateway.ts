@@ -3,13 +3,17 @@
 // syscall, so an agent's `syscall({ kind: 'model', name, args })` is checked by
 // the kernel (modelPolicy.allow, token budgets, audit) before the gateway
 // routes and runs it. `stream()` serves in-process callers with a live stream,
-// through the same two governance checks the syscall path makes.
+// through the same two governance checks the syscall path makes. Each call's
+// routing decision is audited, its span and metrics recorded, and the tokens
+// charged up front settled with what it used when it ends (call.ts).
 
 import type { Clock } from '../../base/clock.js';
 import type { Contract } from '../../kernel/contract/index.js';
-import type { SyscallRequest } from '../../kernel/governance.js';
+import { DEFAULT_TENANT, type SyscallRequest } from '../../kernel/governance.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { checkSyscallRequest, type SyscallContext } from '../../kernel/syscalls.js';
+import { NO_TELEMETRY, type Telemetry, type TraceSpan } from '../../kernel/trace.js';
+import { booked, fallbackRecord, modelSpan, routeRecord, type CallBooks } from './call.js';
 import { ModelCatalog, providerOf, type ModelEntry } from './catalog.js';
 import { ContextWindow, type ContextWindowState, type Summarizer } from './context-window.js';
 import { ModelCodes, ModelError } from './errors.js';
@@ -18,7 +22,7 @@ import { ModelMetrics, type ModelTotals } from './metrics.js';
 import { PiiRedactor, type Redactor } from './redact.js';
 import { DEFAULT_MAX_TOKENS, parseCompletionRequest } from './request.js';
 import { route, PLACEMENT_MODES, type Fallbacks, type PlacementMode, type RedactCloud, type RouteDecision, type RoutePolicy } from './router.js';
-import { ModelStream, runPlan, type Completion, type RunDeps } from './run.js';
+import { ModelStream, runPlan, type Attempt, type Completion, type RunDeps } from './run.js';
 import type { Tokenizer } from './tokenizer.js';
 import type { CompletionRequest, ModelProvider } from './types.js';
 
@@ -45,6 +49,8 @@ export interface ModelGatewayOptions {
   clock?: Clock;
   /** Completion tokens reserved when a request has no `maxTokens` (default 512). */
   defaultMaxTokens?: number;
+  /** Where `agentos.model` spans and metrics go (default: the kernel's telemetry). A syscall's span is always the parent when there is one. */
+  telemetry?: Telemetry;
 }
 
 /** A model call from an in-process caller. */
@@ -130,7 +136,8 @@ export class ModelGateway {
     const request = parseCompletionRequest(rest);
     if (tokens === undefined) policyRequest.tokens = this.estimate(actorId, model, request);
     await kernel.governance.check(actorId, policyRequest, signal);
-    return this.open(actorId, model, request, { ...(fallbacks === undefined ? {} : { fallbacks }), ...(onBehalfOf === undefined ? {} : { onBehalfOf }), ...(signal ? { signal } : {}) });
+    const reserved = kernel.governance.claimModelReservation(actorId, model) ?? policyRequest.tokens ?? 0;
+    return this.open(actorId, model, request, { reserved, ...(fallbacks === undefined ? {} : { fallbacks }), ...(onBehalfOf === undefined ? {} : { onBehalfOf }), ...(signal ? { signal } : {}) });
   }
 
   /** `stream()` read to the end. */
@@ -150,7 +157,7 @@ export class ModelGateway {
 
   /** The routing decision a call would get, without running it (for tooling and tests). */
   explain(actorId: string, model: string, request: CompletionRequest, fallbacks?: Fallbacks, onBehalfOf?: string): RouteDecision {
-    return this.decide(actorId, model, parseCompletionRequest(request), fallbacks, onBehalfOf, false);
+    return this.decide(actorId, model, parseCompletionRequest(request), fallbacks, onBehalfOf);
   }
 
   // ── internals ──────────────────────────────────────────────────────────
@@ -163,7 +170,16 @@ export class ModelGateway {
       handler: async (args, ctx) => {
         const { request, fallbacks } = args as { request: CompletionRequest; fallbacks?: Fallbacks };
         const c = ctx as CallContext;
+        // What the kernel's check charged for this call; a call that declared no tokens is charged the estimate now.
+        const governance = this.requireKernel().governance;
+        let reserved = governance.claimModelReservation(ctx.actor, id);
+        if (reserved === undefined) {
+          reserved = this.estimate(ctx.actor, id, request);
+          governance.reserveModelTokens(ctx.actor, id, reserved);
+        }
         const stream = this.open(ctx.actor, id, request, {
+          reserved,
+          ...(c.span ? { span: c.span } : {}),
           ...(fallbacks === undefined ? {} : { fallbacks }),
           ...(c.onBehalfOf === undefined ? {} : { onBehalfOf: c.onBehalfOf }),
           ...(c.signal ? { signal: c.signal } : {}),
@@ -174,9 +190,44 @@ export class ModelGateway {
     this.registered.push(id);
   }
 
-  private open(actorId: string, requested: string, request: CompletionRequest, o: { fallbacks?: Fallbacks; onBehalfOf?: string; signal?: AbortSignal }): ModelStream {
+  private open(
+    actorId: string,
+    requested: string,
+    request: CompletionRequest,
+    o: { reserved: number; span?: TraceSpan; fallbacks?: Fallbacks; onBehalfOf?: string; signal?: AbortSignal },
+  ): ModelStream {
     const kernel = this.requireKernel();
-    const decision = this.decide(actorId, requested, request, o.fallbacks, o.onBehalfOf);
+    const governance = kernel.governance;
+    const tenant = governance.admittedActor(actorId)?.tenant ?? DEFAULT_TENANT;
+    const telemetry = this.options.telemetry ?? (kernel as { telemetry?: Telemetry }).telemetry ?? NO_TELEMETRY;
+    const span = modelSpan(telemetry, o.span, { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': requested, 'agentos.actor': actorId });
+    const books: CallBooks = {
+      governance,
+      telemetry,
+      span,
+      actor: actorId,
+      tenant,
+      requested,
+      reserved: o.reserved,
+      placementOf: (id) => this.catalog.get(id)?.placement,
+      count: (id, text) => this.window(id).tokenizer.count(text),
+    };
+    let decision: RouteDecision;
+    try {
+      decision = this.decide(actorId, requested, request, o.fallbacks, o.onBehalfOf, books);
+    } catch (err) {
+      // Nothing ran: the reservation goes back.
+      if (o.reserved > 0) governance.settleModelTokens(actorId, tenant, requested, o.reserved, 0, { outcome: 'failed', code: (err as { code?: string }).code ?? ModelCodes.noRoute });
+      span.end(err);
+      throw err;
+    }
+    const head = decision.candidates[0]!;
+    span.set({
+      'agentos.model.provider': providerOf(head.id),
+      'agentos.model.placement': this.catalog.require(head.id).placement,
+      'agentos.model.deidentified': head.redact,
+      'agentos.route.reason': decision.reason,
+    });
     const deps: RunDeps = {
       clock: this.clock(),
       catalog: this.catalog,
@@ -185,12 +236,16 @@ export class ModelGateway {
       redactor: this.redactor,
       metrics: this.totals,
       emit: (type, data) => kernel.emit(type, data),
+      fellBack: (failed, next) => governance.record(fallbackRecord(books, failed, next)),
     };
     const maxTokens = request.maxTokens ?? this.defaultMaxTokens;
-    return new ModelStream(decision, runPlan(deps, { actor: actorId, requested, request, maxTokens, decision, ...(o.signal ? { signal: o.signal } : {}) }));
+    const track: { attempt?: Attempt } = {};
+    const run = runPlan(deps, { actor: actorId, requested, request, maxTokens, decision, track, ...(o.signal ? { signal: o.signal } : {}) });
+    return new ModelStream(decision, booked(run, track, books));
   }
 
-  private decide(actorId: string, requested: string, request: CompletionRequest, fallbacks: Fallbacks | undefined, onBehalfOf: string | undefined, announce = true): RouteDecision {
+  /** The routing decision; with `books` (a real call, not `explain`) it is announced and audited. */
+  private decide(actorId: string, requested: string, request: CompletionRequest, fallbacks: Fallbacks | undefined, onBehalfOf: string | undefined, books?: CallBooks): RouteDecision {
     const kernel = this.requireKernel();
     const maxTokens = request.maxTokens ?? this.defaultMaxTokens;
     const window = this.window(requested);
@@ -210,14 +265,22 @@ export class ModelGateway {
       const mine = new Map(theirs.candidates.map((c) => [c.id, c]));
       const candidates = decision.candidates
         .filter((c) => mine.has(c.id))
-        .map((c) => ({ ...c, window: Math.min(c.window, mine.get(c.id)!.window), redact: c.redact || mine.get(c.id)!.redact }));
+        .map((c) => {
+          const theirsC = mine.get(c.id)!;
+          const redactBy = c.redactBy ?? theirsC.redactBy;
+          return { ...c, window: Math.min(c.window, theirsC.window), redact: c.redact || theirsC.redact, ...(redactBy === undefined ? {} : { redactBy }) };
+        });
       decision = { candidates, rejected: [...decision.rejected, ...theirs.rejected], reason: `${decision.reason}; on behalf of ${onBehalfOf}: ${theirs.reason}` };
+    }
+    if (books) {
+      const privacy = this.policyOf(actorId).privacy;
+      kernel.governance.record(routeRecord(books, decision, { mode: this.mode, fallbacks: base.fallbacks, ...(privacy === undefined ? {} : { privacy }), ...(onBehalfOf === undefined ? {} : { onBehalfOf }) }));
     }
     const head = decision.candidates[0];
     if (!head) {
       throw new ModelError(ModelCodes.noRoute, decision.reason, { field: 'model', details: { rejected: decision.rejected } });
     }
-    if (announce) kernel.emit('@agentos.model.routed', { actor: actorId, requested, model: head.id, candidates: decision.candidates.map((c) => c.id), reason: decision.reason });
+    if (books) kernel.emit('@agentos.model.routed', { actor: actorId, requested, model: head.id, candidates: decision.candidates.map((c) => c.id), reason: decision.reason });
     return decision;
   }
 
@@ -235,6 +298,8 @@ export class ModelGateway {
       ...(mp?.max_context_tokens === undefined ? {} : { maxContextTokens: mp.max_context_tokens }),
       ...(mp?.privacy === undefined ? {} : { privacy: mp.privacy }),
       ...(mp?.placement === undefined ? {} : { placement: mp.placement }),
+      ...(mp?.redact_pii === undefined ? {} : { redactPii: mp.redact_pii }),
+      ...(mp?.deidentify === undefined ? {} : { deidentify: mp.deidentify }),
     };
   }
 

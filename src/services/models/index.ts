@@ -10,7 +10,7 @@ export { echoModel, rulesModel, scriptedModel, seededModel, DEFAULT_RULES, type 
 export { OpenAiCompatibleProvider, type OpenAiCompatibleOptions } from './openai/provider.js';
 export { ModelCatalog, LOCAL_MODELS, type ModelEntry, type ModelCost } from './catalog.js';
 export { route, PLACEMENT_MODES, type PlacementMode, type RouteDecision, type RouteCandidate, type RouteInput, type RoutePolicy, type Fallbacks, type RedactCloud } from './router.js';
-export { ContextWindow, type ContextWindowState, type FitResult, type Summarizer } from './context-window.js';
+export { ContextWindow, type ContextWindowOptions, type ContextWindowState, type FitResult, type Summarizer } from './context-window.js';
 export { heuristicTokenizer, splitTokens, countPrompt, type Tokenizer } from './tokenizer.js';
 export { PiiRedactor, redactMessages, type Redactor, type RedactionResult } from './redact.js';
 export type { CallMetrics, ModelTotals } from './metrics.js';

@@ -15,7 +15,7 @@ const ToolCallSchema = z.strictObject({
   arguments: z.record(z.string(), z.unknown()),
 });
 
-const MessageSchema = z.strictObject({
+export const MessageSchema = z.strictObject({
   role: z.enum(['system', 'user', 'assistant', 'tool']),
   content: z.string().max(4 * 1024 * 1024),
   toolCalls: z.array(ToolCallSchema).max(128).optional(),

@@ -5,10 +5,12 @@
 // machine), and hold at least the part of the conversation that cannot be cut.
 // The requested model comes first; a model that holds the whole conversation
 // beats one that needs it trimmed (escalation); in hybrid mode cloud models
-// come after on-prem/edge ones. Same input, same decision.
+// come after on-prem/edge ones. Each candidate says whether its prompt is
+// de-identified and by which rule (the contract's `redact_pii` / `deidentify`,
+// or the node's `redactCloud`): the stricter always wins. Same input, same decision.
 
 import { modelGlobMatches } from '../../kernel/contract/index.js';
-import type { Placement, Privacy } from '../../kernel/contract/schema.js';
+import type { Deidentify, Placement, Privacy } from '../../kernel/contract/schema.js';
 import type { ModelEntry } from './catalog.js';
 import type { ProviderNetwork } from './types.js';
 
@@ -22,6 +24,10 @@ export interface RoutePolicy {
   maxContextTokens?: number;
   privacy?: Privacy;
   placement?: Placement;
+  /** `modelPolicy.redact_pii`: de-identify before every model. */
+  redactPii?: boolean;
+  /** `modelPolicy.deidentify`: before cloud models, every model, or as the node says ('none'). */
+  deidentify?: Deidentify;
 }
 
 export interface RoutableModel extends ModelEntry {
@@ -55,8 +61,10 @@ export interface RouteCandidate {
   window: number;
   /** Whether the whole conversation fits, or it must be trimmed to `window`. */
   fits: 'whole' | 'trimmed';
-  /** De-identify the prompt before sending (a cloud model and a sensitive contract). */
+  /** De-identify the prompt before sending (a cloud model and a sensitive contract, or the contract asks). */
   redact: boolean;
+  /** The rule that asked for it, when `redact`. */
+  redactBy?: string;
 }
 
 export interface RouteDecision {
@@ -71,8 +79,7 @@ export function route(models: readonly RoutableModel[], input: RouteInput): Rout
   const { policy, mode } = input;
   const max = policy.maxContextTokens ?? Infinity;
   const fallbacks = input.fallbacks ?? 'auto';
-  const redactCloud = input.redactCloud ?? 'sensitive';
-  const sensitive = redactCloud === 'always' || (redactCloud === 'sensitive' && policy.privacy !== undefined && SENSITIVE.includes(policy.privacy));
+  const deidentifyBy = redactionRule(input);
   const rejected: RouteDecision['rejected'] = [];
   const eligible: (RouteCandidate & { rank: number; order: number; cloud: boolean })[] = [];
 
@@ -94,11 +101,13 @@ export function route(models: readonly RoutableModel[], input: RouteInput): Rout
       return;
     }
     const listed = Array.isArray(fallbacks) ? fallbacks.indexOf(m.id) : -1;
+    const redactBy = deidentifyBy(m.placement === 'cloud');
     eligible.push({
       id: m.id,
       window,
       fits: window >= input.wantTokens ? 'whole' : 'trimmed',
-      redact: m.placement === 'cloud' && sensitive,
+      redact: redactBy !== undefined,
+      ...(redactBy === undefined ? {} : { redactBy }),
       rank: requested ? -1 : listed >= 0 ? listed : rank,
       order,
       cloud: m.placement === 'cloud',
@@ -108,8 +117,23 @@ export function route(models: readonly RoutableModel[], input: RouteInput): Rout
 
   const tier = (c: (typeof eligible)[number]): number => (c.rank === -1 ? 0 : 1) + (c.fits === 'whole' ? 0 : 2);
   eligible.sort((a, b) => tier(a) - tier(b) || (mode === 'hybrid' ? Number(a.cloud) - Number(b.cloud) : 0) || a.rank - b.rank || a.order - b.order);
-  const candidates = eligible.map(({ id, window, fits, redact }) => ({ id, window, fits, redact }));
+  const candidates = eligible.map(({ rank: _r, order: _o, cloud: _c, ...c }): RouteCandidate => c);
   return { candidates, rejected, reason: explain(input, candidates, rejected) };
+}
+
+/** Which rule (if any) de-identifies a prompt for a cloud or a non-cloud model: the contract's first, then the node's. */
+function redactionRule(input: RouteInput): (cloud: boolean) => string | undefined {
+  const { policy } = input;
+  const node = input.redactCloud ?? 'sensitive';
+  return (cloud) => {
+    if (policy.redactPii === true) return 'modelPolicy.redact_pii';
+    if (policy.deidentify === 'always') return 'modelPolicy.deidentify: always';
+    if (!cloud) return undefined;
+    if (policy.deidentify === 'cloud') return 'modelPolicy.deidentify: cloud';
+    if (node === 'always') return 'node redactCloud: always';
+    if (node === 'sensitive' && policy.privacy !== undefined && SENSITIVE.includes(policy.privacy)) return `${policy.privacy} data for a cloud model`;
+    return undefined;
+  };
 }
 
 function explain(input: RouteInput, candidates: RouteCandidate[], rejected: RouteDecision['rejected']): string {
@@ -123,7 +147,7 @@ function explain(input: RouteInput, candidates: RouteCandidate[], rejected: Rout
   }
   const why = head.id === input.requested ? 'requested' : `${input.requested} could not hold the whole conversation or may not serve it; escalated`;
   const fit = head.fits === 'whole' ? `holds all ${input.wantTokens} tokens` : `conversation trimmed to its ${head.window}-token window`;
-  const parts = [`chose ${head.id} (${why}; ${fit}${head.redact ? '; prompt de-identified for a cloud model' : ''}) in ${input.mode} mode`];
+  const parts = [`chose ${head.id} (${why}; ${fit}${head.redact ? `; prompt de-identified (${head.redactBy})` : ''}) in ${input.mode} mode`];
   if (candidates.length > 1) parts.push(`fallbacks ${candidates.slice(1).map((c) => c.id).join(', ')}`);
   if (skipped.length > 0) parts.push(`skipped ${skipped.join(', ')}`);
   return parts.join('; ');

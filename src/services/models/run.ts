@@ -46,6 +46,22 @@ export interface RunDeps {
   redactor: Redactor;
   metrics: ModelMetrics;
   emit(type: `@agentos.${string}`, data: Record<string, unknown>): void;
+  /** A candidate failed before anything streamed and `next` takes over (audited by the gateway). */
+  fellBack(failed: { model: string; code: string }, next: string): void;
+}
+
+/**
+ * The attempt in flight, as far as it got: what a failed or cancelled call is
+ * charged for. `promptTokens` is set once the request went to the provider.
+ */
+export interface Attempt {
+  model: string;
+  startedAt: number;
+  promptTokens?: number;
+  firstAt?: number;
+  text: string;
+  toolCalls: ToolCall[];
+  redacted: Record<string, number>;
 }
 
 export interface Plan {
@@ -55,6 +71,8 @@ export interface Plan {
   maxTokens: number;
   decision: RouteDecision;
   signal?: AbortSignal;
+  /** Filled in as the call runs: the current attempt. */
+  track?: { attempt?: Attempt };
 }
 
 export async function* runPlan(deps: RunDeps, plan: Plan): AsyncGenerator<ModelChunk, Completion> {
@@ -67,14 +85,17 @@ export async function* runPlan(deps: RunDeps, plan: Plan): AsyncGenerator<ModelC
     const window = deps.window(candidate.id);
     const startedAt = clock.now();
     let started = false;
+    const attempt: Attempt = { model: candidate.id, startedAt, text: '', toolCalls: [], redacted: {} };
+    if (plan.track) plan.track.attempt = attempt;
     try {
       const fit = await window.fit(request.messages, candidate.window - maxTokens, request.tools);
       const redaction = candidate.redact ? redactMessages(deps.redactor, fit.messages) : { messages: fit.messages, counts: {} };
+      attempt.redacted = redaction.counts;
       const sent: CompletionRequest = { ...request, messages: redaction.messages, maxTokens };
       const provider = deps.provider(providerOf(candidate.id));
       let firstAt: number | undefined;
-      let text = '';
-      const toolCalls: ToolCall[] = [];
+      const toolCalls = attempt.toolCalls;
+      attempt.promptTokens = fit.promptTokens;
       for await (const chunk of provider.stream(sent, { model: modelNameOf(candidate.id), clock, ...(signal ? { signal } : {}) })) {
         if (chunk.type === 'tool_call' && !offered.has(chunk.call.name)) {
           throw new ModelError(ModelCodes.badToolCall, `${candidate.id} called tool "${chunk.call.name}", which the request did not offer (${[...offered].join(', ') || 'no tools'})`, {
@@ -98,7 +119,7 @@ export async function* runPlan(deps: RunDeps, plan: Plan): AsyncGenerator<ModelC
           const completion: Completion = {
             model: candidate.id,
             requested: plan.requested,
-            text,
+            text: attempt.text,
             toolCalls,
             finishReason: chunk.finishReason,
             usage: { ...chunk.usage },
@@ -118,9 +139,9 @@ export async function* runPlan(deps: RunDeps, plan: Plan): AsyncGenerator<ModelC
         }
         if (!started) {
           started = true;
-          firstAt = clock.now();
+          firstAt = attempt.firstAt = clock.now();
         }
-        if (chunk.type === 'text') text += chunk.text;
+        if (chunk.type === 'text') attempt.text += chunk.text;
         else toolCalls.push(chunk.call);
         yield chunk;
       }
@@ -133,6 +154,7 @@ export async function* runPlan(deps: RunDeps, plan: Plan): AsyncGenerator<ModelC
       if (!started && !last && (isTransient(err) || overflow) && !signal?.aborted) {
         failed.push({ model: candidate.id, code });
         deps.emit('@agentos.model.fallback', { actor: plan.actor, model: candidate.id, code, next: decision.candidates[i + 1]!.id });
+        deps.fellBack({ model: candidate.id, code }, decision.candidates[i + 1]!.id);
         continue;
       }
       if (err instanceof ModelError) throw err;

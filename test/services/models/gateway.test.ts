@@ -125,15 +125,25 @@ describe('model gateway on a node: agents', () => {
     expect(gateway.metrics()).toEqual({});
   });
 
-  it('token budgets are the kernel’s: an over-budget model call is BUDGET_EXCEEDED', async () => {
+  it('token budgets are the kernel’s: a call is charged what it declared, settled to what it used; an over-budget call is BUDGET_EXCEEDED', async () => {
     const gateway = new ModelGateway();
     await start(gateway);
     const ref = await node.spawn(asker({ allow: ['local/*'], max_context_tokens: 8000 }, { budgets: { tokens: 100 } }), { id: 'a4' });
     ref.send({ type: 'ask', model: 'local/echo', content: 'one', tokens: 80 });
     await until(() => ref.getSnapshot()?.context.calls === 1);
-    ref.send({ type: 'ask', model: 'local/echo', content: 'two', tokens: 80 });
+    const { usage } = ref.getSnapshot()!.context.answer as Completion;
+    const used = usage.promptTokens + usage.completionTokens;
+    expect(used).toBeLessThan(80);
+    const settled = records().filter((r) => r.kind === 'budget' && r.decision === 'settled');
+    expect(settled.map((r) => [r.actor, r.subject, r.data.reserved, r.data.actual, r.data.delta, r.data.outcome])).toEqual([['a4', 'local/echo', 80, used, used - 80, 'done']]);
+    expect(node.kernel.governance.policy.budgets.spent('a4')).toBe(used);
+    // 100 - used tokens are left: one more is refused, exactly that many is not.
+    ref.send({ type: 'ask', model: 'local/echo', content: 'two', tokens: 100 - used + 1 });
     await until(() => ref.getSnapshot()?.context.calls === 2);
     expect(ref.getSnapshot()?.context.error).toBe('BUDGET_EXCEEDED');
+    ref.send({ type: 'ask', model: 'local/echo', content: 'three', tokens: 100 - used });
+    await until(() => ref.getSnapshot()?.context.calls === 3);
+    expect(ref.getSnapshot()?.context.error).toBeUndefined();
   });
 });
 
