@@ -29,6 +29,7 @@ import { KernelPersistence } from './persistence.js';
 import { runSyscall, type SyscallDeps } from './syscall-path.js';
 import { NO_TELEMETRY, type Telemetry } from './trace.js';
 import { KernelTracing } from './turn-trace.js';
+import { SystemTree } from './system.js';
 
 /** What a child spec's `start` may be at this layer. */
 export type StartTarget = AgentDefinition | { agent: AgentDefinition; input?: unknown };
@@ -87,12 +88,15 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   /** Child id → path of the supervisor whose spec holds it (ids are node-wide). */
   private readonly owners = new Map<string, string>();
   private readonly root: Supervisor<StartTarget>;
+  /** The kernel's service actors (tools, models, memory), beside the users' root. */
+  readonly system: SystemTree<StartTarget>;
   private stopping = false;
 
   constructor(options: KernelOptions) {
     this.nodeId = options.nodeId;
     this.clock = options.clock;
     this.governance = options.governance;
+    this.governance.policy.budgets.onAlert((a) => this.emit('@agentos.budget.alert', { ...a }));
     this.tracing = this.turns = new KernelTracing(options.telemetry ?? NO_TELEMETRY, this.nodeId, () => this.clock.now());
     this.events = new EventRelay(options.inspect);
     this.xstateInspect = this.events.xstate;
@@ -164,9 +168,12 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       children: [],
     };
     this.root = new Supervisor<StartTarget>(rootSpec, this, { clock: this.clock, path: '', onExit: (r) => options.onRootExit?.(r) });
+    this.system = new SystemTree<StartTarget>(this, this.clock, (r) => options.onRootExit?.(r));
   }
 
   async start(): Promise<void> {
+    await this.system.start();
+    this.supervisorStarted(this.system.supervisor, this.system.supervisor.path);
     await this.root.start();
   }
 
@@ -410,12 +417,15 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     this.stopping = true;
     await this.persistence.checkpointAll(this.cells.values());
     await this.root.stop('infinity');
+    // Services outlive the agents: an agent's last calls during its shutdown still find them.
+    await this.system.stop();
     this.scheduler.stop();
     this.router.asks.rejectAll((target) => new ActorError(ErrorCodes.nodeStopped, `node "${this.nodeId}" stopped before "${target}" replied`));
   }
 
+  /** Actors of the users' tree (the kernel's service actors are not counted). */
   get actorCount(): number {
-    return this.cells.size;
+    return this.cells.size - this.system.size;
   }
 
   /** Messages queued in mailboxes, by latency class (for metrics). */

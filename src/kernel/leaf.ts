@@ -18,6 +18,7 @@ import type { SystemEvent } from './events.js';
 import type { Governance } from './governance.js';
 import type { KernelPersistence } from './persistence.js';
 import type { Router } from './router.js';
+import { isSystemPath, SYSTEM_PROFILE } from './system.js';
 import type { TenantPaths } from './tenancy.js';
 
 type StartTarget = AgentDefinition | { agent: AgentDefinition; input?: unknown };
@@ -56,7 +57,8 @@ export function startLeaf(k: LeafDeps, spec: ChildSpec<StartTarget>, context: { 
   }
   const fresh = !cell || cell.def.name !== def.name || cell.def.version !== def.version;
   if (fresh) {
-    const admitted = k.governance.admit(spec.id, def, k.tenants.of(path));
+    // The kernel's own service actors are trusted (no contract, no capabilities); every other actor is admitted.
+    const admitted = isSystemPath(path) ? { tenant: 'system', profile: SYSTEM_PROFILE } : k.governance.admit(spec.id, def, k.tenants.of(path));
     try {
       cell = createCell(k, spec.id, path, context.parentPath, input === undefined ? def : { ...def, input }, admitted.tenant, admitted.profile);
       k.persistence.attach(cell, admitted.profile.durability);

@@ -6,6 +6,7 @@ import { isAgentDefinition, type AgentDefinition } from '../actors/define.js';
 import { ActorError, ErrorCodes } from '../base/errors.js';
 import { supervisor as supervisorSpec } from '../supervisors/spec.js';
 import type { SupervisorSpec } from '../supervisors/types.js';
+import { assertUserId } from './system.js';
 
 /** Actor ids and tenant names: 1-128 letters, digits and `_.:@-`, starting alphanumeric. */
 export const ID_PATTERN = /^[A-Za-z0-9][\w.:@-]{0,127}$/;
@@ -29,6 +30,7 @@ export function assertTreeIdsFree(spec: SupervisorSpec<unknown>, rootId: string,
     for (const child of s.children ?? []) {
       const cid = child?.id;
       if (typeof cid !== 'string') continue; // the spec validator names this
+      assertUserId(cid, `children.${cid}`);
       if (seen.has(cid) || taken(cid)) {
         throw new ActorError(ErrorCodes.duplicateActor, `spawn: id "${cid}" in supervisor "${s.id}" is already used on node "${nodeId}" (ids are node-wide)`, {
           field: `children.${cid}`,
@@ -57,6 +59,7 @@ export function prepareSpawn(
 ): { start: Target | SupervisorSpec<Target>; isSup: boolean } {
   const id = options?.id;
   checkSpawnId(id);
+  assertUserId(id);
   if (taken(id)) throw new ActorError(ErrorCodes.duplicateActor, `spawn: an actor with id "${id}" already exists on node "${nodeId}"`, { field: 'id' });
   checkTenant(options.tenant);
   if ((target as { kind?: unknown })?.kind === 'supervisor') {

@@ -33,7 +33,7 @@ export async function runSyscall(deps: SyscallDeps, actorId: string, request: Sy
   };
   let tenant: string | undefined;
   const run = (call?: { key: string; attempt: number }): unknown =>
-    entry.handler(args, {
+    deps.syscalls.invoke(request.kind, request.name, entry, args, {
       actor: actorId,
       tenant: tenant ?? admitted().tenant,
       kernel: deps.kernel,

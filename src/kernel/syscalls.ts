@@ -37,6 +37,13 @@ export interface SyscallEntry {
 
 export class SyscallError extends AgentOsError {}
 
+/**
+ * Runs the handlers of one kind of syscall as the work of a service actor: `work`
+ * is the handler call, given the signal to run under (the caller's, joined with
+ * the service's own lifetime).
+ */
+export type ServiceInvoker = (work: (signal: AbortSignal | undefined) => unknown, context: SyscallContext, name: string) => Promise<unknown>;
+
 const KINDS: readonly CallKind[] = ['tool', 'model', 'memory'];
 
 /** The shape of a syscall request, checked at the edge. */
@@ -54,6 +61,19 @@ export function checkSyscallRequest(request: unknown): void {
 
 export class SyscallTable {
   private readonly entries = new Map<string, SyscallEntry>();
+  private readonly servers = new Map<CallKind, ServiceInvoker>();
+
+  /** Handlers of `kind` run inside a service actor from now on. */
+  serve(kind: CallKind, invoker: ServiceInvoker): void {
+    this.servers.set(kind, invoker);
+  }
+
+  /** Run an entry's handler: through its kind's service actor when one serves it, else directly. */
+  invoke(kind: CallKind, name: string, entry: SyscallEntry, args: unknown, context: SyscallContext): unknown {
+    const server = this.servers.get(kind);
+    if (!server) return entry.handler(args, context);
+    return server((signal) => entry.handler(args, signal === context.signal ? context : { ...context, ...(signal ? { signal } : {}) }), context, name);
+  }
 
   register(kind: CallKind, name: string, handler: SyscallHandler | SyscallEntry): void {
     const key = `${kind}:${name}`;

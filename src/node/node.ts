@@ -21,6 +21,7 @@ import type { ActorRef } from '../kernel/ref.js';
 import type { SchedulerStats } from '../kernel/scheduler.js';
 import { MemoryService, nodeKeyring, type Keyring, type MemoryServiceOptions } from '../services/memory/index.js';
 import { ModelCatalog, ModelGateway, type ModelGatewayOptions } from '../services/models/index.js';
+import { ServiceActor } from '../services/host/index.js';
 import { createTelemetry, observeKernel, type NodeTelemetry, type TelemetryOptions } from '../services/telemetry/index.js';
 import { SecretStore, ToolRegistry, toolRegistryEntries, type AnyToolDefinition, type DryRunMode } from '../services/tools/tool.js';
 import type { SupervisorSpec, TreeNode } from '../supervisors/types.js';
@@ -113,6 +114,8 @@ export interface AgentOsNode {
   lookup(id: string): ActorRef | undefined;
   /** The live supervision tree, as JSON. */
   tree(): TreeNode;
+  /** The kernel's own tree: the service actors (tools, models, memory) under `agentos.system`. */
+  systemTree(): TreeNode;
   /** A sensitive call on behalf of an actor (what `invoke: syscall` does from inside a machine). */
   syscall(actorId: string, request: SyscallRequest): Promise<unknown>;
   readonly tools: ToolRegistry;
@@ -225,6 +228,10 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       definitions.set(`${def.name}@${def.version}`, def);
       definitions.set(def.name, def);
     };
+    // Services are actors under the kernel's system supervisor: every tool, model and memory syscall is a call in their mailboxes.
+    await new ServiceActor(kernel, 'tools').start(['tool']);
+    await new ServiceActor(kernel, 'models').start(['model']);
+    if (options.memory !== false) await new ServiceActor(kernel, 'memory').start(['memory']);
     models.register(kernel);
     for (const def of options.agents ?? []) register(def);
     const secrets = options.secrets instanceof SecretStore ? options.secrets : new SecretStore(options.secrets ?? {});
@@ -277,6 +284,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       definition: (name, version) => definitions.get(version === undefined ? name : `${name}@${version}`),
       lookup: (id) => kernel.lookup(id),
       tree: () => kernel.tree(),
+      systemTree: () => kernel.system.tree(),
       syscall: (actorId, request) => kernel.syscall(actorId, request),
       deadLetters: () => kernel.router.deadLetters.list(),
       stats: () => ({ actors: kernel.actorCount, deadLetters: kernel.router.deadLetters.count, scheduler: kernel.scheduler.stats() }),

@@ -250,7 +250,7 @@ describe('bad supervisor specs', () => {
       }),
     ).rejects.toMatchObject({ code: 'INVALID_SUPERVISOR_SPEC', field: 'intensity' });
     expect(h.node.tree().children).toEqual([]);
-    expect(h.events.filter((e) => e.type === '@agentos.actor.started')).toEqual([]);
+    expect(h.ofType('@agentos.actor.started')).toEqual([]);
 
     const ok = await h.node.spawn(supervisor({ id: 's', children: [{ id: 'w', start: counter }] }), { id: 's' });
     expect(ok.id).toBe('s');

@@ -44,11 +44,12 @@ export async function startNode(options: Partial<NodeOptions> = {}): Promise<Har
     node,
     clock,
     events,
-    ofType: (type, from = 0) => events.slice(from).filter((e) => e.type === type),
+    // The kernel's own service actors (agentos.tools, …) are not part of the users' tree.
+    ofType: (type, from = 0) => events.slice(from).filter((e) => e.type === type && !String(e.id ?? '').startsWith('agentos.')),
     lifecycle: (from = 0) =>
       events
         .slice(from)
-        .filter((e) => e.type === '@agentos.actor.started' || e.type === '@agentos.actor.stopped')
+        .filter((e) => (e.type === '@agentos.actor.started' || e.type === '@agentos.actor.stopped') && !String(e.id).startsWith('agentos.'))
         .map((e) => `${e.type === '@agentos.actor.started' ? 'started' : 'stopped'} ${String(e.id)}`),
     close: async () => {
       // Graceful machines wait on the virtual clock while stopping: keep it moving.

@@ -1,0 +1,1 @@
+export { ServiceActor, ServiceCodes, ServiceError, type ServiceStats } from './service-actor.js';
