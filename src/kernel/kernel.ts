@@ -29,7 +29,8 @@ import { KernelPersistence } from './persistence.js';
 import { runSyscall, type SyscallDeps } from './syscall-path.js';
 import { NO_TELEMETRY, type Telemetry } from './trace.js';
 import { KernelTracing } from './turn-trace.js';
-import { SystemTree } from './system.js';
+import { assertUserId, SystemTree } from './system.js';
+import { Lifecycle } from './lifecycle.js';
 
 /** What a child spec's `start` may be at this layer. */
 export type StartTarget = AgentDefinition | { agent: AgentDefinition; input?: unknown };
@@ -90,6 +91,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   private readonly root: Supervisor<StartTarget>;
   /** The kernel's service actors (tools, models, memory), beside the users' root. */
   readonly system: SystemTree<StartTarget>;
+  private readonly lifecycle: Lifecycle<StartTarget>;
   private stopping = false;
 
   constructor(options: KernelOptions) {
@@ -169,6 +171,12 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     };
     this.root = new Supervisor<StartTarget>(rootSpec, this, { clock: this.clock, path: '', onExit: (r) => options.onRootExit?.(r) });
     this.system = new SystemTree<StartTarget>(this, this.clock, (r) => options.onRootExit?.(r));
+    this.lifecycle = new Lifecycle<StartTarget>({
+      ...this.leafDeps,
+      supervisors: this.supervisors,
+      root: () => this.root,
+      stopping: () => this.stopping,
+    });
   }
 
   async start(): Promise<void> {
@@ -218,27 +226,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
 
   /** ChildHost: a child is gone for good (its supervisor dropped it); its id is free again. */
   released(id: string, context?: { parentPath: string }): void {
-    // Only the supervisor that holds the id may release it (a failed start elsewhere must not).
-    if (context !== undefined && this.owners.get(id) !== context.parentPath) return;
-    this.owners.delete(id);
-    if (context?.parentPath === '') this.tenants.forget(`/${id}`);
-    this.dropCell(id);
-  }
-
-  /** A persistent actor (or tree) that is gone for good takes its stored state with it; a node stop keeps it. */
-  private forgetDurable(id: string): void {
-    if (!this.stopping) this.persistence.forget(id);
-  }
-
-  /** Forget a stopped actor: reservations freed, queued messages become dead letters. */
-  private dropCell(id: string): void {
-    const cell = this.cells.get(id);
-    if (!cell || cell.status === 'running' || cell.status === 'paused') return;
-    if (cell.durable) this.forgetDurable(id);
-    this.cells.delete(id);
-    this.exits.delete(id);
-    this.governance.release(id);
-    for (const env of cell.mailbox.drain()) this.router.undeliverable(env, `actor "${id}" stopped`);
+    this.lifecycle.released(id, context);
   }
 
   supervisorStarted(sup: Supervisor<StartTarget>, path: string): void {
@@ -344,37 +332,17 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     exit?.onExit(reason);
     // A child its restart type will not bring back is gone: its queue becomes dead letters.
     if (exit && !shouldRestart(exit.restart, reason)) {
-      this.dropCell(cell.id);
+      this.lifecycle.drop(cell.id);
       // A top-level agent that ended frees its id (nested children stay in their supervisor's spec, as in OTP).
-      if (cell.parentPath === '') void this.forgetRootChild(cell.id);
-    }
-  }
-
-  private async forgetRootChild(id: string): Promise<void> {
-    try {
-      await this.root.deleteChild(id);
-    } catch {
-      // Already dropped by the supervisor (temporary child): nothing to forget.
-    }
-    if (!this.cells.has(id)) {
-      this.owners.delete(id);
-      this.tenants.forget(`/${id}`);
+      if (cell.parentPath === '') void this.lifecycle.forgetRootChild(cell.id);
     }
   }
 
   // ── lifecycle of single actors ─────────────────────────────────────────
 
-  async stopActor(id: string): Promise<void> {
-    const cell = this.cells.get(id);
-    const sup = this.supervisors.get(id);
-    const parentPath = cell?.parentPath ?? (sup ? sup.path.slice(0, sup.path.lastIndexOf('/')) : undefined);
-    if (parentPath === undefined) throw new ActorError(ErrorCodes.unknownActor, `no actor "${id}" on node "${this.nodeId}"`, { field: 'id' });
-    const parent = parentPath === '' ? this.root : this.supervisors.get(parentPath.slice(parentPath.lastIndexOf('/') + 1));
-    if (!parent) throw new ActorError(ErrorCodes.unknownActor, `supervisor of "${id}" not found`, { field: 'id' });
-    await parent.terminateChild(id);
-    if (parent.whichChildren().some((c) => c.id === id)) await parent.deleteChild(id);
-    if (cell) this.released(id, { parentPath });
-    else if (parentPath === '') this.forgetDurable(id);
+  /** Stop one actor or subtree for good (ref.stop). The kernel's service actors are not the users' to stop. */
+  stopActor(id: string): Promise<void> {
+    return this.lifecycle.stop(id);
   }
 
   pauseActor(id: string): void {
@@ -438,6 +406,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   // ── internals ──────────────────────────────────────────────────────────
 
   private cellOrThrow(id: string): ActorCell {
+    assertUserId(id);
     const cell = this.cells.get(id);
     if (!cell) throw new ActorError(ErrorCodes.unknownActor, `no actor "${id}" on node "${this.nodeId}"`, { field: 'id' });
     return cell;

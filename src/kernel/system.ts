@@ -34,9 +34,10 @@ export function isSystemPath(path: string): boolean {
   return path.startsWith(`${SYSTEM_PATH}/`);
 }
 
+/** Ids starting with `agentos.` belong to the kernel: users cannot spawn, stop or pause them. */
 export function assertUserId(id: string, field = 'id'): void {
   if (id.startsWith(SYSTEM_PREFIX)) {
-    throw new ActorError(ErrorCodes.invalidOptions, `spawn: ids starting with "${SYSTEM_PREFIX}" are reserved for the kernel's service actors (got "${id}")`, { field });
+    throw new ActorError(ErrorCodes.invalidOptions, `"${id}": ids starting with "${SYSTEM_PREFIX}" are reserved for the kernel's service actors`, { field });
   }
 }
 

@@ -79,10 +79,14 @@ describe('service actors', () => {
     expect(service('agentos.tools').restarts).toBe(1);
   });
 
-  it('reserve the agentos. prefix', async () => {
+  it('reserve the agentos. prefix: users cannot spawn, stop or pause service actors', async () => {
     await expect(node.spawn(counterAgent(), { id: 'agentos.tools' })).rejects.toMatchObject({ code: 'INVALID_OPTIONS', field: 'id' });
     await expect(node.spawn(counterAgent(), { id: 'agentos.mine' })).rejects.toMatchObject({ code: 'INVALID_OPTIONS', field: 'id' });
     expect(node.tree().children).toEqual([]);
+    const tools = node.lookup('agentos.tools')!;
+    expect(() => tools.pause()).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+    await expect(tools.stop()).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+    expect(service('agentos.tools').status).toBe('running');
   });
 
   it('audit a call refused for bad arguments before it reaches the service', async () => {
