@@ -6,7 +6,9 @@
 // 2. retrieval latency at 10k and 100k chunks (quick: 10k): `rag.query` syscalls
 //    (default lexical re-rank, and without it) vs the raw exact cosine (embed the
 //    query, scan the same Float32 vectors kept in a plain array, keep the top k);
-//    plus the first query after a node restart, which loads the index from LMDB.
+//    plus the first query after a node restart, which loads the index from LMDB (one
+//    sealed record per source), and the first query after a restart once the
+//    background warm-up (`node.memory.warmActors`) has loaded it.
 
 import type { Database } from 'lmdb';
 import { createNode, type AgentOsNode } from './agentos.js';
@@ -210,6 +212,16 @@ export async function runServiceMemory(opts: BenchOptions, log: (s: string) => v
       const rawColdMs = now() - tRaw;
       if (reloaded.vectors.length !== plain.vectors.length) throw new Error(`bench: read back ${reloaded.vectors.length} raw vectors, expected ${plain.vectors.length}`);
 
+      // Restart again: the service warms the librarian's scope in the background (as the node does after a spawn), then the first query.
+      await node.stop();
+      ({ node, raw } = await open());
+      const tWarm = now();
+      await node.memory!.warmActors(node.kernel);
+      const warmUpMs = now() - tWarm;
+      const tWarmed = now();
+      await ask(qs[1 % qs.length]!);
+      const warmedFirstMs = now() - tWarmed;
+
       // Sanity: without re-ranking, both sides find the same best cosine for every query.
       for (const q of qs) {
         const ours = await ask(q, 'none');
@@ -260,7 +272,18 @@ export async function runServiceMemory(opts: BenchOptions, log: (s: string) => v
           better: 'lower',
           target: '–',
           met: undefined,
-          note: `ours: the first \`rag.query\` after \`createNode\` on the same directory (createNode itself not counted), which reads and opens (AES-256-GCM) every sealed vector record to rebuild the in-memory index, then searches; raw: read the same vectors' bytes from the raw LMDB records into a plain array, then embed the query and scan; one run each`,
+          note: `ours: the first \`rag.query\` after \`createNode\` on the same directory (createNode itself not counted), which reads and opens (AES-256-GCM) the sealed vector records — one per source, ~39 vectors each — to rebuild the in-memory index, then searches; raw: read the same vectors' bytes from the raw LMDB records into a plain array, then embed the query and scan; one run each`,
+        },
+        {
+          suite: SUITE,
+          name: `rag.query @ ${at}, first after a restart and warm-up`,
+          ours: warmedFirstMs,
+          baseline: rawColdMs,
+          unit: 'ms',
+          better: 'lower',
+          target: `≤ ${BUDGET_MS} ms`,
+          met: warmedFirstMs <= BUDGET_MS,
+          note: `ours: restart, then \`node.memory.warmActors(node.kernel)\` loads the admitted librarian's index in slices that yield to the event loop (${fmtU(warmUpMs, 'ms')}, not counted: in a node it runs while nothing asks), then the first \`rag.query\`; raw: as in the row above; one run each`,
         },
         {
           suite: SUITE,

@@ -1,6 +1,8 @@
 // System events leave the kernel through one relay: `@agentos.*` events and
 // XState's own inspection events go to the node's `inspect` listener, and a
 // listener that throws never breaks the kernel path or actor that emitted.
+// With a redactor set, every event is scrubbed on its way out (payloads,
+// snapshots' context); one the redactor cannot handle is not delivered at all.
 
 import type { InspectionEvent } from 'xstate';
 import type { ActorCell } from '../actors/cell.js';
@@ -13,12 +15,27 @@ export interface SystemEvent {
 
 export type InspectListener = (event: SystemEvent | InspectionEvent) => void;
 
+export interface EventRelayOptions {
+  /** Scrubs each event before the listener sees it (e.g. the node's secret redactor); must return a copy, never change its input. */
+  redact?: (value: unknown) => unknown;
+}
+
 export class EventRelay {
   /** Passed to every XState actor as its `inspect` option (undefined when nobody listens). */
   readonly xstate: ((event: InspectionEvent) => void) | undefined;
+  private redact: ((value: unknown) => unknown) | undefined;
 
-  constructor(private readonly listener: InspectListener | undefined) {
+  constructor(
+    private readonly listener: InspectListener | undefined,
+    options: EventRelayOptions = {},
+  ) {
     this.xstate = listener ? (event) => this.deliver(event) : undefined;
+    this.redact = options.redact;
+  }
+
+  /** Scrub events delivered from now on (`undefined`: deliver them as emitted). */
+  setRedactor(redact: ((value: unknown) => unknown) | undefined): void {
+    this.redact = redact;
   }
 
   emit(event: SystemEvent): void {
@@ -27,9 +44,10 @@ export class EventRelay {
 
   private deliver(event: SystemEvent | InspectionEvent): void {
     try {
-      this.listener!(event);
+      // The emitter's own object is never changed: the redactor works on a copy.
+      this.listener!(this.redact ? (this.redact(event) as SystemEvent | InspectionEvent) : event);
     } catch {
-      // Inspection is best effort: a listener bug must not become an actor crash.
+      // Inspection is best effort: a listener (or redactor) bug must not become an actor crash.
     }
   }
 }

@@ -53,6 +53,8 @@ export interface KernelOptions {
   db?: RootDatabase;
   /** OpenTelemetry tracer and meter (default: nothing recorded). */
   telemetry?: Telemetry;
+  /** Scrubs secrets and credentials from what operators see: inspect events and dead letters. */
+  redact?: (value: unknown) => unknown;
 }
 
 export interface SpawnOptions {
@@ -100,7 +102,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     this.governance = options.governance;
     this.governance.policy.budgets.onAlert((a) => this.emit('@agentos.budget.alert', { ...a }));
     this.tracing = this.turns = new KernelTracing(options.telemetry ?? NO_TELEMETRY, this.nodeId, () => this.clock.now());
-    this.events = new EventRelay(options.inspect);
+    this.events = new EventRelay(options.inspect, options.redact ? { redact: options.redact } : {});
     this.xstateInspect = this.events.xstate;
     this.mailboxDefaults = { capacity: options.mailbox?.capacity ?? 10_000, overflow: options.mailbox?.overflow ?? 'reject' };
     this.scheduler = new Scheduler({
@@ -120,6 +122,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
         this.governance.record({ kind: 'policy', decision: 'denied', actor: from.id, tenant: from.tenant, subject: `message:${to.id}`, reason: `cross-tenant message to tenant ${to.tenant ?? '-'}` }),
       durable: (cell) => cell.durable as never,
     });
+    if (options.redact) this.router.deadLetters.setRedactor(options.redact);
     this.durability = options.db
       ? new Durability({
           db: options.db,

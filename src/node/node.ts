@@ -23,7 +23,7 @@ import { MemoryService, nodeKeyring, type Keyring, type MemoryServiceOptions } f
 import { ModelCatalog, ModelGateway, type ModelGatewayOptions } from '../services/models/index.js';
 import { ServiceActor } from '../services/host/index.js';
 import { createTelemetry, observeKernel, type NodeTelemetry, type TelemetryOptions } from '../services/telemetry/index.js';
-import { SecretStore, ToolRegistry, toolRegistryEntries, type AnyToolDefinition, type DryRunMode } from '../services/tools/tool.js';
+import { Redactor, SecretStore, ToolRegistry, toolRegistryEntries, type AnyToolDefinition, type DryRunMode } from '../services/tools/tool.js';
 import type { SupervisorSpec, TreeNode } from '../supervisors/types.js';
 import { approvalsApi, auditApi, type ApprovalsApi, type AuditApi } from './apis.js';
 import { durabilityApi, type DurabilityApi } from './durability.js';
@@ -156,6 +156,10 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
     const telemetry = createTelemetry({ name: options.name, clock }, options.telemetry);
     undo.push(() => telemetry.shutdown());
     const models = options.modelGateway instanceof ModelGateway ? options.modelGateway : new ModelGateway(options.modelGateway);
+    // One redactor scrubs tool results, approvals, inspect events and dead letters (one counter for all).
+    const secrets = options.secrets instanceof SecretStore ? options.secrets : new SecretStore(options.secrets ?? {});
+    const redactor = new Redactor({ secrets });
+    const redact = (value: unknown): unknown => redactor.redact(value);
     const governance = new Governance({
       clock,
       nodeId: options.name,
@@ -179,6 +183,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
         ...(b.tokens === undefined ? {} : { tokens: b.tokens }),
       });
     }
+    governance.policy.approvals.setRedactor(redact);
     undo.push(() => governance.policy.approvals.close());
     let resolveStopped!: (reason: ExitReason) => void;
     const stopped = new Promise<ExitReason>((resolve) => (resolveStopped = resolve));
@@ -218,6 +223,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       onRootExit: (reason) => void shutdown(reason),
       db,
       telemetry: telemetry.telemetry,
+      redact,
     });
     observeKernel(kernel);
     undo.push(() => kernel.stop());
@@ -234,9 +240,9 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
     if (options.memory !== false) await new ServiceActor(kernel, 'memory').start(['memory']);
     models.register(kernel);
     for (const def of options.agents ?? []) register(def);
-    const secrets = options.secrets instanceof SecretStore ? options.secrets : new SecretStore(options.secrets ?? {});
     const tools = new ToolRegistry(kernel, {
       secrets,
+      redactor,
       ...(options.toolSandbox ? { sandbox: options.toolSandbox } : {}),
       ...(options.dryRun === undefined ? {} : { dryRun: options.dryRun }),
     });
@@ -258,6 +264,8 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
     // A stored `name@version` is restored by that version, or else by the version of that name this node has
     // (its `persistent.migrate` hook then turns the old snapshot into one it can use, or the actor is held).
     const recovery = await kernel.recover((ref) => definitions.get(ref) ?? definitions.get(ref.slice(0, ref.lastIndexOf('@'))));
+    // Vector indexes load in the background for every actor with a memory contract, so a first query does not wait for them.
+    if (memory) void memory.warmActors(kernel);
     const node: AgentOsNode = {
       name: options.name,
       dataDir,
@@ -271,7 +279,9 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       audit: auditApi(audit),
       async spawn(definition: AgentDefinition | SupervisorSpec<StartTarget>, spawnOptions: SpawnOptions): Promise<ActorRef<any>> {
         if (isAgentDefinition(definition)) register(definition);
-        return kernel.spawn(definition, spawnOptions);
+        const ref = await kernel.spawn(definition, spawnOptions);
+        if (memory && isAgentDefinition(definition)) void memory.warmActor(kernel, spawnOptions.id);
+        return ref;
       },
       async startChild(supervisorId, child = {}) {
         const sup = kernel.supervisor(supervisorId);

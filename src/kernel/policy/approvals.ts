@@ -1,6 +1,8 @@
 // Human approval gate for `consent_for` calls: a queue of pending requests
 // with deadlines, one escalation, separation of duties and RBAC-checked
 // approvers. A granted request yields a single-use grant bound to its args.
+// What operators see (`list`, `get`, events) passes through an optional
+// redactor; the queue keeps the original args (and their hash) for the grant.
 
 import type { Clock, TimerHandle } from '../../base/clock.js';
 import { PolicyDenied, ValidationError } from '../../base/errors.js';
@@ -82,8 +84,10 @@ export interface ApprovalQueueOptions {
   clock: Clock;
   /** If set, approvers need `approve:<capability>` (or the escalation role once escalated). */
   rbac?: Rbac;
-  /** Must not throw: the lead wires it to the audit log. */
+  /** Must not throw: the lead wires it to the audit log. Its events carry the redacted view. */
   onEvent?: (event: ApprovalEvent) => void;
+  /** Scrubs args and reasons before they leave for operators (e.g. the node's secret redactor). */
+  redact?: (value: unknown) => unknown;
   newId?: () => string;
   newToken?: () => string;
 }
@@ -123,6 +127,9 @@ export class ApprovalQueue {
   /** Recently decided ids → outcome status, to tell "decided" from "unknown". */
   private readonly decided = new Map<string, ApprovalOutcome['status']>();
   private seq = 0;
+  private redact: ((value: unknown) => unknown) | undefined;
+  /** The redacted view of each item, made once (so a listing polled every second does not redact, and count, again). */
+  private views = new WeakMap<PendingApproval, PendingApproval>();
 
   constructor(options: ApprovalQueueOptions) {
     this.clock = options.clock;
@@ -130,6 +137,13 @@ export class ApprovalQueue {
     this.onEvent = options.onEvent ?? (() => {});
     this.newId = options.newId ?? (() => `apr-${++this.seq}`);
     this.grants = new GrantRegistry({ clock: options.clock, newToken: options.newToken });
+    this.redact = options.redact;
+  }
+
+  /** Scrub what operators see from now on (`undefined`: show args as given). */
+  setRedactor(redact: ((value: unknown) => unknown) | undefined): void {
+    this.redact = redact;
+    this.views = new WeakMap();
   }
 
   request(req: ApprovalRequest): { id: string; promise: Promise<ApprovalOutcome> } {
@@ -173,15 +187,17 @@ export class ApprovalQueue {
     return { id, promise };
   }
 
-  /** Pending requests, oldest first, optionally of one tenant. */
+  /** Pending requests, oldest first, optionally of one tenant (args and reason redacted, if a redactor is set). */
   list(filter: { tenant?: string } = {}): PendingApproval[] {
     const out: PendingApproval[] = [];
-    for (const { item } of this.pending.values()) if (filter.tenant === undefined || item.tenant === filter.tenant) out.push(item);
+    for (const { item } of this.pending.values()) if (filter.tenant === undefined || item.tenant === filter.tenant) out.push(this.view(item));
     return out;
   }
 
+  /** One pending request, as `list` shows it. */
   get(id: string): PendingApproval | undefined {
-    return this.pending.get(id)?.item;
+    const item = this.pending.get(id)?.item;
+    return item && this.view(item);
   }
 
   /** Grants the request; the single-use grant goes to the requester's promise, not to the approver. */
@@ -304,7 +320,38 @@ export class ApprovalQueue {
   }
 
   private emit(event: ApprovalEvent): void {
-    this.onEvent(event);
+    if (!this.redact) return this.onEvent(event);
+    const reason = event.reason === undefined ? {} : { reason: this.scrub(event.reason) };
+    this.onEvent({ ...event, approval: this.view(event.approval), ...reason });
+  }
+
+  /** The item with args and reason redacted (itself without a redactor); `argsHash` stays the hash of the original args. */
+  private view(item: PendingApproval): PendingApproval {
+    if (!this.redact) return item;
+    let v = this.views.get(item);
+    if (!v) {
+      v = Object.freeze({ ...item, args: frozen(this.scrub(item.args)), reason: item.reason === undefined ? undefined : this.scrub(item.reason) });
+      this.views.set(item, v);
+    }
+    return v;
+  }
+
+  /** A redactor that throws hides the value rather than leak it. */
+  private scrub<T>(value: T): T {
+    try {
+      return this.redact!(value) as T;
+    } catch {
+      return '[REDACTED]' as T;
+    }
+  }
+}
+
+/** Deep-frozen, like the args the queue keeps (a redactor returns JSON for JSON). */
+function frozen(value: unknown): unknown {
+  try {
+    return snapshotArgs(value).copy;
+  } catch {
+    return value;
   }
 }
 

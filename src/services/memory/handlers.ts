@@ -1,10 +1,12 @@
 // What each memory syscall does, given the caller's scope. The scope, contract
 // and redaction decision arrive in `Call`, made by the service from the kernel's
-// context; nothing here reads a tenant from the arguments.
+// context; nothing here reads a tenant from the arguments. Ingests and queries
+// leave spans (`agentos.ingest`, `agentos.retrieve`) under the syscall's span.
 
 import { createHash } from 'node:crypto';
 import type { Contract } from '../../kernel/contract/index.js';
 import type { SyscallContext } from '../../kernel/syscalls.js';
+import type { Attributes } from '../../kernel/trace.js';
 import { MemoryCodes, MemoryError } from './errors.js';
 import { groundAnswer } from './ground.js';
 import type { TenantMemory } from './memory.js';
@@ -31,6 +33,23 @@ export type Handler<N extends MemorySyscall> = (args: ArgsOf<N>, call: Call) => 
 
 const digest = (parts: readonly string[]): string => createHash('sha256').update(parts.join('\n')).digest('hex');
 
+/**
+ * Run `fn` in a span under the syscall's (none without one): attributes of the
+ * result on success, the typed error on failure. Chunk hashes and source ids go on
+ * the span, never text.
+ */
+async function traced<T>(c: Call, name: string, fn: () => Promise<T>, attrs: (result: T) => Attributes, start?: Attributes): Promise<T> {
+  const span = c.ctx.span?.child(name, start);
+  try {
+    const out = await fn();
+    span?.set(attrs(out)).end();
+    return out;
+  } catch (err) {
+    span?.end(err);
+    throw err;
+  }
+}
+
 export const HANDLERS: { [N in MemorySyscall]: Handler<N> } = {
   'memory.put': (a, c) => c.memory.kv.put(a.key, c.scrub(a.value)),
   'memory.get': (a, c) => c.memory.kv.get(a.key) ?? null,
@@ -50,13 +69,22 @@ export const HANDLERS: { [N in MemorySyscall]: Handler<N> } = {
   },
   'memory.remove': async (a, c) => ({ removed: await c.memory.vectors.remove(a.ids) }),
   'rag.ingest': async (a, c) => {
-    const report = await c.memory.rag.ingest({
-      sourceId: a.sourceId,
-      text: a.text,
-      redact: c.redact,
-      ...(a.metadata === undefined ? {} : { metadata: c.scrub(a.metadata) }),
-      ...(a.chunk ? { chunk: a.chunk } : {}),
-    });
+    const report = await traced(c, 'agentos.ingest', () =>
+      c.memory.rag.ingest({
+        sourceId: a.sourceId,
+        text: a.text,
+        redact: c.redact,
+        ...(a.metadata === undefined ? {} : { metadata: c.scrub(a.metadata) }),
+        ...(a.chunk ? { chunk: a.chunk } : {}),
+      }),
+      (r) => ({
+        'agentos.rag.source': r.sourceId,
+        'agentos.rag.source_hash': r.sourceHash,
+        'agentos.rag.chunks': r.chunks.length,
+        'agentos.rag.unchanged': r.unchanged,
+        'agentos.rag.redactions': r.redactions.total,
+      }),
+    );
     if (!report.unchanged) c.count(report.redactions);
     c.audit(report.unchanged ? 'unchanged' : 'ingested', {
       hashes: { source: report.sourceHash },
@@ -66,13 +94,29 @@ export const HANDLERS: { [N in MemorySyscall]: Handler<N> } = {
   },
   'rag.query': async (a, c) => {
     const rag = c.contract.memory?.rag;
-    const answer = await c.memory.rag.query(a.query, {
-      topK: a.topK ?? rag?.top_k ?? 5,
-      requireGrounding: rag?.require_grounding ?? false,
-      onUngrounded: c.onUngrounded,
-      ...(a.minScore === undefined ? {} : { minScore: a.minScore }),
-      ...(a.rerank ? { rerank: a.rerank } : {}),
-    });
+    const topK = a.topK ?? rag?.top_k ?? 5;
+    const answer = await traced(
+      c,
+      'agentos.retrieve',
+      () =>
+        c.memory.rag.query(a.query, {
+          topK,
+          requireGrounding: rag?.require_grounding ?? false,
+          onUngrounded: c.onUngrounded,
+          ...(a.minScore === undefined ? {} : { minScore: a.minScore }),
+          ...(a.rerank ? { rerank: a.rerank } : {}),
+        }),
+      (r) => ({
+        'agentos.rag.hits': r.passages.length,
+        'agentos.rag.sources': [...new Set(r.citations.map((x) => x.sourceId))],
+        'agentos.rag.source_hashes': r.citations.map((x) => x.hash),
+        'agentos.rag.latency_ms': r.diagnostics.latencyMs,
+        'agentos.rag.grounded': r.grounded,
+        'agentos.rag.indexed': r.diagnostics.indexed,
+        ...(r.flagged ? { 'agentos.rag.flagged': true } : {}),
+      }),
+      { 'agentos.rag.k': topK, 'agentos.rag.require_grounding': rag?.require_grounding ?? false },
+    );
     c.audit(answer.flagged ? 'flagged' : 'retrieved', {
       hashes: { sources: digest(answer.citations.map((x) => x.hash).sort()) },
       data: { citations: answer.citations.length, grounded: answer.grounded },

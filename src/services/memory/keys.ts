@@ -21,7 +21,8 @@ export const Table = {
   kv: 0x4b, // K
   log: 0x4c, // L
   vectors: 0x56, // V: the scope's general vector collection
-  chunkVectors: 0x52, // R: RAG chunk embeddings
+  chunkVectors: 0x52, // R: RAG chunk embeddings (one record per vector: the layout before groups)
+  vectorGroups: 0x47, // G: vectors sealed in groups (a RAG source's chunk embeddings in one record)
   chunks: 0x43, // C: RAG chunk text and citation data
   sources: 0x53, // S: RAG sources
   meta: 0x4d, // M: per-scope settings (dimension of a collection)

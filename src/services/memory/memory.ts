@@ -28,6 +28,8 @@ export interface TenantMemory {
   readonly rag: Rag;
   /** Embed with the configured embedder (checked dimension). */
   embed(texts: readonly string[]): Promise<Float32Array[]>;
+  /** Load the scope's vector indexes in the background (slices that yield to the event loop); resolves when both are complete. */
+  warm(): Promise<void>;
 }
 
 export class Memory {
@@ -47,13 +49,20 @@ export class Memory {
     const scope = this.store.scope(options);
     const embedder = this.embedder;
     const factory = this.options.indexFactory ? { indexFactory: this.options.indexFactory } : {};
+    const vectors = new VectorCollection(scope, Table.vectors, embedder.dimension, { embedder: embedder.id, ...factory });
+    const rag = new Rag(scope, { ...this.options.rag, embedder, ...factory });
     return {
       scope,
       kv: new KeyValue(scope),
       log: new EpisodicLog(scope),
-      vectors: new VectorCollection(scope, Table.vectors, embedder.dimension, { embedder: embedder.id, ...factory }),
-      rag: new Rag(scope, { ...this.options.rag, embedder, ...factory }),
+      vectors,
+      rag,
       embed: (texts) => embedChecked(embedder, texts),
+      // RAG first: it is what a first query after a restart waits for.
+      warm: async () => {
+        await rag.vectors.warm();
+        await vectors.warm();
+      },
     };
   }
 

@@ -141,6 +141,7 @@ export interface QueryOptions {
 
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 const vecId = (sourceId: string, index: number): string => `${sourceId}#${index}`;
+const sourceOfVector = (id: string): string => id.slice(0, id.lastIndexOf('#'));
 
 export class Rag {
   readonly vectors: VectorCollection;
@@ -152,6 +153,8 @@ export class Rag {
     this.vectors = new VectorCollection(scope, Table.chunkVectors, options.embedder.dimension, {
       embedder: options.embedder.id,
       strictEmbedder: true,
+      // A source's chunk vectors are sealed together: a rebuild opens one record per source, not per chunk.
+      groupOf: sourceOfVector,
       ...(options.indexFactory ? { indexFactory: options.indexFactory } : {}),
     });
   }

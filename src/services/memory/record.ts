@@ -84,7 +84,9 @@ export function openRecord<T = unknown>(scope: SealingScope, recordKey: Buffer, 
     const decipher = createDecipheriv('aes-256-gcm', scope.key.key, bytes.subarray(IV_AT, AUTH_AT));
     decipher.setAAD(aad(scope, recordKey, bytes));
     decipher.setAuthTag(bytes.subarray(AUTH_AT, RECORD_HEADER_BYTES));
-    plain = Buffer.concat([decipher.update(bytes.subarray(RECORD_HEADER_BYTES)), decipher.final()]);
+    const head = decipher.update(bytes.subarray(RECORD_HEADER_BYTES));
+    const tail = decipher.final();
+    plain = tail.length === 0 ? head : Buffer.concat([head, tail]); // GCM gives it all from update: no copy of a large record
   } catch (err) {
     return corrupt('authentication failed', err);
   }

@@ -9,6 +9,7 @@ import type { Clock, TimerHandle } from '../../base/clock.js';
 import type { Contract } from '../../kernel/contract/index.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { SyscallContext, SyscallEntry } from '../../kernel/syscalls.js';
+import type { TreeNode } from '../../supervisors/types.js';
 import { MemoryCodes, MemoryError } from './errors.js';
 import { HANDLERS, type Call, type Handler } from './handlers.js';
 import type { Keyring } from './keyring.js';
@@ -52,6 +53,7 @@ export class MemoryService {
   private readonly redactionCounts = new Map<string, Record<PiiKind, number>>();
   private timer: TimerHandle | undefined;
   private purging: Promise<unknown> | undefined;
+  private readonly warming = new Set<Promise<void>>();
   private closed = false;
 
   constructor(private readonly options: MemoryServiceOptions) {
@@ -77,9 +79,49 @@ export class MemoryService {
     return this.memory.purgeExpired();
   }
 
-  /** Resolves when no timed purge is running. */
+  /**
+   * Load a scope's vector indexes in the background, in slices that yield to the
+   * event loop, so the first query after a restart waits only for what is not
+   * loaded yet. Never rejects (a closed store or a tenant without a key just stops it).
+   */
+  warm(scope: { tenant: string; namespace: string; retentionDays?: number | undefined }): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    let p: Promise<void>;
+    try {
+      p = this.memory.scope(scope).warm();
+    } catch {
+      return Promise.resolve();
+    }
+    const tracked = p.catch(() => undefined).finally(() => this.warming.delete(tracked));
+    this.warming.add(tracked);
+    return tracked;
+  }
+
+  /** Warm the memory scope of every admitted actor on the kernel whose contract has one (e.g. after recovery). */
+  warmActors(kernel: Kernel): Promise<void> {
+    const all: Promise<void>[] = [];
+    const visit = (node: TreeNode): void => {
+      if (node.kind === 'worker') all.push(this.warmActor(kernel, node.id));
+      for (const child of node.children ?? []) visit(child);
+    };
+    visit(kernel.tree());
+    return Promise.all(all).then(() => undefined);
+  }
+
+  /** Warm the memory scope of one admitted actor, if its contract has one (a scope already warm costs nothing). */
+  warmActor(kernel: Kernel, id: string): Promise<void> {
+    const admitted = kernel.governance.admittedActor(id);
+    const mem = admitted?.contract.memory;
+    if (!admitted || !mem) return Promise.resolve();
+    return this.warm({ tenant: admitted.tenant, namespace: mem.namespace, retentionDays: mem.retention_days });
+  }
+
+  /** Resolves when no timed purge or background warm-up is running. */
   async idle(): Promise<void> {
-    while (this.purging) await this.purging;
+    while (this.purging || this.warming.size > 0) {
+      if (this.purging) await this.purging;
+      await Promise.all(this.warming);
+    }
   }
 
   /**
@@ -90,8 +132,10 @@ export class MemoryService {
     this.closed = true;
     if (this.timer !== undefined) this.options.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    await this.idle();
+    while (this.purging) await this.purging;
+    // A warm-up stops at its next slice once the store is closed; wait for that, not for it to finish.
     this.memory.close();
+    await Promise.all(this.warming);
   }
 
   private schedulePurge(): void {
@@ -147,6 +191,8 @@ export class MemoryService {
       memory = this.memory.scope({ tenant: ctx.tenant, namespace: mem.namespace, retentionDays: mem.retention_days });
       if (mem.retention_days !== undefined) this.schedulePurge();
       this.scopes.set(id, memory);
+      // The scope's first call of any kind starts loading its indexes, so a later query finds them warm.
+      void this.warm({ tenant: ctx.tenant, namespace: mem.namespace, retentionDays: mem.retention_days });
     }
     const mode = this.options.redact ?? 'contract';
     const redact = mode === 'always' || (mode === 'contract' && redactsPii(contract));

@@ -11,7 +11,7 @@ import type { Database, RootDatabase } from 'lmdb';
 import type { Clock } from '../../base/clock.js';
 import { MemoryCodes, MemoryError } from './errors.js';
 import type { Keyring } from './keyring.js';
-import { checkScopeName, MAX_KEY_BYTES, prefixEnd, SCOPE_BYTES, scopeId, startsWith, userBytes, type ScopeName } from './keys.js';
+import { checkScopeName, MAX_KEY_BYTES, prefixEnd, SCOPE_BYTES, scopeId, startsWith, Table, userBytes, type ScopeName } from './keys.js';
 import { expiryOf, isExpired, openRecord, RECORD_HEADER_BYTES, sealingScope, sealRecord, type SealingScope } from './record.js';
 
 export const MEMORY_DBS = { records: 'memory-records', expiry: 'memory-expiry' } as const;
@@ -45,7 +45,7 @@ export class MemoryStore {
   readonly expiry: Database<Buffer, Buffer>;
   readonly clock: Clock;
   readonly maxValueBytes: number;
-  /** Per-scope state that lives beside the records (vector indexes), by scope id hex + name. */
+  /** Per-scope state that lives beside the records (vector indexes), by `cacheKey`; a purge calls a cache's `prune(now)` if it has one. */
   readonly caches = new Map<string, unknown>();
   private closed = false;
 
@@ -106,8 +106,13 @@ export class MemoryStore {
       });
       if (n < batch) break;
     }
-    // Indexes of the scopes and tables that lost records reload on their next search.
-    for (const k of touched) this.caches.delete(k);
+    // Indexes of the scopes and tables that lost records forget what expired (or, if they cannot, reload on next use).
+    const now = this.now();
+    for (const k of touched) {
+      const cache = this.caches.get(k) as { prune?: (now: number) => void } | undefined;
+      if (typeof cache?.prune === 'function') cache.prune(now);
+      else this.caches.delete(k);
+    }
     return { removed };
   }
 
@@ -261,9 +266,14 @@ function within(key: Buffer, start: Buffer, end: Buffer): boolean {
   return key.compare(start) >= 0 && key.compare(end) < 0;
 }
 
-/** The cache slot of a record key's scope and table (`<scope hex>/<table byte>`). */
+/**
+ * The cache slot of a record key's scope and table (`<scope hex>/<table byte>`; for
+ * vector groups also the collection's table byte, which follows the u16 length).
+ */
 export function cacheKey(recordKey: Buffer): string {
-  return `${recordKey.subarray(0, SCOPE_BYTES).toString('hex')}/${recordKey[SCOPE_BYTES]}`;
+  const table = recordKey[SCOPE_BYTES];
+  const slot = `${recordKey.subarray(0, SCOPE_BYTES).toString('hex')}/${table}`;
+  return table === Table.vectorGroups ? `${slot}/${recordKey[SCOPE_BYTES + 3]}` : slot;
 }
 
 function expiryKey(expiresAt: number, key: Buffer): Buffer {

@@ -1,5 +1,5 @@
 // In-memory vector indexes behind one interface. ExactCosineIndex keeps unit
-// vectors in one growable Float32Array and scans all of them: exact top-k by cosine,
+// vectors in Float32Array blocks of 1,024 rows and scans all of them: exact top-k by cosine,
 // ties broken by id so results are deterministic. An approximate index (ann.ts)
 // implements the same interface.
 
@@ -67,13 +67,18 @@ export function unit(vector: Float32Array, dimension: number, field = 'vector'):
   return out;
 }
 
+/** Rows per block of an ExactCosineIndex: the index grows a block at a time and never copies what it holds. */
+const BLOCK_ROWS = 1024;
+
 export class ExactCosineIndex implements VectorIndex {
-  private data: Float32Array;
+  private readonly blocks: Float32Array[] = [];
   private ids: string[] = [];
   private readonly rows = new Map<string, number>();
+  private readonly blockRows: number;
 
-  constructor(readonly dimension: number, capacity = 64) {
-    this.data = new Float32Array(dimension * Math.max(1, capacity));
+  /** `capacity`: rows per block (default 1024). */
+  constructor(readonly dimension: number, capacity = BLOCK_ROWS) {
+    this.blockRows = Math.max(1, Math.min(capacity, BLOCK_ROWS));
   }
 
   get size(): number {
@@ -85,41 +90,49 @@ export class ExactCosineIndex implements VectorIndex {
   }
 
   upsert(id: string, vector: Float32Array): void {
-    const u = unit(vector, this.dimension);
+    const d = this.dimension;
+    if (vector.length !== d) unit(vector, d); // throws the dimension error
+    const n = norm(vector);
+    if (!(n > 0) || !Number.isFinite(n)) unit(vector, d); // throws MEMORY_BAD_VECTOR
     let row = this.rows.get(id);
     if (row === undefined) {
       row = this.ids.length;
-      if ((row + 1) * this.dimension > this.data.length) {
-        const grown = new Float32Array(this.data.length * 2);
-        grown.set(this.data);
-        this.data = grown;
-      }
+      if (row === this.blocks.length * this.blockRows) this.blocks.push(new Float32Array(this.blockRows * d));
       this.ids.push(id);
       this.rows.set(id, row);
     }
-    this.data.set(u, row * this.dimension);
+    // Normalised straight into the row: loading an index allocates nothing per vector.
+    const block = this.blocks[Math.floor(row / this.blockRows)]!;
+    const inv = 1 / n;
+    for (let i = 0, base = (row % this.blockRows) * d; i < d; i++) block[base + i] = vector[i]! * inv;
   }
 
   remove(id: string): boolean {
     const row = this.rows.get(id);
     if (row === undefined) return false;
     const last = this.ids.length - 1;
+    const d = this.dimension;
     if (row !== last) {
       // Move the last row into the hole.
-      this.data.copyWithin(row * this.dimension, last * this.dimension, (last + 1) * this.dimension);
+      const from = this.blocks[Math.floor(last / this.blockRows)]!;
+      const at = (last % this.blockRows) * d;
+      this.blocks[Math.floor(row / this.blockRows)]!.set(from.subarray(at, at + d), (row % this.blockRows) * d);
       const moved = this.ids[last]!;
       this.ids[row] = moved;
       this.rows.set(moved, row);
     }
     this.ids.pop();
     this.rows.delete(id);
+    if (last % this.blockRows === 0) this.blocks.pop(); // the last block is empty now
     return true;
   }
 
   /** The stored unit vector of an id (a copy). */
   vector(id: string): Float32Array | undefined {
     const row = this.rows.get(id);
-    return row === undefined ? undefined : this.data.slice(row * this.dimension, (row + 1) * this.dimension);
+    if (row === undefined) return undefined;
+    const at = (row % this.blockRows) * this.dimension;
+    return this.blocks[Math.floor(row / this.blockRows)]!.slice(at, at + this.dimension);
   }
 
   search(query: Float32Array, k: number, options: SearchOptions = {}): VectorHit[] {
@@ -130,28 +143,32 @@ export class ExactCosineIndex implements VectorIndex {
     const top = new TopK(k);
     const d = this.dimension;
     const d4 = d - (d % 4);
-    const data = this.data;
     const ids = this.ids;
     const min = options.minScore ?? -Infinity;
-    for (let row = 0, base = 0; row < ids.length; row++, base += d) {
-      // Four accumulators: the scan is the whole cost of an exact search.
-      let a = 0;
-      let b = 0;
-      let c = 0;
-      let e = 0;
-      for (let i = 0; i < d4; i += 4) {
-        a += q[i]! * data[base + i]!;
-        b += q[i + 1]! * data[base + i + 1]!;
-        c += q[i + 2]! * data[base + i + 2]!;
-        e += q[i + 3]! * data[base + i + 3]!;
+    for (let b = 0; b < this.blocks.length; b++) {
+      const data = this.blocks[b]!;
+      const first = b * this.blockRows;
+      const end = Math.min(ids.length, first + this.blockRows);
+      for (let row = first, base = 0; row < end; row++, base += d) {
+        // Four accumulators: the scan is the whole cost of an exact search.
+        let a = 0;
+        let c1 = 0;
+        let c2 = 0;
+        let c3 = 0;
+        for (let i = 0; i < d4; i += 4) {
+          a += q[i]! * data[base + i]!;
+          c1 += q[i + 1]! * data[base + i + 1]!;
+          c2 += q[i + 2]! * data[base + i + 2]!;
+          c3 += q[i + 3]! * data[base + i + 3]!;
+        }
+        for (let i = d4; i < d; i++) a += q[i]! * data[base + i]!;
+        const dot = a + c1 + c2 + c3;
+        if (dot < min) continue;
+        const id = ids[row]!;
+        // The filter runs only for hits that would make the cut.
+        if (!top.accepts(id, dot) || (options.filter && !options.filter(id))) continue;
+        top.offer(id, dot);
       }
-      for (let i = d4; i < d; i++) a += q[i]! * data[base + i]!;
-      const dot = a + b + c + e;
-      if (dot < min) continue;
-      const id = ids[row]!;
-      // The filter runs only for hits that would make the cut.
-      if (!top.accepts(id, dot) || (options.filter && !options.filter(id))) continue;
-      top.offer(id, dot);
     }
     return top.hits;
   }

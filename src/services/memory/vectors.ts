@@ -1,26 +1,24 @@
-// A persistent vector collection in one scope: each vector is a sealed record
-// (Float32 little-endian bytes plus optional metadata), and an in-memory index of
-// the scope's live vectors is built on first search and kept in step with every
-// committed write. A collection has one dimension (and, for embedded text, one
-// embedder), recorded in the scope on first write; a vector of another dimension is
-// MEMORY_BAD_DIMENSION and nothing is written.
+// A persistent vector collection in one scope, and the in-memory index of its live
+// vectors (vector-load.ts), loaded in the background by `warm()` or on first search
+// and kept in step with every committed write. Vectors are sealed one per record,
+// or, with `groupOf`, in groups (vector-groups.ts: a RAG source's chunks in one
+// record), so an index rebuild opens a few large records. A collection has one
+// dimension (and, for embedded text, one embedder), recorded in the scope on first
+// write; a vector of another dimension is MEMORY_BAD_DIMENSION and nothing is written.
 
 import { MemoryCodes, MemoryError } from './errors.js';
 import { checkVector } from './embedder.js';
 import { MAX_KEY_BYTES, Table, tablePrefix, tailKey, type TableByte } from './keys.js';
 import { isExpired } from './record.js';
 import { cacheKey, type MemoryScope, type ScopeTxn } from './store.js';
+import { bytesVector, GroupWriter, groupPrefix, readEntry, vectorBytes } from './vector-groups.js';
 import { ExactCosineIndex, unit, type VectorIndex } from './vector-index.js';
+import { IndexCache, type LoadSource, type VectorPayload } from './vector-load.js';
+
+export { bytesVector, vectorBytes };
 
 export type IndexFactory = (dimension: number) => VectorIndex;
 export const exactIndex: IndexFactory = (d) => new ExactCosineIndex(d);
-
-interface VectorPayload {
-  id: string;
-  v: Uint8Array;
-  m?: unknown;
-  at: number;
-}
 
 interface MetaPayload {
   dimension: number;
@@ -41,24 +39,12 @@ export interface VectorSearchHit {
   metadata?: unknown;
 }
 
-interface Loaded {
-  index: VectorIndex;
-  expiry: Map<string, number>;
-}
-
-/** Float32 little-endian bytes, whatever the host's byte order. */
-export function vectorBytes(v: Float32Array): Uint8Array {
-  const out = new Uint8Array(v.length * 4);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < v.length; i++) view.setFloat32(i * 4, v[i]!, true);
-  return out;
-}
-
-export function bytesVector(bytes: Uint8Array): Float32Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Float32Array(bytes.byteLength >>> 2);
-  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
-  return out;
+export interface VectorCollectionOptions {
+  indexFactory?: IndexFactory;
+  embedder?: string;
+  strictEmbedder?: boolean;
+  /** Seal vectors in groups: the group of an id (all of a group is read and rewritten together). */
+  groupOf?: (id: string) => string;
 }
 
 /** Changes staged in a transaction, applied to the index once it commits. */
@@ -74,7 +60,7 @@ export class VectorCollection {
     readonly scope: MemoryScope,
     readonly table: TableByte,
     readonly dimension: number,
-    private readonly options: { indexFactory?: IndexFactory; embedder?: string; strictEmbedder?: boolean } = {},
+    private readonly options: VectorCollectionOptions = {},
   ) {
     this.metaKey = tailKey(scope.id, Table.meta, Buffer.from(`dim:${String.fromCharCode(table)}`));
   }
@@ -96,6 +82,9 @@ export class VectorCollection {
   }
 
   get(id: string): StoredVector | undefined {
+    const groupOf = this.options.groupOf;
+    const entry = groupOf && readEntry(this.scope, this.table, groupOf(id), id, this.dimension);
+    if (entry) return { id, vector: entry.vector, ...(entry.metadata === undefined ? {} : { metadata: entry.metadata }), at: entry.at, expiresAt: entry.expiresAt };
     const rec = this.scope.get<VectorPayload>(this.keyOf(id));
     if (!rec) return undefined;
     return { id, vector: bytesVector(rec.payload.v), ...(rec.payload.m === undefined ? {} : { metadata: rec.payload.m }), at: rec.payload.at, expiresAt: rec.expiresAt };
@@ -123,6 +112,16 @@ export class VectorCollection {
     return this.loaded().index.size;
   }
 
+  /** Load the index in the background, `slice` vectors per turn of the event loop; resolves once it is complete. */
+  warm(slice?: number): Promise<void> {
+    return this.indexCache().warm(slice);
+  }
+
+  /** Whether the index is loaded in full. */
+  get warmed(): boolean {
+    return (this.scope.store.caches.get(this.cacheKey()) as IndexCache | undefined)?.complete ?? false;
+  }
+
   /**
    * Run `fn` in one scope transaction with a writer for this collection; the
    * index follows once the transaction commits. Other records may be written
@@ -133,6 +132,8 @@ export class VectorCollection {
     const result = await this.scope.write((tx) => {
       staged.length = 0; // a retried callback starts again
       let checked = false;
+      const groupOf = this.options.groupOf;
+      const groups = groupOf && new GroupWriter(tx, this.scope, this.table, this.dimension);
       const w: VectorWriter = {
         upsert: (id, vector, metadata) => {
           const v = checkVector(vector, this.dimension, 'vector');
@@ -143,29 +144,28 @@ export class VectorCollection {
           }
           const key = this.keyOf(id);
           const expiresAt = this.scope.expiresAt();
-          tx.put(key, { id, v: vectorBytes(v), ...(metadata === undefined ? {} : { m: metadata }), at: this.scope.store.now() } satisfies VectorPayload, expiresAt);
+          const at = this.scope.store.now();
+          if (groups) {
+            groups.upsert(groupOf(id), id, { vector: v, expiresAt, at, ...(metadata === undefined ? {} : { metadata }) });
+            tx.remove(key); // a record of the per-vector layout, if this id had one
+          } else {
+            tx.put(key, { id, v: vectorBytes(v), ...(metadata === undefined ? {} : { m: metadata }), at } satisfies VectorPayload, expiresAt);
+          }
           staged.push([id, v, expiresAt]);
         },
         remove: (id) => {
-          const removed = tx.remove(this.keyOf(id));
+          const inGroup = groups ? groups.remove(groupOf(id), id) : false;
+          const removed = tx.remove(this.keyOf(id)) || inGroup;
           if (removed) staged.push([id, undefined, 0]);
           return removed;
         },
       };
-      return fn(w, tx);
+      const out = fn(w, tx);
+      groups?.flush();
+      return out;
     });
-    const cache = this.scope.store.caches.get(this.cacheKey()) as Loaded | undefined;
-    if (cache) {
-      for (const [id, v, expiresAt] of staged) {
-        if (v) {
-          cache.index.upsert(id, v);
-          cache.expiry.set(id, expiresAt);
-        } else {
-          cache.index.remove(id);
-          cache.expiry.delete(id);
-        }
-      }
-    }
+    const cache = this.scope.store.caches.get(this.cacheKey()) as IndexCache | undefined;
+    for (const [id, v, expiresAt] of staged) cache?.apply(id, v, expiresAt);
     return result;
   }
 
@@ -173,22 +173,27 @@ export class VectorCollection {
     return cacheKey(tablePrefix(this.scope.id, this.table));
   }
 
-  private loaded(): Loaded {
+  /** The index, loaded in full. */
+  private loaded(): IndexCache {
+    const cache = this.indexCache();
+    if (!cache.complete) cache.finish();
+    return cache;
+  }
+
+  /** The index as far as it is loaded (created empty, under the store's caches, on first use). */
+  indexCache(): IndexCache {
     const caches = this.scope.store.caches;
-    let cache = caches.get(this.cacheKey()) as Loaded | undefined;
+    const key = this.cacheKey();
+    let cache = caches.get(key) as IndexCache | undefined;
     if (!cache) {
-      const index = (this.options.indexFactory ?? exactIndex)(this.dimension);
-      const expiry = new Map<string, number>();
-      const prefix = tablePrefix(this.scope.id, this.table);
-      for (const rec of this.scope.prefixed<VectorPayload>(prefix)) {
-        const id = rec.payload.id;
-        const v = bytesVector(rec.payload.v);
-        if (v.length !== this.dimension) continue; // written under another dimension: claimDimension refuses such a collection
-        index.upsert(id, v);
-        expiry.set(id, rec.expiresAt);
+      const sources: LoadSource[] = [{ prefix: tablePrefix(this.scope.id, this.table), kind: 'single' }];
+      if (this.options.groupOf) {
+        sources.unshift({ prefix: groupPrefix(this.scope, this.table), kind: 'group' });
       }
-      cache = { index, expiry };
-      caches.set(this.cacheKey(), cache);
+      cache = new IndexCache(this.scope, (this.options.indexFactory ?? exactIndex)(this.dimension), sources);
+      caches.set(key, cache);
+      // A purge that deletes group records prunes the same index.
+      if (this.options.groupOf) caches.set(cacheKey(groupPrefix(this.scope, this.table)), cache);
     }
     return cache;
   }
