@@ -36,6 +36,7 @@ export {
   type ToolChange,
   type CallOptions,
 } from './services/tools/tool.js';
+export { approvedToolsIn, type ApprovedTools } from './services/tools/tool.js';
 export { loadContract, parseContract, contractHash, contractJsonSchema, mergeContractLayers, type Contract, type ContractOptions } from './kernel/contract/index.js';
 export type { SignedTreeHead } from './kernel/audit/index.js';
 export { verifyInclusion, verifyConsistency } from './kernel/audit/index.js';
@@ -88,6 +89,9 @@ export {
   seededModel,
   echoModel,
   heuristicTokenizer,
+  streamCompletion,
+  type StreamCompletionInput,
+  type StreamCompletionEvent,
   type ModelGatewayOptions,
   type ModelCall,
   type Completion,
@@ -108,6 +112,9 @@ export {
 export {
   mountMcpServer,
   serveMcp,
+  mcpBindingEntries,
+  APPROVE_TOOL_PERMISSION,
+  type ApproveOptions,
   McpBridgeError,
   McpCodes,
   type McpMount,
@@ -143,3 +150,6 @@ export {
   type MemoryServiceOptions,
   type RedactMode,
 } from './services/memory/index.js';
+export { createTelemetry, type TelemetryOptions, type TelemetryExporter } from './services/telemetry/index.js';
+export { ServiceActor, ServiceCodes, ServiceError } from './services/host/index.js';
+export { startSpan, TraceSpan, type Telemetry } from './kernel/trace.js';

@@ -23,7 +23,8 @@ import { MemoryService, nodeKeyring, type Keyring, type MemoryServiceOptions } f
 import { ModelCatalog, ModelGateway, type ModelGatewayOptions } from '../services/models/index.js';
 import { ServiceActor } from '../services/host/index.js';
 import { createTelemetry, observeKernel, type NodeTelemetry, type TelemetryOptions } from '../services/telemetry/index.js';
-import { Redactor, SecretStore, ToolRegistry, toolRegistryEntries, type AnyToolDefinition, type DryRunMode } from '../services/tools/tool.js';
+import { mcpBindingEntries } from '../services/mcp/index.js';
+import { approvedToolsIn, Redactor, SecretStore, ToolRegistry, toolRegistryEntries, type AnyToolDefinition, type DryRunMode } from '../services/tools/tool.js';
 import type { SupervisorSpec, TreeNode } from '../supervisors/types.js';
 import { approvalsApi, auditApi, type ApprovalsApi, type AuditApi } from './apis.js';
 import { durabilityApi, type DurabilityApi } from './durability.js';
@@ -78,7 +79,7 @@ export interface NodeOptions {
   /** Named credentials tools may read (declared in their `secrets`); scrubbed from tool results, errors and records. */
   secrets?: SecretStore | Record<string, string>;
   /** Worker sandbox defaults: threads per pool (2), time limit (30000 ms), heap (256 MiB). */
-  toolSandbox?: { maxThreads?: number; timeoutMs?: number; memoryMb?: number; idleTimeoutMs?: number };
+  toolSandbox?: { maxThreads?: number; timeoutMs?: number; memoryMb?: number; idleTimeoutMs?: number; execArgv?: string[] };
   /** Run tools in simulation: their `simulate`, or only a record of the intended call. */
   dryRun?: DryRunMode;
   /** Memory and RAG (`memory.*`, `rag.*` syscalls): options, or false for none. */
@@ -171,7 +172,8 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       },
       models: options.models ?? models.catalog.forAdmission(),
       ...(options.hrtPolicy ? { hrtPolicy: options.hrtPolicy } : {}),
-      ...(options.registry || options.tools ? { registry: [...(options.registry ?? []), ...toolRegistryEntries(options.tools ?? [])] } : {}),
+      // Versions contracts may bind: the node's registry, the tools given, and MCP tool versions approved before (kept in LMDB).
+      registry: [...(options.registry ?? []), ...toolRegistryEntries(options.tools ?? []), ...mcpBindingEntries(approvedToolsIn(db))],
       ...(options.conditions ? { conditions: options.conditions } : {}),
       ...(options.rbac ? { rbac: options.rbac } : {}),
       ...(options.consent ? { consent: options.consent } : {}),
@@ -243,6 +245,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
     const tools = new ToolRegistry(kernel, {
       secrets,
       redactor,
+      db,
       ...(options.toolSandbox ? { sandbox: options.toolSandbox } : {}),
       ...(options.dryRun === undefined ? {} : { dryRun: options.dryRun }),
     });

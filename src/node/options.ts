@@ -20,7 +20,7 @@ const HRT_POLICIES = ['edf', 'rm'] as const;
 const KNOWN = {
   '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools', 'modelGateway', 'secrets', 'toolSandbox', 'dryRun', 'memory', 'telemetry'],
   telemetry: ['exporter', 'otlp', 'spanProcessors', 'metricReaders', 'sampleRatio', 'metricIntervalMs'],
-  toolSandbox: ['maxThreads', 'timeoutMs', 'memoryMb', 'idleTimeoutMs'],
+  toolSandbox: ['maxThreads', 'timeoutMs', 'memoryMb', 'idleTimeoutMs', 'execArgv'],
   mailbox: ['capacity', 'overflow'],
   scheduler: ['dtMinShare', 'batchSize', 'sliceMs', 'srtLevels', 'srtBurst'],
   root: ['intensity', 'periodMs'],
@@ -115,6 +115,8 @@ export function validateNodeOptions(options: unknown): asserts options is NodeOp
     const v = sandbox?.[k];
     if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v > 0)) fail(`toolSandbox.${k}`, `must be a positive integer (got ${show(v)})`);
   }
+  const execArgv = sandbox?.execArgv;
+  if (execArgv !== undefined && !(Array.isArray(execArgv) && execArgv.every((a) => typeof a === 'string'))) fail('toolSandbox.execArgv', `must be an array of strings (got ${show(execArgv)})`);
   section(o.telemetry, 'telemetry');
   checkTelemetryOptions(o.telemetry);
   if (o.modelGateway !== undefined && !isObject(o.modelGateway)) fail('modelGateway', `must be a ModelGateway or its options object (got ${show(o.modelGateway)})`);

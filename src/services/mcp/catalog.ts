@@ -4,6 +4,7 @@
 // the schemas that were approved, not whatever the server says now.
 
 import type { Kernel } from '../../kernel/kernel.js';
+import { ToolRegistry } from '../tools/registry.js';
 import { McpBridgeError, McpCodes } from './errors.js';
 
 /** A tool as an MCP client sees it in tools/list. */
@@ -65,8 +66,22 @@ export function mountOf(kernel: Kernel, name: string): MountedSource | undefined
   return undefined;
 }
 
-/** A node, or anything carrying its kernel. */
-export type KernelHost = Kernel | { kernel: Kernel };
+/** A node (its kernel and tool registry), or a bare kernel. */
+export type KernelHost = Kernel | { kernel: Kernel; tools?: unknown };
+
+const ownRegistries = new WeakMap<Kernel, ToolRegistry>();
+
+/**
+ * The tool registry mounted tools join: the node's `tools`, or — for a bare kernel —
+ * one registry of its own per kernel (its approvals kept in memory only).
+ */
+export function registryOf(target: KernelHost, kernel: Kernel): ToolRegistry {
+  const tools = (target as { tools?: unknown }).tools;
+  if (tools instanceof ToolRegistry) return tools;
+  let own = ownRegistries.get(kernel);
+  if (!own) ownRegistries.set(kernel, (own = new ToolRegistry(kernel)));
+  return own;
+}
 
 export function kernelOf(target: KernelHost): Kernel {
   const kernel = (target as { kernel?: Kernel }).kernel ?? (target as Kernel);

@@ -3,7 +3,9 @@
 // as one of its actors.
 
 export { mountMcpServer } from './mount.js';
-export type { McpMount, McpMountStats, McpToolStatus, MountOptions, RefreshReport } from './mount.js';
+export type { ApproveOptions, McpMount, McpMountStats, McpToolStatus, MountOptions, RefreshReport } from './mount.js';
+export { APPROVE_TOOL_PERMISSION } from './mount-approve.js';
+export { mcpBindingEntries } from './bindings.js';
 export { serveMcp } from './serve.js';
 export type { HttpServeOptions, McpServing, ServeHost, ServeMcpOptions, ToolSource } from './serve.js';
 export type { McpTransportSpec } from './connect.js';

@@ -1,31 +1,18 @@
-// One call of a mounted MCP tool: the arguments checked against the pinned
-// input schema, `tools/call` over the SDK client, and the answer turned into a
-// value (`{ content, structuredContent? }`) or a typed error: MCP_TOOL_ERROR
-// for `isError`, INVALID_TOOL_OUTPUT for a result off its pinned output schema,
-// MCP_UNAVAILABLE / MCP_TIMEOUT / MCP_PROTOCOL_ERROR for what the SDK throws.
+// One call of a mounted MCP tool: `tools/call` over the SDK client, and the
+// answer turned into a value (`{ content, structuredContent? }`) or a typed error:
+// MCP_TOOL_ERROR for `isError`, MCP_UNAVAILABLE / MCP_TIMEOUT / MCP_PROTOCOL_ERROR
+// for what the SDK throws, CALL_ABORTED when the caller gave up. The tool registry
+// checked the arguments before and checks the result after, against the approved schemas.
 
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { ContentBlock } from '@modelcontextprotocol/sdk/types.js';
 import { PolicyCodes } from '../../kernel/policy/index.js';
 import { fromSdkError, McpBridgeError, McpCodes } from './errors.js';
-import { schemaError } from './schema.js';
-import type { Entry } from './mount-types.js';
 
 /** What a mounted tool returns to its caller. */
 export interface McpToolResult {
   content: ContentBlock[];
   structuredContent?: Record<string, unknown>;
-}
-
-/** The arguments to send, or INVALID_TOOL_ARGS naming the first bad field. */
-export function checkArgs(e: Entry, args: unknown): Record<string, unknown> {
-  const value = args === undefined ? {} : args;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw schemaError(e.local, 'arguments', [{ instancePath: '', keyword: 'type', params: {}, schemaPath: '#', message: 'must be an object (MCP tool arguments are named)' }]);
-  }
-  const errors = e.checks!.input.check(value);
-  if (errors) throw schemaError(e.local, 'arguments', errors);
-  return value as Record<string, unknown>;
 }
 
 /** Which counter a failed call moves. */
@@ -35,7 +22,13 @@ export type CallFailure = 'toolErrors' | 'failures';
  * Call the tool. `signal` (the caller stopped or gave up) cancels the request: the
  * SDK sends notifications/cancelled to the server, and the call fails CALL_ABORTED.
  */
-export async function invokeTool(client: Client, e: Entry, args: Record<string, unknown>, options: { timeoutMs: number; signal?: AbortSignal | undefined }, count: (what: CallFailure) => void): Promise<McpToolResult> {
+export async function invokeTool(
+  client: Client,
+  e: { remote: string; local: string },
+  args: Record<string, unknown>,
+  options: { timeoutMs: number; signal?: AbortSignal | undefined },
+  count: (what: CallFailure) => void,
+): Promise<McpToolResult> {
   let result: Awaited<ReturnType<Client['callTool']>>;
   try {
     result = await client.callTool({ name: e.remote, arguments: args }, undefined, { timeout: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
@@ -50,17 +43,6 @@ export async function invokeTool(client: Client, e: Entry, args: Record<string, 
     throw new McpBridgeError(McpCodes.toolError, `MCP tool "${e.local}" failed: ${textOf(content) || '(no message)'}`, { field: 'tool', details: { tool: e.local, content } });
   }
   const structured = result.structuredContent as Record<string, unknown> | undefined;
-  const output = e.checks!.output;
-  if (output) {
-    const errors =
-      structured === undefined
-        ? [{ instancePath: '', keyword: 'required', params: {}, schemaPath: '#', message: 'no structuredContent, though the tool declares an output schema' }]
-        : output.check(structured);
-    if (errors) {
-      count('failures');
-      throw schemaError(e.local, 'output', errors);
-    }
-  }
   return { content, ...(structured === undefined ? {} : { structuredContent: structured }) };
 }
 

@@ -15,7 +15,9 @@ export interface MountOptions {
   /**
    * Hashes approved in an earlier review (registry or remote name → hash, as `mount.pins()` returns).
    * Given, a tool mounts active only if its definition hashes the same; one that differs starts
-   * suspended and one not named starts pending. Absent, every tool listed at mount is approved.
+   * suspended and one not named starts pending. Absent, the pins the tool registry keeps for this
+   * prefix (in the node's LMDB: approvals of earlier mounts, across restarts) are used the same way;
+   * with none kept either, every tool listed at mount is approved (and kept from then on).
    */
   pins?: Record<string, string>;
   /** A tool whose name or schema cannot be mounted: `throw` (default) fails the mount, `skip` mounts the rest. */

@@ -1,12 +1,11 @@
 // The shape of a mount as its user sees it (McpMount, tool status, refresh
 // report), and what it tracks per remote tool: the listed and approved
-// definitions, their pins, the compiled schema checks, the state.
+// definitions, their pins, the registry version of the approved one, the state.
 
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolDescriptor } from './catalog.js';
 import type { PinnedTool, PinPart, ToolPin } from './pin.js';
 import type { ToolState, TrackedTool } from './reconcile.js';
-import type { CompiledSchema } from './schema.js';
 
 /** One mounted tool, as `mount.tools()` reports it. */
 export interface McpToolStatus {
@@ -26,6 +25,8 @@ export interface McpToolStatus {
   listed?: PinnedTool;
   /** The approved definition. */
   approved?: PinnedTool;
+  /** The tool registry's version of the approved definition (a contract's binding may pin its manifest hash). */
+  version?: string;
 }
 
 export interface RefreshReport {
@@ -36,12 +37,29 @@ export interface RefreshReport {
   refused: string[];
 }
 
+/** Counted by the tool registry for this mount's tools (see `node.tools.stats()`), plus the server's own error results. */
 export interface McpMountStats {
+  /** Calls whose arguments were checked. */
   calls: number;
   invalidArgs: number;
+  /** The server answered `isError: true`. */
   toolErrors: number;
+  /** Other failures: unavailable, timeouts, protocol errors, results off their output schema. */
   failures: number;
+  /** Refused while suspended or pending. */
   suspendedRefusals: number;
+}
+
+export interface ApproveOptions {
+  /** Who approves: checked against the node's RBAC (permission `approve-tool:<tool name>`) and recorded in the audit log. */
+  by: string;
+  /** Approve only this definition (the `listedHash` that was reviewed). */
+  hash?: string;
+  /** Act under these roles only. */
+  roles?: readonly string[];
+  /** RBAC scope of the approver. Default tenant `default`. */
+  tenant?: string;
+  team?: string;
 }
 
 export interface McpMount {
@@ -51,13 +69,17 @@ export interface McpMount {
   readonly status: 'connected' | 'unavailable' | 'closed';
   tools(): McpToolStatus[];
   tool(name: string): McpToolStatus | undefined;
-  /** Approved hashes by registry name: pass back as `pins` to mount the same definitions next time. */
+  /** Approved hashes by registry name. The registry's store keeps them (in the node's LMDB) for the next mount; passing them as `pins` overrides it. */
   pins(): Record<string, string>;
   stats(): McpMountStats;
   /** List the server's tools again and suspend, add (pending), restore or remove accordingly. */
   refresh(): Promise<RefreshReport>;
-  /** Approve a suspended or pending tool's listed definition (pass `hash` to approve only what was reviewed). */
-  approve(name: string, options?: { by?: string; hash?: string }): McpToolStatus;
+  /**
+   * Approve a suspended or pending tool's listed definition (pass `hash` to approve only what was reviewed).
+   * `by` needs the permission `approve-tool:<name>` when the node has RBAC (APPROVER_NOT_AUTHORIZED otherwise);
+   * the approval is audited and, with the node's LMDB, kept across restarts.
+   */
+  approve(name: string, options: ApproveOptions): McpToolStatus;
   /** Connect again (after the server went away), then refresh. */
   reconnect(): Promise<RefreshReport>;
   /** Unregister every tool and disconnect. */
@@ -69,7 +91,9 @@ export interface Entry extends TrackedTool {
   local: string;
   listed?: PinnedTool;
   approvedDef?: PinnedTool;
-  checks?: { input: CompiledSchema; output?: CompiledSchema };
+  /** Registry version of `approvedDef`. */
+  version?: string;
+  /** Whether the tool registry has it (it does unless refused or removed). */
   registered: boolean;
   changed?: PinPart[];
   reason?: string;
@@ -104,7 +128,14 @@ export function statusOf(e: Entry): McpToolStatus {
     ...(e.reason === undefined ? {} : { reason: e.reason }),
     ...(e.listed ? { listed: e.listed } : {}),
     ...(e.approvedDef ? { approved: e.approvedDef } : {}),
+    ...(e.version === undefined ? {} : { version: e.version }),
   };
+}
+
+/** Why calls of a suspended or pending tool are refused (the registry's refusal reason). */
+export function refusalReason(e: Entry): string {
+  const why = e.state === 'pending' ? 'it is new since the server was mounted' : `its ${e.changed?.length ? e.changed.join(', ') : 'definition'} changed since it was approved`;
+  return `${why}; a person must review it and call approve("${e.local}")`;
 }
 
 /** What serveMcp offers for an active mounted tool: its approved definition. */

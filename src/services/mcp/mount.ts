@@ -1,28 +1,47 @@
-// Mount an external MCP server's tools into this node: each becomes a kernel
-// `tool` syscall `<prefix>.<tool>`, so calls are governed like native tools
-// (capability, consent, budgets, audit). Arguments are checked against the
-// pinned input schema before anyone is asked to consent; a tool whose listed
-// definition moves away from its pin is suspended until `approve` re-pins it.
+// Mount an external MCP server's tools into this node: each becomes an entry of
+// the node's tool registry, `<prefix>.<tool>` (a kernel `tool` syscall), so calls
+// are governed like native tools — capability, consent, budgets, audit — and get
+// the registry's schema checks (ajv), stats, redaction, versioned manifests, dry
+// runs and spans. A tool whose listed definition moves away from its pin is
+// suspended until `approve` (RBAC-checked, audited) re-pins it; pins are kept in
+// the registry's store of approved definitions (the node's LMDB), so a re-mount
+// after a restart compares with what was approved before.
 
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { TimerHandle } from '../../base/clock.js';
-import { AgentOsError } from '../../base/errors.js';
+import { AgentOsError, PolicyDenied } from '../../base/errors.js';
 import type { AuditRecordInput } from '../../kernel/audit/index.js';
 import type { Kernel } from '../../kernel/kernel.js';
-import type { SyscallContext } from '../../kernel/syscalls.js';
-import { kernelOf, mountsChanged, mountsOf, type KernelHost, type ToolDescriptor } from './catalog.js';
+import type { ApprovedTools } from '../tools/approved-store.js';
+import type { ToolContext } from '../tools/define.js';
+import { ToolCodes } from '../tools/errors.js';
+import { kernelOf, mountsChanged, mountsOf, registryOf, type KernelHost, type ToolDescriptor } from './catalog.js';
 import { checkTransportSpec, connectMcp, describeServer, listAllTools } from './connect.js';
 import { McpBridgeError, McpCodes } from './errors.js';
-import { checkArgs, invokeTool, type McpToolResult } from './invoke.js';
+import { invokeTool, type McpToolResult } from './invoke.js';
+import { applyChange } from './mount-apply.js';
+import { approveTool, remember } from './mount-approve.js';
 import { mountOptionsOf, type CheckedMountOptions, type MountOptions } from './mount-options.js';
+import { startingEntry, storedPins } from './mount-start.js';
 import { pinTool, type PinnedTool, type ToolPin } from './pin.js';
-import { reconcile, type Change, type ListedTool } from './reconcile.js';
+import { reconcile, type ListedTool } from './reconcile.js';
 import { ToolTable } from './tool-table.js';
-import { descriptorOf, pinHashes, pinnedOf, statusOf, type Entry, type McpMount, type McpMountStats, type McpToolStatus, type RefreshReport } from './mount-types.js';
+import {
+  descriptorOf,
+  pinHashes,
+  pinnedOf,
+  statusOf,
+  type ApproveOptions,
+  type Entry,
+  type McpMount,
+  type McpMountStats,
+  type McpToolStatus,
+  type RefreshReport,
+} from './mount-types.js';
 
 export type { MountOptions } from './mount-options.js';
-export type { McpMount, McpMountStats, McpToolStatus, RefreshReport } from './mount-types.js';
+export type { ApproveOptions, McpMount, McpMountStats, McpToolStatus, RefreshReport } from './mount-types.js';
 
 /** How long a liveness ping may take after a transport error. */
 const PROBE_TIMEOUT_MS = 5000;
@@ -38,7 +57,7 @@ export async function mountMcpServer(target: KernelHost, options: MountOptions):
       throw new McpBridgeError(McpCodes.nameConflict, `prefix "${opts.prefix}" overlaps the MCP mount "${other}" on this node`, { field: 'prefix' });
     }
   }
-  const mount = new Mount(kernel, opts);
+  const mount = new Mount(kernel, registryOf(target, kernel), opts);
   mounts.set(opts.prefix, mount); // reserved while connecting, so a concurrent mount of the prefix is refused
   try {
     await mount.start();
@@ -53,52 +72,49 @@ class Mount implements McpMount {
   readonly prefix: string;
   readonly server: string;
   status: 'connected' | 'unavailable' | 'closed' = 'unavailable';
+  readonly table: ToolTable;
+  readonly store: ApprovedTools;
   private client: Client | undefined;
-  private readonly table: ToolTable;
-  private readonly counters: McpMountStats = { calls: 0, invalidArgs: 0, toolErrors: 0, failures: 0, suspendedRefusals: 0 };
+  private toolErrors = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private refreshWaiting = false;
   private probing = false;
   private timer: TimerHandle | undefined;
 
   constructor(
-    private readonly kernel: Kernel,
+    readonly kernel: Kernel,
+    registry: ToolTable['registry'],
     private readonly opts: CheckedMountOptions,
   ) {
     this.prefix = opts.prefix;
     this.server = describeServer(opts.transport);
-    this.table = new ToolTable(kernel, opts, (e) => ({
-      validate: (args) => this.admit(e.local, args),
-      handler: (args, ctx) => this.call(e.local, args, ctx),
-    }));
+    this.store = registry.approved;
+    this.table = new ToolTable(registry, opts, (e) => (args, context) => this.call(e.local, args, context));
   }
 
   async start(): Promise<void> {
     await this.connect();
     const listed = await listAllTools(this.client!, this.what, this.opts.callTimeoutMs);
     const skip = this.opts.onInvalid === 'skip';
+    const pins = this.opts.pins ?? storedPins(this.store.under(this.prefix));
+    const trusted: Entry[] = [];
     for (const tool of listed) {
       if (this.table.byRemote.has(tool.name)) continue;
       const def = pinnedOf(tool);
       try {
         const local = this.table.nameFor(tool.name);
-        const pin = pinTool(def);
-        const expected = this.opts.pins?.[local] ?? this.opts.pins?.[tool.name];
-        const entry: Entry = { remote: tool.name, local, state: 'pending', seen: pin, listed: def, registered: false };
-        if (this.opts.pins === undefined || expected === pin.hash) {
-          entry.checks = this.table.compile(def, local);
-          Object.assign(entry, { state: 'active', approved: pin, approvedDef: def });
-        } else if (expected !== undefined) {
-          Object.assign(entry, { state: 'suspended', approved: { hash: expected }, changed: [], reason: `its definition ${pin.hash.slice(0, 12)}… differs from the pinned ${expected.slice(0, 12)}…` });
-        }
+        const { entry, remember: keep } = startingEntry(tool.name, local, def, pinTool(def), pins, this.store.get(local));
         this.table.track(entry);
         this.table.register(entry);
+        if (keep) trusted.push(entry);
       } catch (err) {
         if (!skip || !(err instanceof AgentOsError)) throw err;
         this.refuse(tool.name, def, err);
       }
     }
-    this.audit({ decision: 'mounted', subject: this.prefix, data: { server: this.server, ...this.counts() } });
+    // Kept once the whole mount stands: a mount that fails part way pins nothing.
+    for (const e of trusted) remember(this, e, undefined, this.table.registry.manifest(e.local, e.version)?.hash);
+    this.audit({ decision: 'mounted', subject: this.prefix, data: { server: this.server, ...this.counts(), pins: this.opts.pins !== undefined ? 'given' : pins !== undefined ? 'stored' : 'first-use' } });
     for (const e of this.table.all()) {
       if (e.state === 'refused') continue;
       this.audit({ decision: e.state === 'active' ? 'pinned' : e.state, subject: e.local, hashes: pinHashes(e.seen as ToolPin), data: { remote: e.remote } });
@@ -127,7 +143,18 @@ class Mount implements McpMount {
   }
 
   stats(): McpMountStats {
-    return { ...this.counters };
+    const out: McpMountStats = { calls: 0, invalidArgs: 0, toolErrors: this.toolErrors, failures: 0, suspendedRefusals: 0 };
+    const all = this.table.registry.stats().tools;
+    for (const e of this.table.all()) {
+      const t = e.local === '' ? undefined : all[e.local];
+      if (!t) continue;
+      out.calls += t.calls;
+      out.invalidArgs += t.invalidInputs;
+      out.failures += t.failures + t.timeouts + t.invalidOutputs;
+      out.suspendedRefusals += t.refused;
+    }
+    out.failures = Math.max(0, out.failures - this.toolErrors);
+    return out;
   }
 
   refresh(): Promise<RefreshReport> {
@@ -136,29 +163,8 @@ class Mount implements McpMount {
     return run;
   }
 
-  approve(name: string, options: { by?: string; hash?: string } = {}): McpToolStatus {
-    const e = this.table.local(name) ?? this.table.byRemote.get(name);
-    const refuse = (why: string): never => {
-      throw new McpBridgeError(McpCodes.approvalMismatch, `approve "${name}" on ${this.what}: ${why}`, { field: 'name' });
-    };
-    if (!e) return refuse('no such tool on this mount');
-    if (e.state !== 'suspended' && e.state !== 'pending') return refuse(`the tool is ${e.state}; only a suspended or pending tool awaits approval`);
-    if (options.hash !== undefined && options.hash !== e.seen?.hash) {
-      return refuse(`the listed definition is ${e.seen?.hash.slice(0, 12)}…, not the reviewed ${options.hash.slice(0, 12)}…; review it again`);
-    }
-    const checks = this.table.compile(e.listed!, e.local);
-    this.table.release(e);
-    const previous = e.approved?.hash;
-    Object.assign(e, { checks, state: 'active', approved: e.seen, approvedDef: e.listed, changed: undefined, reason: undefined });
-    this.audit({
-      decision: 'approved',
-      subject: e.local,
-      ...(options.by === undefined ? {} : { actor: options.by }),
-      hashes: { ...pinHashes(e.seen as ToolPin), ...(previous === undefined ? {} : { previous }) },
-      data: { remote: e.remote },
-    });
-    this.emit('tool.approved', { tool: e.local, remote: e.remote, hash: e.seen!.hash, by: options.by });
-    return statusOf(e);
+  approve(name: string, options: ApproveOptions): McpToolStatus {
+    return approveTool(this, name, options);
   }
 
   async reconnect(): Promise<RefreshReport> {
@@ -176,10 +182,7 @@ class Mount implements McpMount {
     const wasMounted = this.table.byRemote.size > 0 || this.client !== undefined;
     this.status = 'closed';
     if (this.timer !== undefined) this.kernel.clock.clearTimeout(this.timer);
-    for (const e of this.table.all()) {
-      this.table.unregister(e);
-      this.table.release(e);
-    }
+    this.table.clear();
     if (mountsOf(this.kernel).get(this.prefix) === this) mountsOf(this.kernel).delete(this.prefix);
     const client = this.client;
     this.client = undefined;
@@ -198,24 +201,14 @@ class Mount implements McpMount {
 
   // ---- calls ----
 
-  /** The kernel's validate step: runs after the capability precheck, before consent. */
-  private admit(local: string, args: unknown): Record<string, unknown> {
-    const e = this.usable(local);
+  /** What running a mounted tool does, after the registry checked the caller's arguments (and before it checks the result). */
+  private async call(local: string, args: Record<string, unknown>, context: ToolContext): Promise<McpToolResult> {
+    const e = this.usable(local, context.version);
+    context.span?.set({ 'agentos.mcp.server': this.server, 'agentos.mcp.prefix': this.prefix, 'agentos.mcp.tool': e.remote });
     try {
-      return checkArgs(e, args);
-    } catch (err) {
-      this.counters.invalidArgs++;
-      throw err;
-    }
-  }
-
-  private async call(local: string, args: unknown, ctx: SyscallContext): Promise<McpToolResult> {
-    const e = this.usable(local); // suspended while waiting for consent: refused still
-    this.counters.calls++;
-    // The kernel passes the caller's signal where it has one (a stopped caller, a barge-in).
-    const signal = (ctx as { signal?: AbortSignal }).signal;
-    try {
-      return await invokeTool(this.client!, e, args as Record<string, unknown>, { timeoutMs: this.opts.callTimeoutMs, signal }, (what) => this.counters[what]++);
+      return await invokeTool(this.client!, e, args, { timeoutMs: this.opts.callTimeoutMs, signal: context.signal }, (what) => {
+        if (what === 'toolErrors') this.toolErrors++;
+      });
     } catch (err) {
       if ((err as AgentOsError).code === McpCodes.unavailable) this.probe();
       throw err;
@@ -244,18 +237,21 @@ class Mount implements McpMount {
       .finally(() => (this.probing = false));
   }
 
-  /** The entry of a callable tool, or the typed refusal (suspended, pending, server unavailable). */
-  private usable(local: string): Entry {
+  /** The entry of a callable tool, or the typed refusal (gone, an older version, server unavailable). Suspension is the registry's to refuse. */
+  private usable(local: string, version: string | undefined): Entry {
     const e = this.table.local(local);
     if (!e || e.state === 'removed' || e.state === 'refused') {
       throw new McpBridgeError(McpCodes.unavailable, `MCP tool "${local}" is no longer offered by ${this.what}`, { field: 'name' });
     }
     if (e.state !== 'active') {
-      this.counters.suspendedRefusals++;
-      const why = e.state === 'pending' ? 'it is new since the server was mounted' : `its ${e.changed?.length ? e.changed.join(', ') : 'definition'} changed since it was approved`;
-      const reason = `MCP tool "${local}" is suspended: ${why}; a person must review it and call approve("${local}")`;
-      this.audit({ decision: 'refused', subject: local, reason, hashes: { ...(e.approved ? { approved: e.approved.hash } : {}), ...(e.seen ? { listed: e.seen.hash } : {}) } });
-      throw new McpBridgeError(McpCodes.toolSuspended, reason, { field: 'name', details: { tool: local, state: e.state, changed: e.changed } });
+      throw new McpBridgeError(McpCodes.toolSuspended, `MCP tool "${local}" is suspended`, { field: 'name', details: { tool: local, state: e.state, changed: e.changed } });
+    }
+    if (version !== undefined && version !== e.version) {
+      // The server runs what it lists now: a caller bound to an earlier approved definition cannot have it.
+      throw new PolicyDenied(ToolCodes.versionUnavailable, `MCP tool "${local}" version ${version} is no longer offered by ${this.what}; it offers version ${e.version ?? '?'} now`, {
+        field: 'version',
+        details: { tool: local, version, current: e.version },
+      });
     }
     if (this.status !== 'connected' || !this.client) {
       throw new McpBridgeError(McpCodes.unavailable, `MCP tool "${local}": ${this.what} is ${this.status === 'closed' ? 'unmounted' : 'unavailable (its connection closed; reconnect() to try again)'}`, { field: 'server' });
@@ -285,75 +281,8 @@ class Mount implements McpMount {
       }
     });
     const report: RefreshReport = { added: [], suspended: [], restored: [], removed: [], refused: [] };
-    for (const change of reconcile(this.table.byRemote, items)) this.apply(change, report);
+    for (const change of reconcile(this.table.byRemote, items)) applyChange(this, change, report);
     return report;
-  }
-
-  private apply(change: Change, report: RefreshReport): void {
-    const e = this.table.byRemote.get(change.remote);
-    switch (change.kind) {
-      case 'added': {
-        const { def } = change.tool;
-        if (e) this.table.forget(e); // a refused name listed again: try afresh
-        let entry: Entry;
-        try {
-          entry = { remote: change.remote, local: this.table.nameFor(change.remote), state: 'pending', seen: change.tool.pin, listed: def, registered: false };
-          this.table.track(entry);
-          this.table.register(entry);
-        } catch (err) {
-          if (!(err instanceof AgentOsError)) throw err;
-          this.refuse(change.remote, def, err);
-          report.refused.push(change.remote);
-          return;
-        }
-        report.added.push(entry.local);
-        this.audit({ decision: 'pending', subject: entry.local, reason: 'a new tool awaits approval', hashes: pinHashes(change.tool.pin), data: { remote: entry.remote } });
-        this.emit('tool.pending', { tool: entry.local, remote: entry.remote, hash: change.tool.pin.hash });
-        return;
-      }
-      case 'changed':
-      case 'unpinnable': {
-        if (!e) return;
-        if (change.kind === 'unpinnable' && e.approved === undefined) {
-          this.table.unregister(e);
-          this.refuse(change.remote, change.tool.def, change.error);
-          report.refused.push(e.local);
-          return;
-        }
-        Object.assign(e, {
-          state: 'suspended',
-          listed: change.tool.def,
-          ...(change.kind === 'changed' ? { seen: change.tool.pin, changed: change.parts, reason: undefined } : { seen: undefined, changed: [], reason: change.error.message }),
-        });
-        if (!e.registered) this.table.register(e);
-        report.suspended.push(e.local);
-        const parts = change.kind === 'changed' ? change.parts : [];
-        const reason = `${this.what} changed the ${parts.length ? parts.join(', ') : 'definition'} of tool "${e.remote}" since it was approved${change.kind === 'changed' && change.already ? ' (again, while suspended)' : ''}`;
-        this.audit({ decision: 'suspended', subject: e.local, reason, hashes: { approved: e.approved!.hash, ...(e.seen ? { listed: e.seen.hash } : {}) }, data: { remote: e.remote, changed: parts } });
-        this.emit('tool.suspended', { tool: e.local, remote: e.remote, changed: parts, approved: e.approved!.hash, listed: e.seen?.hash });
-        return;
-      }
-      case 'restored':
-      case 'revised': {
-        if (!e) return;
-        Object.assign(e, { seen: change.tool.pin, listed: change.tool.def, changed: undefined, reason: undefined, state: change.kind === 'restored' ? 'active' : 'pending' });
-        if (!e.registered) this.table.register(e);
-        if (change.kind === 'restored') report.restored.push(e.local);
-        this.audit({ decision: change.kind, subject: e.local, hashes: pinHashes(change.tool.pin), data: { remote: e.remote } });
-        this.emit(`tool.${change.kind}`, { tool: e.local, remote: e.remote, hash: change.tool.pin.hash });
-        return;
-      }
-      case 'removed': {
-        if (!e) return;
-        this.table.unregister(e);
-        if (change.forget || e.state === 'refused') this.table.forget(e);
-        else e.state = 'removed';
-        if (e.state === 'refused') return;
-        report.removed.push(e.local);
-        this.audit({ decision: 'removed', subject: e.local, data: { remote: e.remote } });
-        this.emit('tool.removed', { tool: e.local, remote: e.remote });
-      }
-    }
   }
 
   // ---- bookkeeping ----
@@ -380,7 +309,7 @@ class Mount implements McpMount {
   }
 
   /** Track a tool that cannot be mounted (not registered), and say why. */
-  private refuse(remote: string, def: PinnedTool, err: AgentOsError | Error): void {
+  refuse(remote: string, def: PinnedTool, err: AgentOsError | Error): void {
     const known = this.table.byRemote.get(remote);
     if (known) this.table.forget(known);
     const entry: Entry = { remote, local: '', state: 'refused', listed: def, registered: false, reason: err.message };
@@ -411,12 +340,12 @@ class Mount implements McpMount {
     return new McpBridgeError(McpCodes.unavailable, `${this.what} is unmounted`, { field: 'server' });
   }
 
-  private audit(record: Omit<AuditRecordInput, 'kind'>): void {
+  audit(record: Omit<AuditRecordInput, 'kind'>): void {
     this.kernel.governance.record({ kind: 'mcp', ...record, data: { prefix: this.prefix, ...record.data } });
   }
 
   /** An `@agentos.mcp.*` event; serveMcp sessions hear that what is offered may have changed. */
-  private emit(what: string, data: Record<string, unknown>): void {
+  emit(what: string, data: Record<string, unknown>): void {
     this.kernel.emit(`@agentos.mcp.${what}`, { prefix: this.prefix, ...data });
     mountsChanged(this.kernel);
   }

@@ -29,6 +29,8 @@ export const ModelCodes = {
   notRegistered: 'MODEL_GATEWAY_NOT_REGISTERED',
   /** A catalog entry or provider configuration is invalid. */
   badConfig: 'MODEL_BAD_CONFIG',
+  /** A persistent actor asked to stream: a stream is not journaled, so it must use the `model` syscall (whose whole completion is). */
+  streamNotJournaled: 'MODEL_STREAM_NOT_JOURNALED',
 } as const;
 
 export type ModelCode = (typeof ModelCodes)[keyof typeof ModelCodes];

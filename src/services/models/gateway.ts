@@ -72,6 +72,9 @@ export interface ModelSyscallArgs extends CompletionRequest {
 /** The syscall context, with what newer kernels pass along (used when present). */
 type CallContext = SyscallContext & { signal?: AbortSignal; onBehalfOf?: string };
 
+/** The gateway registered with each kernel: how child logic running in an actor (streamCompletion) finds it. */
+const byKernel = new WeakMap<object, ModelGateway>();
+
 export class ModelGateway {
   readonly catalog: ModelCatalog;
   readonly local: LocalProvider;
@@ -116,7 +119,13 @@ export class ModelGateway {
   register(kernel: Kernel): void {
     if (this.kernel && this.kernel !== kernel) throw new ModelError(ModelCodes.badConfig, 'model gateway: already registered with another kernel', { field: 'kernel' });
     this.kernel = kernel;
+    byKernel.set(kernel, this);
     for (const e of this.catalog.list()) if (!this.registered.includes(e.id)) this.registerModel(kernel, e.id);
+  }
+
+  /** The gateway registered with `kernel` (an actor cell's host), if any. */
+  static of(kernel: object): ModelGateway | undefined {
+    return byKernel.get(kernel);
   }
 
   /**
@@ -125,8 +134,10 @@ export class ModelGateway {
    * request is validated, then the audited check that charges `tokens`); then
    * the call is routed. Rejects with the kernel's PolicyDenied / BudgetExceeded,
    * or a ModelError; the stream itself throws ModelErrors (MODEL_ABORTED on `signal`).
+   * `parent`: the span the call's `agentos.model` span goes under (e.g. the caller's turn);
+   * default the active OpenTelemetry context.
    */
-  async stream(actorId: string, call: ModelCall, signal?: AbortSignal): Promise<ModelStream> {
+  async stream(actorId: string, call: ModelCall, signal?: AbortSignal, parent?: TraceSpan): Promise<ModelStream> {
     const kernel = this.requireKernel();
     const { model, tokens, onBehalfOf, fallbacks, ...rest } = (call ?? {}) as ModelCall;
     const policyRequest: SyscallRequest = { kind: 'model', name: model, ...(tokens === undefined ? {} : { tokens }), ...(onBehalfOf === undefined ? {} : { onBehalfOf }) };
@@ -137,7 +148,7 @@ export class ModelGateway {
     if (tokens === undefined) policyRequest.tokens = this.estimate(actorId, model, request);
     await kernel.governance.check(actorId, policyRequest, signal);
     const reserved = kernel.governance.claimModelReservation(actorId, model) ?? policyRequest.tokens ?? 0;
-    return this.open(actorId, model, request, { reserved, ...(fallbacks === undefined ? {} : { fallbacks }), ...(onBehalfOf === undefined ? {} : { onBehalfOf }), ...(signal ? { signal } : {}) });
+    return this.open(actorId, model, request, { reserved, ...(parent ? { span: parent } : {}), ...(fallbacks === undefined ? {} : { fallbacks }), ...(onBehalfOf === undefined ? {} : { onBehalfOf }), ...(signal ? { signal } : {}) });
   }
 
   /** `stream()` read to the end. */

@@ -2,6 +2,7 @@
 
 export { ModelGateway, type ModelCall, type ModelGatewayOptions, type ModelSyscallArgs } from './gateway.js';
 export { ModelStream, type Completion } from './run.js';
+export { streamCompletion, type StreamCompletionInput, type StreamCompletionEvent } from './stream-logic.js';
 export { ModelError, ModelCodes, type ModelCode } from './errors.js';
 export type { CompletionRequest, Message, ModelChunk, ModelProvider, ProviderCall, ProviderNetwork, Role, ToolCall, ToolSpec, Usage, FinishReason } from './types.js';
 export { parseCompletionRequest, DEFAULT_MAX_TOKENS } from './request.js';

@@ -6,6 +6,7 @@
 import { isAbsolute } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { z } from 'zod';
+import type { TraceSpan } from '../../kernel/trace.js';
 import { ToolCodes, ToolError } from './errors.js';
 import type { JsonSchema } from './schema.js';
 import { SECRET_NAME } from './secrets.js';
@@ -20,8 +21,10 @@ export interface ToolContext {
   attempt?: number;
   /** Reads a secret this tool declared in `secrets`. Always set when the registry runs the tool. */
   secret?: (name: string) => string;
-  /** Aborted when the call's time limit passes; a long in-process tool should stop. Always set by the registry. */
+  /** Aborted when the call's time limit passes or its caller gives up; a long in-process tool should stop. Always set by the registry. */
   signal?: AbortSignal;
+  /** The call's `agentos.tool` span, when traced (in-process tools only): add attributes or events to it. */
+  span?: TraceSpan;
   /** True while `simulate` runs for a dry run. */
   dryRun?: boolean;
   /** The version of the tool being run. */

@@ -67,11 +67,17 @@ export function compileTool(def: AnyToolDefinition): CompiledTool {
   };
   return {
     def,
-    input: zod ? zodValidator(def.input) : jsonSchemaValidator(def.inputSchema, 'inputSchema'),
+    input: zod ? zodValidator(def.input) : namedArguments(jsonSchemaValidator(def.inputSchema, 'inputSchema'), def.inputSchema),
     output: zod ? (def.output === undefined ? undefined : zodValidator(def.output)) : def.outputSchema === undefined ? undefined : jsonSchemaValidator(def.outputSchema, 'outputSchema'),
     body,
     contentHash: hashOf(body, def.name),
   };
+}
+
+/** A JSON-Schema tool whose arguments are an object (every MCP tool) may be called without any: they are `{}`. */
+function namedArguments(validator: SchemaValidator, schema: JsonSchema): SchemaValidator {
+  if (schema.type !== 'object') return validator;
+  return { check: (value, what) => validator.check(value === undefined ? {} : value, what) };
 }
 
 export function sealManifest(compiled: CompiledTool, version: string): ToolManifest {

@@ -63,7 +63,7 @@ export class Redactor {
   private readonly rules: readonly RedactionRule[];
   private readonly sensitiveKeys: RegExp | null;
   private readonly counts = new Map<string, number>();
-  private events = 0;
+  private total = 0;
   private matcher: { epoch: number; regex: RegExp | undefined; names: Map<string, string>; values: string[] } | undefined;
 
   constructor(options: RedactorOptions = {}) {
@@ -114,8 +114,13 @@ export class Redactor {
     });
   }
 
+  /** Replacements made so far (cheap: for counting the ones one operation made). */
+  get events(): number {
+    return this.total;
+  }
+
   stats(): RedactionStats {
-    return { events: this.events, byRule: Object.fromEntries([...this.counts].sort(([a], [b]) => (a < b ? -1 : 1))) };
+    return { events: this.total, byRule: Object.fromEntries([...this.counts].sort(([a], [b]) => (a < b ? -1 : 1))) };
   }
 
   private walk(value: unknown, open: Set<object>): unknown {
@@ -132,15 +137,19 @@ export class Redactor {
     if (proto !== Object.prototype && proto !== null) return value;
     open.add(value);
     const out: Record<string, unknown> = {};
+    // defineProperty, not assignment: a `__proto__` key (JSON.parse makes one) stays a key instead of becoming the copy's prototype.
+    const put = (key: string, v: unknown): void => {
+      Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    };
     for (const [k, v] of Object.entries(value)) {
       const key = this.redactString(k);
       if (typeof v === 'string' && v.length > 0 && this.sensitiveKeys?.test(k) && !v.startsWith(MARKER_PREFIX)) {
         this.count(`key:${k.toLowerCase()}`);
-        out[key] = `${MARKER_PREFIX}:${k.toLowerCase()}]`;
+        const marker = `${MARKER_PREFIX}:${k.toLowerCase()}]`;
         // The marker repeats the key; the key itself went through redactString, so check once more.
-        if (this.detectsSecret(out[key] as string)) out[key] = `${MARKER_PREFIX}]`;
+        put(key, this.detectsSecret(marker) ? `${MARKER_PREFIX}]` : marker);
       } else {
-        out[key] = this.walk(v, open);
+        put(key, this.walk(v, open));
       }
     }
     open.delete(value);
@@ -152,7 +161,7 @@ export class Redactor {
   }
 
   private count(rule: string): void {
-    this.events++;
+    this.total++;
     this.counts.set(rule, (this.counts.get(rule) ?? 0) + 1);
   }
 

@@ -11,7 +11,7 @@
 //   replace(def, { suspend? })              a changed definition under a name: its next version
 //   unregister(name)                        removes the syscall
 //   pin(name, hashOrVersion) / unpin(name)  which version callers without a binding run
-//   suspend(name, reason) / resume(name)    refuse calls (TOOL_SUSPENDED) until resumed
+//   suspend(name, reason, { code? }) / resume(name)   refuse calls (TOOL_SUSPENDED or `code`) until resumed
 //   get(name), has(name), list()            active definition; [{ name, description }]
 //   manifest(name, version?), manifests(), versions(name), status(name)
 //   bindingEntries()                        versions as binding registry entries (contracts pin via `prefer`)
@@ -19,13 +19,18 @@
 //   setDryRun(mode), intended()             simulation mode and the calls it did not make
 //   stats()                                 calls, invalid inputs/outputs, pass rate, per tool; redactions
 //   onChange(listener)                      registered | replaced | unregistered | pinned | unpinned | suspended | resumed
+//   approved                                approved definitions by name (LMDB with `db`): MCP pins live here
 //   secrets, redactor, close()
+// Every call is an `agentos.tool` span under the kernel's syscall span, and counted
+// in `agentos.tool.calls`, `agentos.tool.schema.invalid` and `agentos.redactions`.
 
+import type { RootDatabase } from 'lmdb';
 import type { z } from 'zod';
 import type { Clock } from '../../base/clock.js';
 import type { RegistryEntry } from '../../kernel/binding/index.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { SyscallEntry } from '../../kernel/syscalls.js';
+import type { Telemetry } from '../../kernel/trace.js';
 import { agentTool, type AgentToolConfig } from './agent-tool.js';
 import { ToolCallPath, type ToolEntry } from './calls.js';
 import { defineJsonSchemaTool, isToolDefinition, type AnyToolDefinition, type JsonSchemaToolConfig } from './define.js';
@@ -35,7 +40,9 @@ import { compileTool, registryEntryOf, ToolVersions, type ToolManifest, type Too
 import { Redactor, type RedactionStats } from './redact.js';
 import { WorkerSandbox } from './sandbox.js';
 import { SecretStore } from './secrets.js';
+import { approvedToolsIn, type ApprovedTools } from './approved-store.js';
 import { ToolCounters, type ToolStats } from './stats.js';
+import { telemetrySource, ToolMeters } from './telemetry.js';
 
 export interface ToolRegistryOptions {
   /** The node's secret store (a new empty one by default). */
@@ -47,11 +54,15 @@ export interface ToolRegistryOptions {
   /** Simulation mode for the whole registry, some actors or some tools. Default false. */
   dryRun?: DryRunMode;
   /** Worker sandbox defaults. */
-  sandbox?: { maxThreads?: number; idleTimeoutMs?: number; timeoutMs?: number; memoryMb?: number };
+  sandbox?: { maxThreads?: number; idleTimeoutMs?: number; timeoutMs?: number; memoryMb?: number; execArgv?: readonly string[] };
   /** Clock of time limits and records (default: the kernel's). */
   clock?: Clock;
   /** How many intended (dry-run) calls to keep. Default 1000. */
   intendedLimit?: number;
+  /** The node's LMDB: approved definitions (MCP pins) are kept there across restarts. Default: in memory. */
+  db?: RootDatabase;
+  /** Spans and counters (default: the kernel's `telemetry`, else none). */
+  telemetry?: Telemetry;
 }
 
 export interface ToolStatus {
@@ -84,6 +95,8 @@ export interface CallOptions {
 export class ToolRegistry {
   readonly secrets: SecretStore;
   readonly redactor: Redactor;
+  /** Approved definitions by tool name (persistent when the registry was given the node's `db`). */
+  readonly approved: ApprovedTools;
   private readonly entries = new Map<string, ToolEntry>();
   private readonly counters = new ToolCounters();
   private readonly intendedCalls: IntendedCalls;
@@ -101,6 +114,7 @@ export class ToolRegistry {
     this.redactor = options.redactor ?? new Redactor({ secrets: this.secrets });
     this.dryRunMode = checkDryRunMode(options.dryRun ?? false);
     this.intendedCalls = new IntendedCalls(options.intendedLimit ?? 1000);
+    this.approved = approvedToolsIn(options.db);
     const clock = options.clock ?? kernel.clock;
     this.path = new ToolCallPath({
       kernel,
@@ -108,10 +122,11 @@ export class ToolRegistry {
       secrets: this.secrets,
       redactor: this.redactor,
       counters: this.counters,
+      meters: new ToolMeters(telemetrySource(options.telemetry, kernel)),
       intended: this.intendedCalls,
       sandbox: () => {
         if (this.closed) throw new ToolError(ToolCodes.closed, 'the tool registry was closed', { field: 'sandbox' });
-        return (this.workers ??= new WorkerSandbox({ clock, ...pick(options.sandbox, ['maxThreads', 'idleTimeoutMs']) }));
+        return (this.workers ??= new WorkerSandbox({ clock, ...pick(options.sandbox, ['maxThreads', 'idleTimeoutMs', 'execArgv']) }));
       },
       redactOutputs: options.redactOutputs ?? true,
       dryRun: () => this.dryRunMode,
@@ -189,9 +204,14 @@ export class ToolRegistry {
     this.notify({ type: 'unpinned', name });
   }
 
-  suspend(name: string, reason: string): void {
+  /**
+   * Refuse calls until `resume`: with TOOL_SUSPENDED, or the `code` (and `details`) given —
+   * a mounted MCP tool is refused with MCP_TOOL_SUSPENDED. Suspending again updates the reason.
+   */
+  suspend(name: string, reason: string, options: { code?: string; details?: Record<string, unknown> } = {}): void {
     const entry = this.entry(name);
     entry.suspended = typeof reason === 'string' && reason.length > 0 ? reason : 'suspended';
+    entry.refusal = typeof options.code === 'string' ? { code: options.code, ...(options.details === undefined ? {} : { details: options.details }) } : undefined;
     this.record('suspended', name, { toolManifest: entry.versions.latest()!.manifest.hash }, entry.suspended);
     this.notify({ type: 'suspended', name, reason: entry.suspended });
   }
@@ -200,6 +220,7 @@ export class ToolRegistry {
     const entry = this.entry(name);
     if (entry.suspended === undefined) return;
     entry.suspended = undefined;
+    entry.refusal = undefined;
     this.record('resumed', name);
     this.notify({ type: 'resumed', name });
   }

@@ -17,6 +17,13 @@
 // module are `.ts`: the pool then starts its threads with tsx's loader (`--import
 // tsx` for the entry, tsx's ESM API registered in the thread for tool modules).
 // The built package (`dist/`) needs none of that.
+//
+// A pool whose threads cannot start fails its calls with TOOL_SANDBOX_LOAD at
+// once rather than at their time limit. When piscina throws while starting a
+// thread inside `run` (Node refused the worker's options), it keeps that task
+// queued with a promise nobody holds: settling it (destroy, abort) would be an
+// unhandled rejection, so such a pool is retired — its threads terminated, the
+// pool itself never destroyed — and the next call starts a fresh one.
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -43,13 +50,26 @@ export interface WorkerSandboxOptions {
   maxThreads?: number;
   /** An idle thread exits after this long (piscina's own timer). Default 10 s. */
   idleTimeoutMs?: number;
+  /** More Node flags for the worker threads (after the loader flags); Node refuses per-process ones. */
+  execArgv?: readonly string[];
+}
+
+/** One call in a pool: its abort (time limit, or the pool's threads cannot start) and why it was aborted. */
+interface RunState {
+  abort: AbortController;
+  why: { kind: 'timeout' } | { kind: 'load'; message: string } | undefined;
+}
+
+interface Pool {
+  piscina: Piscina<SandboxTask, SandboxReply>;
+  runs: Set<RunState>;
 }
 
 const HERE = import.meta.url;
 const FROM_SOURCE = HERE.endsWith('.ts');
 
 export class WorkerSandbox {
-  private readonly pools = new Map<string, Piscina<SandboxTask, SandboxReply>>();
+  private readonly pools = new Map<string, Pool>();
   private closing: Promise<void> | undefined;
   private readonly loader = FROM_SOURCE ? tsxLoader() : undefined;
 
@@ -59,19 +79,21 @@ export class WorkerSandbox {
   async run(task: SandboxTask, limits: SandboxLimits): Promise<unknown> {
     if (this.closing) throw closed(task.tool);
     const pool = this.pool(limits);
-    const abort = new AbortController();
-    let timedOut = false;
+    const run: RunState = { abort: new AbortController(), why: undefined };
     const timer = this.options.clock.setTimeout(() => {
-      timedOut = true;
-      abort.abort();
+      run.why ??= { kind: 'timeout' };
+      run.abort.abort();
     }, limits.timeoutMs);
+    pool.runs.add(run);
     let reply: SandboxReply;
     try {
-      reply = await pool.run(task, { signal: abort.signal });
+      reply = await this.submit(pool, task, run);
     } catch (err) {
-      if (timedOut) {
+      if (err instanceof ToolError) throw err;
+      if (run.why?.kind === 'timeout') {
         throw new ToolError(ToolCodes.timeout, `tool "${task.tool}" ran past its time limit of ${limits.timeoutMs} ms; its worker was terminated`, { field: 'timeoutMs' });
       }
+      if (run.why?.kind === 'load') throw cannotStart(task.tool, run.why.message);
       if ((err as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
         throw new ToolError(ToolCodes.sandboxLimit, `tool "${task.tool}" exceeded its sandbox memory limit of ${limits.memoryMb} MiB; its worker was discarded`, {
           field: 'sandbox.memoryMb',
@@ -81,6 +103,7 @@ export class WorkerSandbox {
       throw new ToolError(ToolCodes.crashed, `tool "${task.tool}": its worker died: ${(err as Error)?.message ?? String(err)}`, { field: 'sandbox' });
     } finally {
       this.options.clock.clearTimeout(timer);
+      pool.runs.delete(run);
     }
     if (reply.ok) return reply.value;
     switch (reply.kind) {
@@ -97,22 +120,40 @@ export class WorkerSandbox {
   /** Live worker threads, over all pools. */
   get threads(): number {
     let n = 0;
-    for (const pool of this.pools.values()) n += pool.threads.length;
+    for (const pool of this.pools.values()) n += pool.piscina.threads.length;
     return n;
   }
 
-  /** Terminate every thread; calls in flight fail with TOOL_SANDBOX_CLOSED. */
+  /** Terminate every thread; calls in flight fail with TOOL_SANDBOX_CLOSED. Never rejects. */
   close(): Promise<void> {
-    return (this.closing ??= Promise.all([...this.pools.values()].map((p) => p.destroy())).then(() => {
+    return (this.closing ??= Promise.allSettled([...this.pools.values()].map((p) => p.piscina.destroy())).then(() => {
       this.pools.clear();
     }));
   }
 
-  private pool(limits: SandboxLimits): Piscina<SandboxTask, SandboxReply> {
+  private submit(pool: Pool, task: SandboxTask, run: RunState): Promise<SandboxReply> {
+    try {
+      return pool.piscina.run(task, { signal: run.abort.signal });
+    } catch (err) {
+      // piscina threw while starting a thread; it still holds the task (see the top of this file).
+      this.retire(pool);
+      throw cannotStart(task.tool, (err as Error)?.message ?? String(err));
+    }
+  }
+
+  /** Take a pool out of use without settling what piscina holds: terminate its threads, never destroy it. */
+  private retire(pool: Pool): void {
+    for (const [key, p] of this.pools) if (p === pool) this.pools.delete(key);
+    // A thread left alive would, once free, run the task piscina kept for nobody.
+    for (const thread of pool.piscina.threads) void thread.terminate().catch(() => undefined);
+  }
+
+  private pool(limits: SandboxLimits): Pool {
     const key = `${limits.memoryMb}/${limits.youngMb ?? '-'}/${limits.stackMb ?? '-'}`;
-    let pool = this.pools.get(key);
-    if (pool) return pool;
-    pool = new Piscina<SandboxTask, SandboxReply>({
+    const known = this.pools.get(key);
+    if (known) return known;
+    const extra = [...(this.options.execArgv ?? [])];
+    const piscina = new Piscina<SandboxTask, SandboxReply>({
       filename: fileURLToPath(new URL(FROM_SOURCE ? './sandbox-worker.ts' : './sandbox-worker.js', HERE)),
       minThreads: 0,
       maxThreads: this.options.maxThreads ?? 2,
@@ -124,13 +165,30 @@ export class WorkerSandbox {
       },
       // From sources, workers need tsx's loader; the process's own flags are not passed on, since Node
       // refuses per-process ones (--expose-gc, --max-old-space-size) in a worker's execArgv.
-      ...(this.loader ? { execArgv: [...process.execArgv.filter(workerSafeFlag), '--import', this.loader.cjs], workerData: { tsx: this.loader.esm } } : {}),
+      ...(this.loader
+        ? { execArgv: [...process.execArgv.filter(workerSafeFlag), '--import', this.loader.cjs, ...extra], workerData: { tsx: this.loader.esm } }
+        : extra.length > 0
+          ? { execArgv: extra }
+          : {}),
     });
+    const pool: Pool = { piscina, runs: new Set() };
     // A worker's death is reported through the task it was running; the pool replaces the thread.
-    pool.on('error', () => undefined);
+    // An error with no thread left is a thread that could not start: the calls waiting for one fail now.
+    piscina.on('error', (err: unknown) => {
+      if (piscina.threads.length > 0) return;
+      const message = (err as Error)?.message ?? String(err);
+      for (const run of pool.runs) {
+        run.why ??= { kind: 'load', message };
+        run.abort.abort();
+      }
+    });
     this.pools.set(key, pool);
     return pool;
   }
+}
+
+function cannotStart(tool: string, why: string): ToolError {
+  return new ToolError(ToolCodes.sandboxLoad, `tool "${tool}": the sandbox could not start a worker thread: ${why}`, { field: 'sandbox' });
 }
 
 function closed(tool: string): ToolError {

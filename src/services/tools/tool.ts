@@ -22,6 +22,7 @@ export {
   type WorkerSandboxSpec,
 } from './define.js';
 export type { AgentToolConfig } from './agent-tool.js';
+export { APPROVED_TOOLS_DB, approvedToolsIn, LmdbApprovedTools, MemoryApprovedTools, type ApprovedTool, type ApprovedTools } from './approved-store.js';
 export type { DryRunMode, DryRunReceipt, IntendedCall } from './dry-run.js';
 export { ToolCodes, ToolError, type ToolCode } from './errors.js';
 export { registryEntryOf, toolRegistryEntries, type ManifestSandbox, type ToolManifest } from './manifest.js';

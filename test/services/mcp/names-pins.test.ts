@@ -1,11 +1,10 @@
 // Pure parts of the MCP bridge: remote names → registry names, pins (SHA-256 of
-// canonical JSON), reconciling a fresh listing with what a mount tracks, and the
-// ajv checks compiled from pinned schemas.
+// canonical JSON), and reconciling a fresh listing with what a mount tracks.
+// (The schema checks of mounted tools are the registry's: tool-definition.test.ts.)
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { changedParts, mapRemoteName, pinTool, registryNames, TOOL_NAME_PATTERN, type PinnedTool } from '../../../src/services/mcp/index.js';
 import { reconcile, type TrackedTool } from '../../../src/services/mcp/reconcile.js';
-import { schemaError, SchemaCompiler } from '../../../src/services/mcp/schema.js';
 
 describe('registry names for remote tools', () => {
   it('maps camelCase, spaces and punctuation to the registry pattern, keeping dots as segments', () => {
@@ -159,44 +158,5 @@ describe('reconcile', () => {
         }
       }),
     );
-  });
-});
-
-describe('schema checks', () => {
-  const compiler = new SchemaCompiler();
-
-  it('compiles draft-07 (default), 2019-09 and 2020-12 schemas, and draft-04 as draft-07', () => {
-    const input = { path: 'a', n: 1 };
-    for (const $schema of [undefined, 'http://json-schema.org/draft-07/schema#', 'https://json-schema.org/draft/2019-09/schema', 'https://json-schema.org/draft/2020-12/schema', 'http://json-schema.org/draft-04/schema#']) {
-      const c = compiler.compile({ ...($schema ? { $schema } : {}), type: 'object', properties: { path: { type: 'string' }, n: { type: 'integer' } }, required: ['path'] }, { tool: 't', part: 'inputSchema' });
-      expect(c.check(input)).toBeUndefined();
-      expect(c.check({ n: 'x' })?.length).toBeGreaterThan(0);
-      c.release();
-    }
-  });
-
-  it('a schema with an $id compiles again after release (re-pinning a changed tool)', () => {
-    const s1 = { $id: 'urn:tool:x', type: 'object' };
-    const a = compiler.compile(s1, { tool: 't', part: 'inputSchema' });
-    a.release();
-    const b = compiler.compile({ $id: 'urn:tool:x', type: 'object', required: ['y'] }, { tool: 't', part: 'inputSchema' });
-    expect(b.check({})?.[0]?.keyword).toBe('required');
-    b.release();
-  });
-
-  it('refuses a schema ajv cannot compile, naming the tool and part', () => {
-    expect(() => compiler.compile({ type: 'object', properties: { a: { $ref: '#/nowhere' } } }, { tool: 'files.x', part: 'inputSchema' })).toThrow(
-      expect.objectContaining({ code: 'MCP_INVALID_SCHEMA', field: 'tools.files.x.inputSchema' }),
-    );
-  });
-
-  it('turns ajv errors into INVALID_TOOL_ARGS naming the first bad field, like a native tool', () => {
-    const c = compiler.compile({ type: 'object', properties: { a: { type: 'object', properties: { b: { type: 'string' } }, required: ['b'] } }, additionalProperties: false }, { tool: 't', part: 'inputSchema' });
-    expect(schemaError('files.t', 'arguments', c.check({ a: {} })!)).toMatchObject({ code: 'INVALID_TOOL_ARGS', field: 'a.b' });
-    expect(schemaError('files.t', 'arguments', c.check({ a: { b: 1 } })!)).toMatchObject({ code: 'INVALID_TOOL_ARGS', field: 'a.b' });
-    const both = schemaError('files.t', 'arguments', c.check({ a: {}, extra: 1 })!);
-    expect(both.message).toMatch(/^tool "files.t" arguments invalid: /);
-    expect(both.message).toContain('extra');
-    expect(both.message).toContain('a.b');
   });
 });

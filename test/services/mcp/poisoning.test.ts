@@ -41,7 +41,8 @@ describe('a server that changes a tool after it was approved', () => {
 
     const suspended = records(t.node).find((r) => r.kind === 'mcp' && r.decision === 'suspended');
     expect(suspended).toMatchObject({ subject: 'files.echo', hashes: { approved: status.hash, listed: status.listedHash }, data: { changed: ['description'], remote: 'echo' } });
-    expect(records(t.node).some((r) => r.kind === 'mcp' && r.decision === 'refused' && r.subject === 'files.echo')).toBe(true);
+    // The refusal is audited with the caller (the kernel records what a tool's validate refuses).
+    expect(records(t.node).some((r) => r.actor === 'agent' && r.subject === 'files.echo' && r.data?.code === 'MCP_TOOL_SUSPENDED')).toBe(true);
     expect(t.events.find((e) => e.type === '@agentos.mcp.tool.suspended')).toMatchObject({ tool: 'files.echo', changed: ['description'] });
     // Other tools of the server are untouched.
     expect(mount.tool('files.read_file')?.state).toBe('active');
@@ -54,7 +55,7 @@ describe('a server that changes a tool after it was approved', () => {
     expect(approved).toMatchObject({ state: 'active', hash: status.listedHash });
     expect(records(t.node).find((r) => r.kind === 'mcp' && r.decision === 'approved')).toMatchObject({ actor: 'alice', subject: 'files.echo', hashes: { tool: status.listedHash, previous: original['files.echo'] } });
     expect((await callThrough(t.node, 'agent', 'files.echo', { text: 'again' })).result).toEqual({ content: [{ type: 'text', text: 'echo: again' }] });
-    expect(() => mount.approve('files.echo')).toThrow(expect.objectContaining({ code: 'MCP_APPROVAL_MISMATCH' }));
+    expect(() => mount.approve('files.echo', { by: 'alice' })).toThrow(expect.objectContaining({ code: 'MCP_APPROVAL_MISMATCH' }));
   });
 
   it('suspends a tool whose input schema changes, saying so', async () => {

@@ -172,3 +172,15 @@ describe('SecretStore', () => {
     expect(() => store.set('m', 'REDACTED')).toThrow(expect.objectContaining({ code: 'INVALID_SECRET' }));
   });
 });
+
+describe('hostile keys', () => {
+  it('keeps a __proto__ key from JSON as a key (redacted), never as the copy’s prototype', () => {
+    const r = new Redactor();
+    const input = JSON.parse('{"__proto__":{"x":"sk-live-abcdefghijklmnop1234"},"a":1}') as Record<string, unknown>;
+    const out = r.redact(input) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(JSON.stringify(out)).toContain('"__proto__"');
+    expect(JSON.stringify(out)).not.toContain('sk-live-abcdefghijklmnop1234');
+    expect(out.a).toBe(1);
+  });
+});
