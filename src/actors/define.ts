@@ -40,6 +40,23 @@ export interface AgentConfig<TMachine extends AnyStateMachine = AnyStateMachine,
    * comes back on node start. `true` takes every default.
    */
   persistent?: boolean | PersistenceOptions;
+  /**
+   * Run this HRT actor on an HRT lane (a dedicated worker thread) instead of the
+   * main thread. The lane loads the definition from `module` (an URL or path,
+   * usually `import.meta.url`) by its `export` name, so the module must export it.
+   */
+  lane?: LaneOptions;
+}
+
+export interface LaneOptions {
+  module: string;
+  export: string;
+  /** What happens to a job that would start late or follows a WCET overrun: skip it (default), emit `safeDefault`, or stop the actor. */
+  overrun?: 'skip' | 'degrade' | 'stop';
+  /** The event emitted in place of a job under `overrun: 'degrade'` (e.g. `{ type: 'veto', reason: 'overrun' }`). */
+  safeDefault?: { type: string; [key: string]: unknown };
+  /** Messages handled per job at most (default 64); the rest wait for the next release. */
+  maxMessages?: number;
 }
 
 export interface PersistenceOptions {
@@ -102,6 +119,7 @@ export function defineAgent<TMachine extends AnyStateMachine, TSchema extends z.
   if (config.version !== undefined && (typeof config.version !== 'string' || config.version === '')) {
     bad('version', 'must be a non-empty string');
   }
+  if (config.lane !== undefined) checkLane(config.lane, config.persistent, bad);
   return Object.freeze({
     ...config,
     kind: 'agent' as const,
@@ -130,6 +148,18 @@ function resolvePersistence(value: AgentConfig['persistent'], bad: (field: strin
   if (!Number.isSafeInteger(retainTurns) || retainTurns < 1) bad('persistent.retainTurns', `must be a positive integer (got ${JSON.stringify(retainTurns)})`);
   if (o.migrate !== undefined && typeof o.migrate !== 'function') bad('persistent.migrate', 'must be a function (snapshot, fromVersion) => snapshot | undefined');
   return Object.freeze({ checkpoint: typeof cp === 'object' ? { everyMessages: every as number } : cp, durability, restart, retainTurns, migrate: o.migrate });
+}
+
+function checkLane(lane: LaneOptions, persistent: AgentConfig['persistent'], bad: (field: string, why: string) => never): void {
+  if (lane === null || typeof lane !== 'object') bad('lane', 'must be { module, export }');
+  if (typeof lane.module !== 'string' || lane.module === '') bad('lane.module', 'must be the URL or path of the module exporting this definition (usually import.meta.url)');
+  if (typeof lane.export !== 'string' || lane.export === '') bad('lane.export', 'must name the export of this definition in lane.module');
+  if (lane.overrun !== undefined && !['skip', 'degrade', 'stop'].includes(lane.overrun)) bad('lane.overrun', `must be 'skip', 'degrade' or 'stop' (got ${JSON.stringify(lane.overrun)})`);
+  if (lane.overrun === 'degrade' && (typeof lane.safeDefault !== 'object' || lane.safeDefault === null || typeof lane.safeDefault.type !== 'string')) {
+    bad('lane.safeDefault', "must be an event ({ type, … }) when overrun is 'degrade'");
+  }
+  if (lane.maxMessages !== undefined && !(Number.isSafeInteger(lane.maxMessages) && lane.maxMessages >= 1)) bad('lane.maxMessages', 'must be a positive integer');
+  if (persistent !== undefined && persistent !== false) bad('lane', 'an HRT lane actor cannot be persistent (its jobs are bounded, synchronous and not journaled)');
 }
 
 export function isAgentDefinition(value: unknown): value is AgentDefinition {

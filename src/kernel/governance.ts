@@ -21,6 +21,8 @@ export interface GovernanceOptions {
   sign: (bytes: Uint8Array) => string;
   capacity: NodeCapacity;
   hrtPolicy?: HrtPolicy;
+  /** HRT lanes lane actors are partitioned over (default 1). */
+  hrtLanes?: number;
   models: CatalogModel[];
   registry?: RegistryEntry[];
   /** Conditions flexible bindings may react to (`bandwidth_low`, `provider_unavailable`, …). */
@@ -37,6 +39,8 @@ export interface Admitted {
   profile: RuntimeProfile;
   manifest: BindingManifest | undefined;
   tenant: string;
+  /** The HRT lane a lane actor (one whose definition has `lane`) was placed on. */
+  lane?: number;
 }
 
 export interface SyscallRequest {
@@ -65,6 +69,7 @@ export class Governance {
     this.conditions = options.conditions ?? [];
     this.admission = new AdmissionController({
       hrtPolicy: options.hrtPolicy ?? 'edf',
+      ...(options.hrtLanes === undefined ? {} : { hrtLanes: options.hrtLanes }),
       capacity: options.capacity,
       catalog: staticCatalog(options.models),
     });
@@ -101,7 +106,8 @@ export class Governance {
       throw err;
     }
     const hash = contractHash(contract);
-    const decision = this.admission.check(admissionRequestOf(id, contract));
+    const request = { ...admissionRequestOf(id, contract), ...(def.lane && contract.class.latency === 'HRT' ? { lane: true } : {}) };
+    const decision = this.admission.check(request);
     if (!decision.admitted) {
       this.record({ kind: 'admission', decision: 'refused', actor: id, tenant: t, subject: def.name, reason: decision.message, hashes: { contract: hash } });
       const first = decision.refusals[0];
@@ -130,12 +136,12 @@ export class Governance {
       throw err;
     }
     try {
-      this.admission.admit(admissionRequestOf(id, contract));
+      this.admission.admit(request);
     } catch (err) {
       this.policy.unregister(id);
       throw err;
     }
-    const admitted: Admitted = { contract, contractHash: hash, profile: profileOf(contract), manifest, tenant: t };
+    const admitted: Admitted = { contract, contractHash: hash, profile: profileOf(contract), manifest, tenant: t, ...(decision.lane === undefined ? {} : { lane: decision.lane }) };
     this.admitted.set(id, admitted);
     this.record({
       kind: 'admission',
@@ -145,7 +151,7 @@ export class Governance {
       subject: def.name,
       reason: decision.message,
       hashes: { contract: hash, ...(manifest ? { bindingManifest: manifest.hash } : {}) },
-      data: { latency: contract.class.latency, ...(decision.hrt ? { hrtUtilisation: round(decision.hrt.after.utilisation) } : {}) },
+      data: { latency: contract.class.latency, ...(decision.hrt ? { hrtUtilisation: round(decision.hrt.after.utilisation) } : {}), ...(decision.lane === undefined ? {} : { lane: decision.lane }) },
     });
     if (manifest) {
       this.record({

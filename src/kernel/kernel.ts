@@ -31,6 +31,7 @@ import { NO_TELEMETRY, type Telemetry } from './trace.js';
 import { KernelTracing } from './turn-trace.js';
 import { assertUserId, SystemTree } from './system.js';
 import { Lifecycle } from './lifecycle.js';
+import { laneHost, type HrtLaneOptions, type HrtLanes } from './hrt/host.js';
 
 /** What a child spec's `start` may be at this layer. */
 export type StartTarget = AgentDefinition | { agent: AgentDefinition; input?: unknown };
@@ -53,6 +54,8 @@ export interface KernelOptions {
   db?: RootDatabase;
   /** OpenTelemetry tracer and meter (default: nothing recorded). */
   telemetry?: Telemetry;
+  /** HRT lanes: worker threads for HRT actors whose definition has `lane`. */
+  hrt?: HrtLaneOptions;
   /** Scrubs secrets and credentials from what operators see: inspect events and dead letters. */
   redact?: (value: unknown) => unknown;
 }
@@ -75,6 +78,8 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   readonly xstateInspect: ((event: InspectionEvent) => void) | undefined;
   /** Persistent actors' storage and effect journal (absent without a database). */
   readonly durability: Durability | undefined;
+  /** HRT lanes (worker threads started on first use). */
+  readonly lanes: HrtLanes;
   /** Spans of turns and syscalls, traceparents of sends. */
   readonly tracing: KernelTracing;
   /** CellHost: turns are traced by `tracing`. */
@@ -100,6 +105,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     this.nodeId = options.nodeId;
     this.clock = options.clock;
     this.governance = options.governance;
+    this.lanes = laneHost(options.hrt, this.clock, (e) => this.emit(e));
     this.governance.policy.budgets.onAlert((a) => this.emit('@agentos.budget.alert', { ...a }));
     this.tracing = this.turns = new KernelTracing(options.telemetry ?? NO_TELEMETRY, this.nodeId, () => this.clock.now());
     this.events = new EventRelay(options.inspect, options.redact ? { redact: options.redact } : {});
@@ -163,6 +169,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       exits: this.exits,
       tenants: this.tenants,
       emit: (e) => this.emit(e),
+      lanes: this.lanes,
     };
     const rootSpec: SupervisorSpec<StartTarget> = {
       kind: 'supervisor',
@@ -223,7 +230,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   }
 
   /** ChildHost: admit (first start only) and start a leaf actor; a restart reuses its mailbox. */
-  startChild(spec: ChildSpec<StartTarget>, context: { parentPath: string; incarnation: number }, onExit: (reason: ExitReason) => void): ChildHandle {
+  startChild(spec: ChildSpec<StartTarget>, context: { parentPath: string; incarnation: number }, onExit: (reason: ExitReason) => void): ChildHandle | Promise<ChildHandle> {
     return startLeaf(this.leafDeps, spec, context, onExit);
   }
 
@@ -251,7 +258,9 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
 
   describe(id: string): Record<string, unknown> | undefined {
     const cell = this.cells.get(id);
-    return cell ? describeCell(cell, this.governance.admittedActor(id)) : undefined;
+    if (!cell) return undefined;
+    const lane = this.lanes.report(id);
+    return { ...describeCell(cell, this.governance.admittedActor(id)), ...(lane ? { lane: { state: lane.state, queued: lane.queued, stats: lane.stats } } : {}) };
   }
 
 
@@ -390,6 +399,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     await this.root.stop('infinity');
     // Services outlive the agents: an agent's last calls during its shutdown still find them.
     await this.system.stop();
+    await this.lanes.stop();
     this.scheduler.stop();
     this.router.asks.rejectAll((target) => new ActorError(ErrorCodes.nodeStopped, `node "${this.nodeId}" stopped before "${target}" replied`));
   }

@@ -20,6 +20,8 @@ import type { KernelPersistence } from './persistence.js';
 import type { Router } from './router.js';
 import { isSystemPath, SYSTEM_PROFILE } from './system.js';
 import type { TenantPaths } from './tenancy.js';
+import type { HrtLanes } from './hrt/lanes.js';
+import { startLaneLeaf } from './lane-leaf.js';
 
 type StartTarget = AgentDefinition | { agent: AgentDefinition; input?: unknown };
 
@@ -37,9 +39,11 @@ export interface LeafDeps {
   exits: Map<string, { onExit: (reason: ExitReason) => void; restart: RestartType }>;
   tenants: TenantPaths;
   emit(event: SystemEvent): void;
+  /** HRT lanes (worker threads) for actors whose definition has `lane`. */
+  lanes?: HrtLanes;
 }
 
-export function startLeaf(k: LeafDeps, spec: ChildSpec<StartTarget>, context: { parentPath: string; incarnation: number }, onExit: (reason: ExitReason) => void): ChildHandle {
+export function startLeaf(k: LeafDeps, spec: ChildSpec<StartTarget>, context: { parentPath: string; incarnation: number }, onExit: (reason: ExitReason) => void): ChildHandle | Promise<ChildHandle> {
   const target = spec.start as StartTarget;
   const def = isAgentDefinition(target) ? target : target?.agent;
   if (!isAgentDefinition(def)) {
@@ -55,6 +59,8 @@ export function startLeaf(k: LeafDeps, spec: ChildSpec<StartTarget>, context: { 
   if (cell && cell.status !== 'exited' && cell.status !== 'stopped') {
     throw new ActorError(ErrorCodes.duplicateActor, `an actor with id "${spec.id}" is already running on node "${k.nodeId}"`, { field: 'id' });
   }
+  // An HRT actor with a lane runs on the lane's worker thread behind a proxy cell.
+  if (def.lane && k.lanes) return startLaneLeaf({ ...k, lanes: k.lanes }, spec, context, onExit, def, input);
   const fresh = !cell || cell.def.name !== def.name || cell.def.version !== def.version;
   if (fresh) {
     // The kernel's own service actors are trusted (no contract, no capabilities); every other actor is admitted.
@@ -92,7 +98,7 @@ export function startLeaf(k: LeafDeps, spec: ChildSpec<StartTarget>, context: { 
   };
 }
 
-function createCell(k: LeafDeps, id: string, path: string, parentPath: string, def: AgentDefinition, tenant: string, profile: RuntimeProfile): ActorCell {
+export function createCell(k: LeafDeps, id: string, path: string, parentPath: string, def: AgentDefinition, tenant: string, profile: RuntimeProfile): ActorCell {
   return new ActorCell(def, {
     id,
     path,

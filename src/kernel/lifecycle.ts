@@ -27,6 +27,7 @@ export interface LifecycleTables<S> {
   router: Router;
   persistence: KernelPersistence;
   stopping: () => boolean;
+  lanes?: { remove(id: string): void };
 }
 
 export class Lifecycle<S> {
@@ -49,6 +50,7 @@ export class Lifecycle<S> {
     this.t.cells.delete(id);
     this.t.exits.delete(id);
     this.t.governance.release(id);
+    this.t.lanes?.remove(id);
     for (const env of cell.mailbox.drain()) this.t.router.undeliverable(env, `actor "${id}" stopped`);
   }
 

@@ -1,5 +1,6 @@
-// The mailboxes layer: bounded queues named by the order they guarantee, and the mapping
-// from latency class to mailbox kind (HRT → EDF, SRT → priority, DT → FIFO).
+// The mailboxes layer: bounded queues named by the order they guarantee, the mapping
+// from latency class to mailbox kind (HRT → EDF, SRT → priority, DT → FIFO), and the
+// shared-memory SPSC rings (and their codecs) that carry messages between threads.
 
 import { EdfMailbox } from './edf.js';
 import { FifoMailbox } from './fifo.js';
@@ -13,6 +14,20 @@ export { LatencyHistogram, type LatencyHistogramOptions, type LatencySnapshot } 
 export { BoundedMailbox, DEFAULT_CAPACITY } from './bounded.js';
 export { FifoMailbox, type FifoMailboxOptions } from './fifo.js';
 export { EdfMailbox, type EdfMailboxOptions } from './edf.js';
+export {
+  SpscRing,
+  RingProducer,
+  RingConsumer,
+  type SpscRingOptions,
+  type SpscRingStats,
+  type AttachOptions,
+  type WaitResult,
+  type SlotReader,
+  type SlotWriter,
+} from './spsc-ring.js';
+export { RingError, RingCodes } from './ring-errors.js';
+export { MsgpackRingCodec, RingSender, RingReceiver, type RingCodec, type MsgpackRingCodecOptions } from './ring-codec.js';
+export { FixedLayoutCodec, type FieldKind, type LayoutSchema, type LayoutMessage, type FixedLayoutCodecOptions } from './fixed-layout-codec.js';
 export {
   PriorityMailbox,
   PriorityLevels,

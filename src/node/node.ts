@@ -10,6 +10,7 @@ import { RealClock, type Clock } from '../base/clock.js';
 import { AgentOsError, ErrorCodes } from '../base/errors.js';
 import type { ExitReason } from '../base/exit.js';
 import type { CatalogModel, HrtPolicy } from '../kernel/admission/index.js';
+import type { HrtLaneOptions } from '../kernel/hrt/host.js';
 import { AuditLog, loadOrCreateNodeKeys } from '../kernel/audit/index.js';
 import type { RegistryEntry } from '../kernel/binding/index.js';
 import { parseCpu, parseMemory } from '../kernel/contract/index.js';
@@ -96,6 +97,12 @@ export interface NodeOptions {
    * `'console'` or `'otlp'` (a collector you run), or your own span processors / metric readers.
    */
   telemetry?: TelemetryOptions;
+  /**
+   * HRT lanes: HRT actors whose definition has `lane` run on dedicated worker threads, partitioned
+   * over `lanes` (default 1) by EDF, fed through shared-memory rings. `realtime` (default true) asks the
+   * OS for SCHED_FIFO; `execArgv` adds worker-safe V8 flags.
+   */
+  hrt?: HrtLaneOptions;
 }
 
 /** The models every node has: the deterministic local models of the gateway (no weights, no network). */
@@ -172,6 +179,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       },
       models: options.models ?? models.catalog.forAdmission(),
       ...(options.hrtPolicy ? { hrtPolicy: options.hrtPolicy } : {}),
+      ...(options.hrt?.lanes === undefined ? {} : { hrtLanes: options.hrt.lanes }),
       // Versions contracts may bind: the node's registry, the tools given, and MCP tool versions approved before (kept in LMDB).
       registry: [...(options.registry ?? []), ...toolRegistryEntries(options.tools ?? []), ...mcpBindingEntries(approvedToolsIn(db))],
       ...(options.conditions ? { conditions: options.conditions } : {}),
@@ -226,6 +234,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       db,
       telemetry: telemetry.telemetry,
       redact,
+      ...(options.hrt ? { hrt: options.hrt } : {}),
     });
     observeKernel(kernel);
     undo.push(() => kernel.stop());

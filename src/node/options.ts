@@ -18,7 +18,8 @@ const HRT_POLICIES = ['edf', 'rm'] as const;
 
 /** Option keys createNode knows, per object; anything else is a typo. */
 const KNOWN = {
-  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools', 'modelGateway', 'secrets', 'toolSandbox', 'dryRun', 'memory', 'telemetry'],
+  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools', 'modelGateway', 'secrets', 'toolSandbox', 'dryRun', 'memory', 'telemetry', 'hrt'],
+  hrt: ['lanes', 'realtime', 'ringSlots', 'slotBytes', 'reportEveryMs', 'execArgv'],
   telemetry: ['exporter', 'otlp', 'spanProcessors', 'metricReaders', 'sampleRatio', 'metricIntervalMs'],
   toolSandbox: ['maxThreads', 'timeoutMs', 'memoryMb', 'idleTimeoutMs', 'execArgv'],
   mailbox: ['capacity', 'overflow'],
@@ -117,6 +118,13 @@ export function validateNodeOptions(options: unknown): asserts options is NodeOp
   }
   const execArgv = sandbox?.execArgv;
   if (execArgv !== undefined && !(Array.isArray(execArgv) && execArgv.every((a) => typeof a === 'string'))) fail('toolSandbox.execArgv', `must be an array of strings (got ${show(execArgv)})`);
+  const hrt = section(o.hrt, 'hrt');
+  positiveInteger(hrt?.lanes, 'hrt.lanes');
+  positiveInteger(hrt?.reportEveryMs, 'hrt.reportEveryMs');
+  positiveInteger(hrt?.slotBytes, 'hrt.slotBytes');
+  if (hrt?.ringSlots !== undefined && !(Number.isSafeInteger(hrt.ringSlots) && (hrt.ringSlots as number) > 0 && ((hrt.ringSlots as number) & ((hrt.ringSlots as number) - 1)) === 0)) fail('hrt.ringSlots', `must be a power of two (got ${show(hrt.ringSlots)})`);
+  if (hrt?.realtime !== undefined && typeof hrt.realtime !== 'boolean') fail('hrt.realtime', `must be true or false (got ${show(hrt.realtime)})`);
+  if (hrt?.execArgv !== undefined && !(Array.isArray(hrt.execArgv) && hrt.execArgv.every((a) => typeof a === 'string'))) fail('hrt.execArgv', `must be an array of strings (got ${show(hrt.execArgv)})`);
   section(o.telemetry, 'telemetry');
   checkTelemetryOptions(o.telemetry);
   if (o.modelGateway !== undefined && !isObject(o.modelGateway)) fail('modelGateway', `must be a ModelGateway or its options object (got ${show(o.modelGateway)})`);

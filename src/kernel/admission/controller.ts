@@ -5,6 +5,7 @@
 import { AdmissionError, ContractError } from '../../base/errors.js';
 import { describeModelRefusal, INVALID_ADMISSION_REQUEST, matchModels, validateModelPolicy, type ModelCatalog, type ModelPolicy, type ModelRejection } from './catalog.js';
 import { edfTest } from './edf.js';
+import { placeOnLane } from './partition.js';
 import { rmTest } from './fixedPriority.js';
 import { ms, normaliseTask, ratio, type HrtPolicy, type HrtVerdict, type NormalTask } from './task.js';
 
@@ -23,6 +24,8 @@ export interface AdmissionRequest {
   hrt?: { periodMs: number; wcetMs: number; deadlineMs?: number; jitterMs?: number };
   compute?: { cpuMillis?: number; memBytes?: number };
   model?: ModelPolicy;
+  /** An HRT actor that runs on an HRT lane (tested per lane, partitioned EDF), not on the main thread. */
+  lane?: boolean;
 }
 
 export interface NodeCapacity {
@@ -36,6 +39,8 @@ export interface AdmissionControllerOptions {
   capacity: NodeCapacity;
   /** Needed only to admit requests with a model policy. */
   catalog?: ModelCatalog;
+  /** HRT lanes (worker threads) lane actors are placed on, first fit (default 1). */
+  hrtLanes?: number;
 }
 
 export type Constraint = 'id' | 'hrt' | 'jitter' | 'cpu' | 'mem' | 'model';
@@ -64,6 +69,8 @@ export interface Decision {
   /** Present for HRT requests: the set before and the verdict on the set with this actor added. */
   hrt?: { policy: HrtPolicy; before: { tasks: number; utilisation: number }; after: HrtVerdict };
   compute: { cpuMillis: ResourceFigures; memBytes: ResourceFigures };
+  /** For a lane actor: the lane it was placed on. */
+  lane?: number;
   /** Present when the request has a model policy; `chosen` is the first eligible model. */
   model?: { eligible: string[]; chosen: string | undefined; rejected: ModelRejection[] };
 }
@@ -75,6 +82,8 @@ export interface Reservation {
   cpuMillis: number;
   memBytes: number;
   model: string | undefined;
+  /** The HRT lane of a lane actor. */
+  lane?: number;
 }
 
 export interface ReservationSnapshot {
@@ -148,6 +157,9 @@ export class AdmissionController {
   private readonly held = new Map<string, Reservation>();
   // Running totals, so a decision costs O(HRT tasks), not O(all reservations).
   private readonly hrtTasks = new Map<string, NormalTask>();
+  /** Lane actors: id → lane. */
+  private readonly laneOf = new Map<string, number>();
+  private readonly lanes: number;
   private usedCpu = 0;
   private usedMem = 0;
 
@@ -160,6 +172,8 @@ export class AdmissionController {
       memBytes: amount(options.capacity?.memBytes, 'capacity.memBytes'),
     };
     this.catalog = options.catalog;
+    this.lanes = options.hrtLanes ?? 1;
+    if (!Number.isInteger(this.lanes) || this.lanes < 1) throw invalid('hrtLanes', `must be a whole number ≥ 1, got ${String(options.hrtLanes)}`);
   }
 
   /** Decide without reserving anything. Throws ContractError only for a malformed request. */
@@ -181,6 +195,7 @@ export class AdmissionController {
     this.usedCpu += reservation.cpuMillis;
     this.usedMem += reservation.memBytes;
     if (reservation.task) this.hrtTasks.set(reservation.id, reservation.task);
+    if (reservation.lane !== undefined) this.laneOf.set(reservation.id, reservation.lane);
     return decision;
   }
 
@@ -192,6 +207,7 @@ export class AdmissionController {
     this.usedCpu -= r.cpuMillis;
     this.usedMem -= r.memBytes;
     this.hrtTasks.delete(id);
+    this.laneOf.delete(id);
     return true;
   }
 
@@ -220,9 +236,15 @@ export class AdmissionController {
 
     let task: NormalTask | undefined;
     let hrt: Decision['hrt'];
-    if (latency === 'HRT') {
+    let lane: number | undefined;
+    if (latency === 'HRT' && request.lane) {
       task = normaliseTask({ ...request.hrt, id } as NormalTask, 'hrt');
-      const others = [...this.hrtTasks.values()].filter((t) => t.id !== id);
+      const placement = placeOnLane(this.laneSets(id), task);
+      if (placement.placed) lane = placement.lane;
+      else refusals.push({ constraint: 'hrt', field: 'hrt', message: placement.message, figures: { lanes: this.lanes } });
+    } else if (latency === 'HRT') {
+      task = normaliseTask({ ...request.hrt, id } as NormalTask, 'hrt');
+      const others = [...this.hrtTasks.values()].filter((t) => t.id !== id && !this.laneOf.has(t.id));
       const before = others.reduce((s, t) => s + t.wcetMs / t.periodMs, 0);
       const after = this.test([...others, task]);
       hrt = { policy: this.policy, before: { tasks: others.length, utilisation: before }, after };
@@ -271,8 +293,18 @@ export class AdmissionController {
     const message = admitted
       ? `admitted "${id}" (${latency}${hrt ? `; ${hrt.after.reason}` : ''})`
       : `admission of "${id}" refused: ${refusals.map((r) => r.message).join('; ')}`;
-    const decision: Decision = { id, admitted, message, refusals, compute, ...(hrt && { hrt }), ...(model && { model }) };
-    return { decision, reservation: { id, latency, task, cpuMillis: cpu, memBytes: mem, model: model?.chosen } };
+    const decision: Decision = { id, admitted, message, refusals, compute, ...(hrt && { hrt }), ...(model && { model }), ...(lane === undefined ? {} : { lane }) };
+    return { decision, reservation: { id, latency, task, cpuMillis: cpu, memBytes: mem, model: model?.chosen, ...(lane === undefined ? {} : { lane }) } };
+  }
+
+  /** Each lane's task set, without `except`. */
+  private laneSets(except: string): NormalTask[][] {
+    const sets: NormalTask[][] = Array.from({ length: this.lanes }, () => []);
+    for (const [id, l] of this.laneOf) {
+      const t = this.hrtTasks.get(id);
+      if (t && id !== except) sets[l]!.push(t);
+    }
+    return sets;
   }
 
   private test(tasks: NormalTask[]): HrtVerdict {

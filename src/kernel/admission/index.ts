@@ -17,3 +17,5 @@ export {
   type AdmissionRequest, type AdmissionControllerOptions, type NodeCapacity, type Decision, type Refusal,
   type Constraint, type LatencyClass, type Reservation, type ReservationSnapshot, type ResourceFigures,
 } from './controller.js';
+export { laneTest, partition, placeOnLane, type LaneCheck, type LanePlacement, type PartitionResult, type LaneTestOptions } from './partition.js';
+export { nonPreemptiveEdfTest, MAX_BLOCKING_POINTS, type LaneVerdict } from './nonPreemptive.js';

@@ -1,0 +1,65 @@
+// What crosses between the main thread and an HRT lane. The hot path — messages
+// to lane actors and the events they emit — goes through SPSC rings on
+// SharedArrayBuffers (no postMessage); admission-time control (add, remove,
+// stop) and the lane's periodic reports use the worker's message port.
+
+import type { OverrunPolicy } from './types.js';
+import type { HrtEvent, HrtTaskStats } from './types.js';
+
+/** A message for a lane actor (main → lane ring). `a` is the actor's slot on the lane. */
+export interface LaneInbound {
+  a: number;
+  e: { type: string; [key: string]: unknown };
+}
+
+/** An event a lane actor emitted (lane → main ring), with the lane clock's time. */
+export interface LaneOutbound {
+  a: number;
+  e: { type: string; [key: string]: unknown };
+  t: number;
+}
+
+/** Both rings carry [slot, event(, time)] records; declared so each message is a 1-byte record id. */
+export const LANE_STRUCTURES: readonly (readonly string[])[] = [
+  ['a', 'e'],
+  ['a', 'e', 't'],
+];
+
+export interface LaneTaskSpec {
+  periodMs: number;
+  deadlineMs: number;
+  wcetMs: number;
+  overrun: OverrunPolicy;
+  /** Messages delivered per job at most (the rest wait for the next release). */
+  maxMessages: number;
+}
+
+export type LaneControl =
+  | { op: 'add'; slot: number; id: string; module: string; export: string; input?: unknown; task: LaneTaskSpec; safeDefault?: { type: string } }
+  | { op: 'remove'; slot: number }
+  | { op: 'stop' };
+
+export interface LaneActorReport {
+  slot: number;
+  id: string;
+  /** The machine's state value. */
+  state: unknown;
+  stats: HrtTaskStats | undefined;
+  /** Messages waiting for the actor's next release. */
+  queued: number;
+}
+
+export type LaneReport =
+  | { kind: 'ready'; priority: LanePriority }
+  | { kind: 'added'; slot: number }
+  | { kind: 'add-failed'; slot: number; code: string; message: string }
+  | { kind: 'event'; slot: number; event: HrtEvent }
+  | { kind: 'stats'; actors: LaneActorReport[]; inboundDropped: number }
+  | { kind: 'stopped' };
+
+/** What scheduling the lane thread got from the OS. */
+export interface LanePriority {
+  /** `fifo`: SCHED_FIFO real-time; `nice`: a raised nice value; `none`: the default. */
+  policy: 'fifo' | 'nice' | 'none';
+  detail: string;
+}
