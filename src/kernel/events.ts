@@ -1,8 +1,13 @@
 // System events leave the kernel through one relay: `@agentos.*` events and
 // XState's own inspection events go to the node's `inspect` listener, and a
 // listener that throws never breaks the kernel path or actor that emitted.
-// With a redactor set, every event is scrubbed on its way out (payloads,
-// snapshots' context); one the redactor cannot handle is not delivered at all.
+// With a redactor set, system events and XState's `@xstate.event` (a message
+// with its payload) are scrubbed on their way out; one the redactor cannot
+// handle is not delivered at all. Snapshots (`@xstate.snapshot`) pass as they
+// are: scrubbing a whole context on every transition costs time growing with
+// the context (an O(n²) soak found it), and what reaches a context has already
+// been through the kernel (tool results and errors are scrubbed, secrets never
+// reach an actor).
 
 import type { InspectionEvent } from 'xstate';
 import type { ActorCell } from '../actors/cell.js';
@@ -45,7 +50,8 @@ export class EventRelay {
   private deliver(event: SystemEvent | InspectionEvent): void {
     try {
       // The emitter's own object is never changed: the redactor works on a copy.
-      this.listener!(this.redact ? (this.redact(event) as SystemEvent | InspectionEvent) : event);
+      const scrub = this.redact !== undefined && (event.type === '@xstate.event' || event.type.startsWith('@agentos.'));
+      this.listener!(scrub ? (this.redact!(event) as SystemEvent | InspectionEvent) : event);
     } catch {
       // Inspection is best effort: a listener (or redactor) bug must not become an actor crash.
     }

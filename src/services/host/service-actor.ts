@@ -11,7 +11,7 @@
 // failure. They finish and answer their callers; only a caller's own signal
 // (it stopped, or gave up) aborts a handler, as without a service actor.
 
-import { assign, fromPromise, setup, spawnChild } from 'xstate';
+import { assign, fromPromise, setup, spawnChild, stopChild } from 'xstate';
 import { z } from 'zod';
 import { defineAgent, type AgentDefinition } from '../../actors/define.js';
 import { AgentOsError } from '../../base/errors.js';
@@ -141,7 +141,13 @@ export class ServiceActor {
                 assign({ inFlight: ({ context }) => context.inFlight + 1 }),
               ],
             },
-            'xstate.done.actor.*': { actions: assign({ inFlight: ({ context }) => context.inFlight - 1, completed: ({ context }) => context.completed + 1 }) },
+            // A finished call's child is stopped, or the service's children would grow with every call served.
+            'xstate.done.actor.*': {
+              actions: [
+                stopChild(({ event }) => event.type.slice('xstate.done.actor.'.length)),
+                assign({ inFlight: ({ context }) => context.inFlight - 1, completed: ({ context }) => context.completed + 1 }),
+              ],
+            },
             'xstate.error.actor.*': { actions: 'crash' },
           },
         },
