@@ -1,12 +1,10 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assign, setup } from 'xstate';
 import { z } from 'zod';
 import {
   createNode,
   defineAgent,
   defineTool,
-  syscall,
   verifyInclusion,
   VirtualClock,
   type AgentOsError,
@@ -14,6 +12,7 @@ import {
 } from '../../src/index.js';
 import { counterMachine, counterMessages, settle } from '../support/agents.js';
 import { tempDir } from '../support/tmp.js';
+import { caller } from '../support/caller.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let node: AgentOsNode;
@@ -103,33 +102,6 @@ describe('admission', () => {
     expect(node.tree().children?.[0]?.info).toMatchObject({ class: 'HRT', contractHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 });
-
-// An agent that calls a tool when told to, and remembers the result or the error code.
-const callerMessages = z.discriminatedUnion('type', [z.object({ type: z.literal('call'), tool: z.string(), args: z.unknown(), tokens: z.number().optional() })]);
-const callerMachine = setup({
-  types: { context: {} as { result?: unknown; error?: string; calls: number }, events: {} as z.infer<typeof callerMessages> },
-  actors: { syscall },
-}).createMachine({
-  context: { calls: 0 },
-  initial: 'idle',
-  states: {
-    idle: { on: { call: 'calling' } },
-    calling: {
-      invoke: {
-        src: 'syscall',
-        input: ({ event }) => {
-          const e = event as Extract<z.infer<typeof callerMessages>, { type: 'call' }>;
-          return e.tool.startsWith('local/')
-            ? { kind: 'model' as const, name: e.tool, tokens: e.tokens ?? 0 }
-            : { kind: 'tool' as const, name: e.tool, args: e.args };
-        },
-        onDone: { target: 'idle', actions: assign({ result: ({ event }) => event.output, error: undefined, calls: ({ context }) => context.calls + 1 }) },
-        onError: { target: 'idle', actions: assign({ error: ({ event }) => (event.error as AgentOsError).code, calls: ({ context }) => context.calls + 1 }) },
-      },
-    },
-  },
-});
-const caller = (contract: Record<string, unknown>) => defineAgent({ name: 'caller', machine: callerMachine, messages: callerMessages, contract });
 
 describe('syscalls', () => {
   let invocations: unknown[];

@@ -5,6 +5,7 @@
 // nothing of agentos, so a worker starts fast and a tool module's errors stay its own.
 
 import { workerData } from 'node:worker_threads';
+import { registerSourceLoader } from '../../base/worker-loader.js';
 
 export interface SandboxTask {
   tool: string;
@@ -46,9 +47,8 @@ export default async function runTask(task: SandboxTask): Promise<SandboxReply> 
   return { ok: true, value };
 }
 
-async function registerLoader(): Promise<void> {
-  const tsx = (workerData as { tsx?: unknown } | undefined)?.tsx;
-  if (typeof tsx === 'string') ((await import(tsx)) as { register: () => unknown }).register();
+function registerLoader(): Promise<void> {
+  return registerSourceLoader(workerData);
 }
 
 async function find(task: SandboxTask): Promise<Run> {

@@ -25,13 +25,11 @@
 // unhandled rejection, so such a pool is retired — its threads terminated, the
 // pool itself never destroyed — and the next call starts a fresh one.
 
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Clock } from '../../base/clock.js';
 import { AgentOsError } from '../../base/errors.js';
+import { tsxLoader, workerSafeFlag } from '../../base/worker-loader.js';
 import { ToolCodes, ToolError } from './errors.js';
 import type { SandboxReply, SandboxTask } from './sandbox-worker.js';
 
@@ -71,7 +69,7 @@ const FROM_SOURCE = HERE.endsWith('.ts');
 export class WorkerSandbox {
   private readonly pools = new Map<string, Pool>();
   private closing: Promise<void> | undefined;
-  private readonly loader = FROM_SOURCE ? tsxLoader() : undefined;
+  private readonly loader = FROM_SOURCE ? tsxLoader(HERE) : undefined;
 
   constructor(private readonly options: WorkerSandboxOptions) {}
 
@@ -195,26 +193,3 @@ function closed(tool: string): ToolError {
   return new ToolError(ToolCodes.closed, `tool "${tool}": the tool registry was closed`, { field: 'sandbox' });
 }
 
-/** tsx's loader (for `--import`) and ESM API (registered in the thread), when running from sources; undefined if tsx is not installed. */
-function tsxLoader(): { cjs: string; esm: string } | undefined {
-  try {
-    const require = createRequire(HERE);
-    const manifest = require.resolve('tsx/package.json');
-    // The `import` target of tsx's `./esm/api` export (require.resolve would give the CommonJS one).
-    const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import?: { default?: string } }> };
-    const api = pkg.exports['./esm/api']?.import?.default;
-    if (api === undefined) return undefined;
-    return { cjs: pathToFileURL(require.resolve('tsx')).href, esm: pathToFileURL(join(dirname(manifest), api)).href };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Flags a worker may be given: module loaders and conditions (what tsx and test runners use), nothing per-process. */
-function workerSafeFlag(flag: string, i: number, all: readonly string[]): boolean {
-  const isLoaderFlag = (f: string): boolean => /^--(import|require|loader|experimental-loader|conditions|enable-source-maps|no-warnings)(=|$)/.test(f);
-  if (isLoaderFlag(flag)) return true;
-  // the value of a preceding loader flag given as a separate argument
-  const prev = all[i - 1];
-  return prev !== undefined && !flag.startsWith('-') && /^--(import|require|loader|experimental-loader|conditions)$/.test(prev);
-}

@@ -52,9 +52,15 @@ describe('service actors', () => {
     expect(a.getSnapshot()?.context.result).toEqual({ echoed: 'hi' });
     expect(service('agentos.tools').info).toMatchObject({ delivered: 1, class: 'SRT' });
     expect(node.lookup('agentos.tools')?.getSnapshot()?.context).toEqual({ completed: 1, inFlight: 0 });
+    // A finished call's child actor is gone (the service does not grow with the calls it served).
+    for (let i = 2; i <= 4; i++) {
+      a.send({ type: 'call', tool: 'echo', args: { text: `hi ${i}` } });
+      await until(() => a.getSnapshot()?.context.calls === i);
+    }
+    expect(Object.keys((node.lookup('agentos.tools')!.getSnapshot() as { children: object }).children)).toEqual([]);
     const finished = spans.getFinishedSpans();
     const syscall = finished.find((s) => s.name === 'agentos.syscall')!;
-    const served = finished.find((s) => s.name === 'agentos.deliver' && s.attributes['agentos.actor'] === 'agentos.tools')!;
+    const served = finished.find((s) => s.name === 'agentos.deliver' && s.attributes['agentos.actor'] === 'agentos.tools' && s.spanContext().traceId === syscall.spanContext().traceId)!;
     expect(served.parentSpanContext?.spanId).toBe(syscall.spanContext().spanId);
     expect(served.spanContext().traceId).toBe(syscall.spanContext().traceId);
   });

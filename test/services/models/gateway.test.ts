@@ -1,38 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assign, setup } from 'xstate';
-import { z } from 'zod';
-import { createNode, defineAgent, syscall, VirtualClock, type AgentOsNode, type SystemEvent } from '../../../src/index.js';
+import { createNode, VirtualClock, type AgentOsNode, type SystemEvent } from '../../../src/index.js';
 import { ModelCatalog, ModelGateway, OpenAiCompatibleProvider, scriptedModel, type Completion, type ModelChunk, type ModelEntry } from '../../../src/services/models/index.js';
 import { tempDir } from '../../support/tmp.js';
+import { asker } from './support/books.js';
 import { delta, event, fakeOpenAi, sse, streamText, type FakeEndpoint } from './support/fake-openai.js';
-
-// An agent that asks a model when told to, and keeps the completion or the error code.
-const askMessages = z.discriminatedUnion('type', [z.object({ type: z.literal('ask'), model: z.string(), content: z.string(), tokens: z.number().optional() })]);
-const askMachine = setup({
-  types: { context: {} as { answer?: Completion; error?: string; calls: number }, events: {} as z.infer<typeof askMessages> },
-  actors: { syscall },
-}).createMachine({
-  context: { calls: 0 },
-  initial: 'idle',
-  states: {
-    idle: { on: { ask: 'asking' } },
-    asking: {
-      invoke: {
-        src: 'syscall',
-        input: ({ event }) => ({
-          kind: 'model' as const,
-          name: event.model,
-          args: { messages: [{ role: 'system', content: 'You are a test agent.' }, { role: 'user', content: event.content }], maxTokens: 64 },
-          ...(event.tokens === undefined ? {} : { tokens: event.tokens }),
-        }),
-        onDone: { target: 'idle', actions: assign({ answer: ({ event }) => event.output as Completion, error: undefined, calls: ({ context }) => context.calls + 1 }) },
-        onError: { target: 'idle', actions: assign({ error: ({ event }) => (event.error as { code: string }).code, calls: ({ context }) => context.calls + 1 }) },
-      },
-    },
-  },
-});
-const asker = (modelPolicy: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-  defineAgent({ name: 'asker', machine: askMachine, messages: askMessages, contract: { modelPolicy, ...extra } });
 
 let tmp: ReturnType<typeof tempDir>;
 let node: AgentOsNode;
