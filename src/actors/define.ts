@@ -57,6 +57,12 @@ export interface LaneOptions {
   safeDefault?: { type: string; [key: string]: unknown };
   /** Messages handled per job at most (default 64); the rest wait for the next release. */
   maxMessages?: number;
+  /**
+   * A safety output path that never touches the main thread: the actor gets its own SPSC ring
+   * (`slots`, a power of two up to 65536, default 256) onto which the lane writes every event the
+   * actor emits, for an actuator thread to read (`node.hrt.directRing(id)`).
+   */
+  direct?: { slots?: number };
 }
 
 export interface PersistenceOptions {
@@ -159,6 +165,13 @@ function checkLane(lane: LaneOptions, persistent: AgentConfig['persistent'], bad
     bad('lane.safeDefault', "must be an event ({ type, … }) when overrun is 'degrade'");
   }
   if (lane.maxMessages !== undefined && !(Number.isSafeInteger(lane.maxMessages) && lane.maxMessages >= 1)) bad('lane.maxMessages', 'must be a positive integer');
+  if (lane.direct !== undefined) {
+    if (lane.direct === null || typeof lane.direct !== 'object' || Array.isArray(lane.direct)) bad('lane.direct', 'must be an object { slots? }');
+    const slots = lane.direct.slots;
+    if (slots !== undefined && !(Number.isSafeInteger(slots) && slots >= 1 && slots <= 65536 && (slots & (slots - 1)) === 0)) {
+      bad('lane.direct.slots', `must be a power of two from 1 to 65536 (got ${JSON.stringify(slots)})`);
+    }
+  }
   if (persistent !== undefined && persistent !== false) bad('lane', 'an HRT lane actor cannot be persistent (its jobs are bounded, synchronous and not journaled)');
 }
 

@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // The `agentos` command line. `agentos demo` (the default, what `npm start` runs)
-// shows a node with a supervision tree; the other commands work offline on files
-// and data dirs. Exit 0 ok, 1 failure, 2 usage error; errors as `CODE: message`.
+// shows a node with a supervision tree; `serve` runs a node that `ps` and `tree`
+// reach through its local control endpoint; the other commands work offline on
+// files and data dirs. Exit 0 ok, 1 failure, 2 usage error; errors as `CODE: message`.
 
 import { Command } from 'commander';
 import { registerAuditCommands } from './audit.js';
 import { registerContractCommands } from './contract.js';
 import { registerMcpCommands } from './mcp.js';
+import { registerPsCommands } from './ps.js';
 import { runDemo } from './demo.js';
 import { ExitCodes, describeError, exitCodeFor, type CliIo, type ExitCode } from './exit.js';
 import { registerReplayCommand } from './replay.js';
+import { registerServeCommand } from './serve.js';
 import { registerValidateCommand } from './validate.js';
 
 function buildProgram(io: CliIo): Command {
@@ -30,6 +33,8 @@ function buildProgram(io: CliIo): Command {
   registerAuditCommands(program, io);
   registerReplayCommand(program, io);
   registerMcpCommands(program, io);
+  registerServeCommand(program, io);
+  registerPsCommands(program, io);
   return program;
 }
 

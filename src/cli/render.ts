@@ -1,14 +1,21 @@
-// Text renderings for the terminal: the supervision tree as ASCII.
+// Text renderings for the terminal: the supervision tree as ASCII, and tables.
 
 import type { TreeNode } from '../supervisors/types.js';
+
+/** A lane actor runs on its HRT lane; the main thread holds only a proxy, so its state is the lane's. */
+function workerState(info: Record<string, unknown>): unknown {
+  const lane = info.lane as { state?: unknown } | undefined;
+  return lane && typeof lane === 'object' && lane.state !== undefined ? lane.state : info.state;
+}
 
 export function renderTree(root: TreeNode): string {
   const lines: string[] = [];
   const label = (n: TreeNode): string => {
     if (n.kind === 'supervisor') return `${n.id} [supervisor ${n.strategy ?? ''}] restarts=${n.restarts}`;
     const info = n.info ?? {};
-    const parts = [`${n.id}`, `(${String(info.agent ?? 'agent')}, ${String(info.class ?? '')})`];
-    if (info.state !== undefined) parts.push(`state=${JSON.stringify(info.state)}`);
+    const parts = [`${n.id}`, `(${String(info.agent ?? 'agent')}, ${String(info.class ?? '')}${info.lane ? ', lane' : ''})`];
+    const state = workerState(info);
+    if (state !== undefined) parts.push(`state=${JSON.stringify(state)}`);
     parts.push(`restarts=${n.restarts}`, n.status);
     return parts.join(' ');
   };
@@ -19,4 +26,12 @@ export function renderTree(root: TreeNode): string {
   };
   walk(root, '', true, true);
   return lines.join('\n');
+}
+
+/** Columns padded to their widest cell, two spaces apart; columns listed in `right` are right-aligned (numbers). */
+export function renderTable(head: readonly string[], rows: readonly (readonly string[])[], right: ReadonlySet<number> = new Set()): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  return [head, ...rows]
+    .map((r) => r.map((cell, i) => (right.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd())
+    .join('\n');
 }

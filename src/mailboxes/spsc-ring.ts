@@ -163,7 +163,16 @@ export abstract class SpscRing {
     Atomics.store(this.h, flag, 1);
     try {
       // Seq-cst: either the other end sees the flag after its store, or this load sees its store.
-      if (!ready()) Atomics.wait(this.h, index, value(), timeoutMs);
+      if (!ready()) {
+        const v = value();
+        const t = performance.now();
+        const r = Atomics.wait(this.h, index, v, timeoutMs);
+        if (!ready()) {
+          const mem = Atomics.load(this.h, index);
+          const oracle = Atomics.wait(this.h, index, v, 0);
+          console.error(`DBG ${this.name} idx ${index} v ${v} wait=${r} after ${(performance.now() - t).toFixed(2)}ms mem=${mem} oracle=${oracle} other=${Atomics.load(this.h, index === W.write ? W.read : W.write)}`);
+        }
+      }
     } finally {
       Atomics.store(this.h, flag, 0);
     }
@@ -297,7 +306,10 @@ export class RingProducer extends SpscRing {
       const used = (next - this.readSeen) >>> 0;
       if (used > this.highWater) Atomics.store(this.h, W.highWater, (this.highWater = used));
     }
-
+    if (Atomics.load(this.h, W.consumerWaiting) !== 0) {
+      Atomics.add(this.h, W.wakeups, 1);
+      Atomics.notify(this.h, W.write, 1);
+    }
   }
 
   private refuse(): false {

@@ -1,14 +1,16 @@
 // The kernel's HRT lanes and what they report: an event a lane actor emits is
 // an `@agentos.hrt.output` system event (the inspector and tests see it; an
-// actuator thread can read the lane's outbound ring directly), and a miss,
+// actuator thread reads an actor's own direct ring, `lanes.directRing(id)`,
+// which never passes through the main thread), and a miss,
 // overrun, skip, degrade, failure or stop becomes `@agentos.hrt.<type>` — a
 // miss also `@agentos.deadline.missed`, as on the main thread.
 
 import type { Clock } from '../../base/clock.js';
 import type { SystemEvent } from '../events.js';
-import { HrtLanes, type HrtLaneOptions } from './lanes.js';
+import { DEFAULT_DIRECT_SLOTS, HrtLanes, type HrtLaneOptions, type LaneActorSpec } from './lanes.js';
 
-export { HrtLanes, type HrtLaneOptions };
+export { DEFAULT_DIRECT_SLOTS, HrtLanes, type HrtLaneOptions, type LaneActorSpec };
+export { LANE_STRUCTURES, type LaneOutbound } from './lane-protocol.js';
 
 export function laneHost(options: HrtLaneOptions | undefined, clock: Clock, emit: (event: SystemEvent) => void): HrtLanes {
   return new HrtLanes(

@@ -12,7 +12,7 @@ export interface LaneInbound {
   e: { type: string; [key: string]: unknown };
 }
 
-/** An event a lane actor emitted (lane → main ring), with the lane clock's time. */
+/** An event a lane actor emitted (lane → main ring, and the actor's direct ring), with the lane clock's time. */
 export interface LaneOutbound {
   a: number;
   e: { type: string; [key: string]: unknown };
@@ -35,7 +35,18 @@ export interface LaneTaskSpec {
 }
 
 export type LaneControl =
-  | { op: 'add'; slot: number; id: string; module: string; export: string; input?: unknown; task: LaneTaskSpec; safeDefault?: { type: string } }
+  | {
+      op: 'add';
+      slot: number;
+      id: string;
+      module: string;
+      export: string;
+      input?: unknown;
+      task: LaneTaskSpec;
+      safeDefault?: { type: string };
+      /** The actor's own ring (lane → an actuator thread): every event it emits is written there too, before the outbound ring. */
+      direct?: SharedArrayBuffer;
+    }
   | { op: 'remove'; slot: number }
   | { op: 'stop' };
 
@@ -50,7 +61,12 @@ export interface LaneActorReport {
 }
 
 export type LaneReport =
-  | { kind: 'ready'; priority: LanePriority }
+  /**
+   * `clockOffsetMs`: the lane clock's reading minus `performance.timeOrigin + performance.now()` in the
+   * lane thread. Subtract it from a lane time (releases, `t` of an outbound record) to compare it with
+   * `performance.timeOrigin + performance.now()` read on any thread of the process.
+   */
+  | { kind: 'ready'; priority: LanePriority; clockOffsetMs: number }
   | { kind: 'added'; slot: number }
   | { kind: 'add-failed'; slot: number; code: string; message: string }
   | { kind: 'event'; slot: number; event: HrtEvent }

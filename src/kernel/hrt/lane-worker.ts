@@ -2,13 +2,13 @@
 // from their modules) and runs them under the periodic EDF dispatcher: at each
 // release, a job delivers the actor's queued messages (bounded) and an
 // `hrt.tick`, and whatever the machine `emit`s goes straight onto the outbound
-// ring — a veto never waits for the main thread's event loop. Between jobs the
+// ring, and first onto the actor's direct ring when it has one (`lane.direct`:
+// read by an actuator thread, so a veto never waits for the main thread's event
+// loop, stalled or not). Between jobs the
 // thread sleeps on Atomics: asynchronously while the next release is far (so
 // control messages from the main thread are handled), synchronously near it,
 // spinning the last fraction of a millisecond.
 
-import { execFileSync } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createActor, type AnyActor } from 'xstate';
 import { RealClock } from '../../base/clock.js';
@@ -16,7 +16,8 @@ import { AgentOsError } from '../../base/errors.js';
 import { registerSourceLoader } from '../../base/worker-loader.js';
 import { MsgpackRingCodec, RingConsumer, RingProducer, RingReceiver, RingSender } from '../../mailboxes/index.js';
 import { HrtDispatcher } from './dispatcher.js';
-import { LANE_STRUCTURES, type LaneControl, type LaneInbound, type LaneOutbound, type LanePriority, type LaneReport } from './lane-protocol.js';
+import { LANE_STRUCTURES, type LaneControl, type LaneInbound, type LaneOutbound, type LaneReport } from './lane-protocol.js';
+import { raiseThreadPriority } from './priority.js';
 import type { HrtRelease } from './types.js';
 
 interface LaneData {
@@ -34,6 +35,8 @@ interface Hosted {
   queue: LaneInbound['e'][];
   maxMessages: number;
   tick: { type: 'hrt.tick'; index: number; releaseAt: number; deadline: number };
+  /** The actor's direct ring to an actuator thread, if it asked for one. */
+  direct: RingSender<LaneOutbound> | undefined;
 }
 
 const data = workerData as LaneData;
@@ -47,11 +50,12 @@ let inboundDropped = 0;
 let running = true;
 const out: LaneOutbound = { a: 0, e: { type: '' }, t: 0 };
 
-function send(slot: number, event: LaneOutbound['e']): void {
+function send(slot: number, h: Hosted | undefined, event: LaneOutbound['e']): void {
   out.a = slot;
   out.e = event;
   out.t = clock.now();
-  // A full outbound ring is counted by the ring (stats.full); the lane never blocks on the main thread.
+  // The safety path first. A full ring is counted by the ring (stats.fullRefusals); the lane never blocks on a reader.
+  h?.direct?.trySend(out);
   outbound.trySend(out);
 }
 
@@ -59,7 +63,9 @@ const dispatcher = new HrtDispatcher<LaneOutbound['e'] | undefined>({
   clock,
   sleepUntil: (t) => sleepUntilSync(t),
   emit: (taskId, output) => {
-    if (output !== undefined) send(Number(taskId), output);
+    if (output === undefined) return;
+    const slot = Number(taskId);
+    send(slot, hosted.get(slot), output);
   },
   onEvent: (event) => report({ kind: 'event', slot: Number(event.taskId), event: { ...event, ...('error' in event ? { error: plainError(event.error) } : {}) } as never }),
 });
@@ -87,8 +93,9 @@ async function add(c: Extract<LaneControl, { op: 'add' }>): Promise<void> {
     const def = mod[c.export] as { kind?: string; machine?: unknown } | undefined;
     if (!def || def.kind !== 'agent' || !def.machine) throw new Error(`"${c.export}" of ${c.module} is not a defineAgent(...) definition`);
     const actor = createActor(def.machine as never, { input: c.input } as never) as AnyActor;
-    const h: Hosted = { id: c.id, actor, queue: [], maxMessages: c.task.maxMessages, tick: { type: 'hrt.tick', index: 0, releaseAt: 0, deadline: 0 } };
-    actor.on('*', (event) => send(c.slot, event as LaneOutbound['e']));
+    const direct = c.direct ? new RingSender<LaneOutbound>(new RingProducer(c.direct), new MsgpackRingCodec({ structures: LANE_STRUCTURES })) : undefined;
+    const h: Hosted = { id: c.id, actor, queue: [], maxMessages: c.task.maxMessages, tick: { type: 'hrt.tick', index: 0, releaseAt: 0, deadline: 0 }, direct };
+    actor.on('*', (event) => send(c.slot, h, event as LaneOutbound['e']));
     actor.start();
     hosted.set(c.slot, h);
     const safe = c.safeDefault;
@@ -113,6 +120,7 @@ function remove(slot: number): void {
   if (!h) return;
   dispatcher.remove(String(slot));
   h.actor.stop();
+  h.direct?.ring.close();
   hosted.delete(slot);
 }
 
@@ -152,34 +160,10 @@ function sendReport(): void {
   });
 }
 
-/** SCHED_FIFO for this thread where allowed (root or CAP_SYS_NICE, `chrt` present), else the highest nice it may take. */
-function raisePriority(): LanePriority {
-  let tid: string;
-  try {
-    tid = readlinkSync('/proc/thread-self').split('/').pop()!;
-  } catch {
-    return { policy: 'none', detail: 'no /proc/thread-self (not Linux)' };
-  }
-  try {
-    execFileSync('chrt', ['-f', '-p', '50', tid], { stdio: 'ignore' });
-    return { policy: 'fifo', detail: `SCHED_FIFO 50 for thread ${tid}` };
-  } catch {
-    // not permitted (no CAP_SYS_NICE) or no chrt: try nice
-  }
-  for (const n of [-20, -10, -5]) {
-    try {
-      execFileSync('renice', ['-n', String(n), '-p', tid], { stdio: 'ignore' });
-      return { policy: 'nice', detail: `nice ${n} for thread ${tid}` };
-    } catch {
-      // not permitted at this level
-    }
-  }
-  return { policy: 'none', detail: `thread ${tid}: SCHED_FIFO and negative nice not permitted` };
-}
-
 async function main(): Promise<void> {
   await registerSourceLoader(data);
-  report({ kind: 'ready', priority: data.realtime ? raisePriority() : { policy: 'none', detail: 'realtime: false' } });
+  const priority = data.realtime ? raiseThreadPriority() : { policy: 'none' as const, detail: 'realtime: false' };
+  report({ kind: 'ready', priority, clockOffsetMs: clock.now() - (performance.timeOrigin + performance.now()) });
   let nextReport = clock.now() + data.reportEveryMs;
   while (running) {
     drainInbound();

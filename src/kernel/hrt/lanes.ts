@@ -3,7 +3,9 @@
 // actors) and an outbound ring (the events they emit), both SPSC on shared
 // memory. Admission decides the lane (partitioned EDF); this module starts the
 // actor there, feeds it, reads what it emits, and keeps the lane's last report
-// (per-actor state, jitter, response time, WCET observed, misses).
+// (per-actor state, jitter, response time, WCET observed, misses). An actor
+// with `direct` also gets a ring of its own that only the lane writes and an
+// actuator thread reads: its safety output never passes through this thread.
 
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -46,13 +48,28 @@ interface LaneActor {
   id: string;
   lane: number;
   slot: number;
+  direct?: SharedArrayBuffer;
+}
+
+/** Slots of an actor's direct ring when `direct.slots` is not given. */
+export const DEFAULT_DIRECT_SLOTS = 256;
+
+/** What `HrtLanes.add` needs to start an actor on a lane. */
+export interface LaneActorSpec {
+  module: string;
+  export: string;
+  input?: unknown;
+  task: LaneTaskSpec;
+  safeDefault?: { type: string };
+  /** Give the actor its own SPSC ring (lane → an actuator thread) carrying every event it emits. */
+  direct?: { slots?: number };
 }
 
 class Lane {
   readonly worker: Worker;
   readonly sender: RingSender<LaneInbound>;
   private readonly receiver: RingReceiver<LaneOutbound>;
-  readonly ready: Promise<LanePriority>;
+  readonly ready: Promise<Extract<LaneReport, { kind: 'ready' }>>;
   readonly exited: Promise<void>;
   report: Extract<LaneReport, { kind: 'stats' }> | undefined;
   private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
@@ -83,7 +100,7 @@ class Lane {
       const onReady = (r: LaneReport): void => {
         if (r.kind !== 'ready') return;
         this.worker.off('message', onReady);
-        resolve(r.priority);
+        resolve(r);
       };
       this.worker.on('message', onReady);
     });
@@ -157,7 +174,7 @@ export class HrtLanes {
   private readonly lanes: (Lane | undefined)[];
   private readonly actors = new Map<string, LaneActor>();
   private readonly bySlot = new Map<string, LaneActor>();
-  private readonly priorities: (LanePriority | undefined)[];
+  private readonly started: (Extract<LaneReport, { kind: 'ready' }> | undefined)[];
 
   constructor(
     options: HrtLaneOptions,
@@ -173,19 +190,27 @@ export class HrtLanes {
       execArgv: options.execArgv ?? [],
     };
     this.lanes = Array.from({ length: this.count }, () => undefined);
-    this.priorities = Array.from({ length: this.count }, () => undefined);
+    this.started = Array.from({ length: this.count }, () => undefined);
   }
 
   /** Start actor `id` on lane `lane` from its module (the definition's `lane.module` / `lane.export`). */
-  async add(id: string, lane: number, spec: { module: string; export: string; input?: unknown; task: LaneTaskSpec; safeDefault?: { type: string } }): Promise<void> {
+  async add(id: string, lane: number, spec: LaneActorSpec): Promise<void> {
     if (this.actors.has(id)) throw new AgentOsError(ErrorCodes.duplicateActor, `"${id}" already runs on an HRT lane`, { field: 'id' });
     const l = (this.lanes[lane] ??= new Lane(lane, this.options, this.bySlot, this.hooks, this.clock));
-    this.priorities[lane] = await l.ready;
+    this.started[lane] = await l.ready;
     const slot = l.slot();
-    const actor: LaneActor = { id, lane, slot };
+    const direct = spec.direct
+      ? SpscRing.allocate({ slots: spec.direct.slots ?? DEFAULT_DIRECT_SLOTS, slotBytes: this.options.slotBytes, name: `hrt-lane-${lane}-direct-${slot}` })
+      : undefined;
+    const actor: LaneActor = { id, lane, slot, ...(direct ? { direct } : {}) };
     this.bySlot.set(`${lane}:${slot}`, actor);
     try {
-      await l.add({ op: 'add', slot, id, module: spec.module, export: spec.export, task: spec.task, ...(spec.input === undefined ? {} : { input: spec.input }), ...(spec.safeDefault ? { safeDefault: spec.safeDefault } : {}) });
+      await l.add({
+        op: 'add', slot, id, module: spec.module, export: spec.export, task: spec.task,
+        ...(spec.input === undefined ? {} : { input: spec.input }),
+        ...(spec.safeDefault ? { safeDefault: spec.safeDefault } : {}),
+        ...(direct ? { direct } : {}),
+      });
     } catch (err) {
       this.bySlot.delete(`${lane}:${slot}`);
       throw err;
@@ -220,9 +245,27 @@ export class HrtLanes {
     return a ? this.lanes[a.lane]?.report?.actors.find((r) => r.slot === a.slot) : undefined;
   }
 
+  /**
+   * The direct ring of a lane actor started with `direct`: every event it emits, as
+   * `{ a: slot, e: event, t: lane time }` records. Read it on an actuator thread with
+   * `new RingReceiver(new RingConsumer(buffer), new MsgpackRingCodec({ structures: LANE_STRUCTURES }))`
+   * (one consumer per ring). A restarted actor gets a new ring: ask again after a restart.
+   */
+  directRing(id: string): SharedArrayBuffer | undefined {
+    return this.actors.get(id)?.direct;
+  }
+
   /** What scheduling each started lane thread got from the OS. */
   priority(lane: number): LanePriority | undefined {
-    return this.priorities[lane];
+    return this.started[lane]?.priority;
+  }
+
+  /**
+   * The lane clock's reading minus `performance.timeOrigin + performance.now()`: subtract it from a
+   * lane time (a release, a miss, an output's `at`) to line it up with that time read on any thread.
+   */
+  clockOffset(lane: number): number | undefined {
+    return this.started[lane]?.clockOffsetMs;
   }
 
   async stop(): Promise<void> {
