@@ -6,7 +6,7 @@
 // lane's inbound ring; the real machine runs on the lane at its releases.
 
 import { setup } from 'xstate';
-import type { ActorCell } from '../actors/cell.js';
+import { SHUTDOWN_EVENT, type ActorCell } from '../actors/cell.js';
 import { defineAgent, type AgentDefinition } from '../actors/define.js';
 import { ActorError, AgentOsError, ErrorCodes } from '../base/errors.js';
 import type { ExitReason } from '../base/exit.js';
@@ -79,7 +79,8 @@ export async function startLaneLeaf(
 function laneProxy(def: AgentDefinition, forward: (event: { type: string }) => void): AgentDefinition {
   const machine = setup({}).createMachine({
     id: `${def.name}.lane-proxy`,
-    on: { '*': { actions: ({ event }) => forward(event) } },
+    // The kernel's shutdown request is for the proxy (which stops at once), not a message for the lane machine.
+    on: { '*': { guard: ({ event }) => event.type !== SHUTDOWN_EVENT, actions: ({ event }) => forward(event) } },
   });
   return defineAgent({ name: def.name, version: def.version, machine, messages: def.messages, ...(def.contract === undefined ? {} : { contract: def.contract }) });
 }
