@@ -153,3 +153,5 @@ export {
 export { createTelemetry, type TelemetryOptions, type TelemetryExporter } from './services/telemetry/index.js';
 export { ServiceActor, ServiceCodes, ServiceError } from './services/host/index.js';
 export { startSpan, TraceSpan, type Telemetry } from './kernel/trace.js';
+export { startControlServer, type ControlServer } from './node/control.js';
+export type { PsRow, LaneFigures } from './node/control-views.js';

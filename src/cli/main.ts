@@ -9,7 +9,6 @@ import { registerAuditCommands } from './audit.js';
 import { registerContractCommands } from './contract.js';
 import { registerMcpCommands } from './mcp.js';
 import { registerPsCommands } from './ps.js';
-import { runDemo } from './demo.js';
 import { ExitCodes, describeError, exitCodeFor, type CliIo, type ExitCode } from './exit.js';
 import { registerReplayCommand } from './replay.js';
 import { registerServeCommand } from './serve.js';
@@ -26,6 +25,8 @@ function buildProgram(io: CliIo): Command {
     .option('--data-dir <dir>', 'where the node keeps its data', '.agentos')
     .addHelpText('after', '\nExamples:\n  $ agentos demo\n  $ agentos demo --data-dir /tmp/agentos-demo')
     .action(async (opts: { dataDir: string }) => {
+      // Loaded on use: the demo pulls in the whole runtime, which `agentos ps` and the offline commands do not need.
+      const { runDemo } = await import('./demo.js');
       await runDemo(io.out, opts.dataDir);
     });
   registerContractCommands(program, io);

@@ -10,11 +10,10 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createMachine } from 'xstate';
 import { z } from 'zod';
 import { defineAgent, type AgentDefinition } from '../actors/define.js';
-import { createNode, type AgentOsNode } from '../node/node.js';
-import { serveMcp, type McpServing, type ServeMcpOptions } from '../services/mcp/index.js';
+import type { AgentOsNode } from '../node/node.js';
+import type { McpServing, ServeMcpOptions } from '../services/mcp/index.js';
 import type { ToolDefinition } from '../services/tools/tool.js';
 import { DEFAULT_DATA_DIR, DEFAULT_NODE, nodeName } from './audit.js';
-import { bookkeeper, ledgerBook } from './demo-agents.js';
 import type { CliIo } from './exit.js';
 import { loadAgentsModule } from './replay.js';
 
@@ -83,7 +82,10 @@ Examples:
     .action(async (opts: ServeOpts, cmd: Command) => {
       let tools: ToolDefinition[];
       let agents: AgentDefinition[];
+      // Loaded here, not at the top: every `agentos` command would pay for the whole node otherwise.
+      const [{ createNode }, { serveMcp }] = await Promise.all([import('../node/node.js'), import('../services/mcp/index.js')]);
       if (opts.tools === undefined) {
+        const { bookkeeper, ledgerBook } = await import('./demo-agents.js');
         tools = [ledgerBook()];
         agents = [bookkeeper];
       } else {

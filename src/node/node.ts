@@ -28,6 +28,7 @@ import { mcpBindingEntries } from '../services/mcp/index.js';
 import { approvedToolsIn, Redactor, SecretStore, ToolRegistry, toolRegistryEntries, type AnyToolDefinition, type DryRunMode } from '../services/tools/tool.js';
 import type { SupervisorSpec, TreeNode } from '../supervisors/types.js';
 import { approvalsApi, auditApi, type ApprovalsApi, type AuditApi } from './apis.js';
+import { startControlServer, type ControlServer } from './control.js';
 import { durabilityApi, type DurabilityApi } from './durability.js';
 import { validateNodeOptions } from './options.js';
 import { lockNodeDir, nodePaths, openNodeDb } from './storage.js';
@@ -103,6 +104,11 @@ export interface NodeOptions {
    * OS for SCHED_FIFO; `execArgv` adds worker-safe V8 flags.
    */
   hrt?: HrtLaneOptions;
+  /**
+   * Serve the local control endpoint (JSON over HTTP on 127.0.0.1, a fresh bearer token in
+   * `<dataDir>/<name>/control.json`, mode 0600) that `agentos ps` and `agentos tree` talk to.
+   */
+  control?: boolean | { port?: number };
 }
 
 /** The models every node has: the deterministic local models of the gateway (no weights, no network). */
@@ -198,11 +204,14 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
     let resolveStopped!: (reason: ExitReason) => void;
     const stopped = new Promise<ExitReason>((resolve) => (resolveStopped = resolve));
     let closing: Promise<void> | undefined;
+    let control: ControlServer | undefined;
     // Services closed after the actors stop and before LMDB closes (added as they are built).
     const services: Array<{ close(): unknown }> = [];
     const shutdown = (reason: ExitReason): Promise<void> =>
       (closing ??= (async () => {
         try {
+          // A stopping node stops answering first.
+          await control?.close();
           await kernel.stop();
           for (const service of services) await service.close();
           governance.policy.approvals.close();
@@ -314,6 +323,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       durability: durabilityApi(kernel, recovery),
       telemetry: { flush: () => telemetry.flush() },
     };
+    if (options.control) control = await startControlServer(node, options.control === true ? {} : options.control);
     return node;
   } catch (err) {
     // Quietly: the error that stopped the start is the one to report.

@@ -18,7 +18,7 @@ const HRT_POLICIES = ['edf', 'rm'] as const;
 
 /** Option keys createNode knows, per object; anything else is a typo. */
 const KNOWN = {
-  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools', 'modelGateway', 'secrets', 'toolSandbox', 'dryRun', 'memory', 'telemetry', 'hrt'],
+  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools', 'modelGateway', 'secrets', 'toolSandbox', 'dryRun', 'memory', 'telemetry', 'hrt', 'control'],
   hrt: ['lanes', 'realtime', 'ringSlots', 'slotBytes', 'reportEveryMs', 'execArgv'],
   telemetry: ['exporter', 'otlp', 'spanProcessors', 'metricReaders', 'sampleRatio', 'metricIntervalMs'],
   toolSandbox: ['maxThreads', 'timeoutMs', 'memoryMb', 'idleTimeoutMs', 'execArgv'],
@@ -118,6 +118,11 @@ export function validateNodeOptions(options: unknown): asserts options is NodeOp
   }
   const execArgv = sandbox?.execArgv;
   if (execArgv !== undefined && !(Array.isArray(execArgv) && execArgv.every((a) => typeof a === 'string'))) fail('toolSandbox.execArgv', `must be an array of strings (got ${show(execArgv)})`);
+  if (o.control !== undefined && typeof o.control !== 'boolean') {
+    if (!isObject(o.control) || Object.keys(o.control).some((k) => k !== 'port')) fail('control', `must be true, false or { port } (got ${show(o.control)})`);
+    const port = (o.control as { port?: unknown }).port;
+    if (port !== undefined && !(Number.isInteger(port) && (port as number) >= 0 && (port as number) <= 65535)) fail('control.port', `must be a port number 0-65535 (got ${show(port)})`);
+  }
   const hrt = section(o.hrt, 'hrt');
   positiveInteger(hrt?.lanes, 'hrt.lanes');
   positiveInteger(hrt?.reportEveryMs, 'hrt.reportEveryMs');

@@ -1,0 +1,83 @@
+// The CLI's side of the control endpoint: find a running node through its
+// `control.json` (port and token), call one route, and turn every way of not
+// reaching it into NODE_NOT_RUNNING naming the node and the data dir.
+
+import { request } from 'node:http';
+import { AgentOsError } from '../base/errors.js';
+import { CONTROL_HOST, controlFilePath, readControlFile, type ControlFile } from '../node/control.js';
+
+export const NODE_NOT_RUNNING = 'NODE_NOT_RUNNING';
+const TIMEOUT_MS = 15_000;
+
+export interface NodeTarget {
+  dataDir: string;
+  node: string;
+}
+
+function notRunning(target: NodeTarget, why: string): AgentOsError {
+  return new AgentOsError(NODE_NOT_RUNNING, `no node "${target.node}" is running on data dir ${target.dataDir}: ${why}; start one with \`agentos serve --node ${target.node} --data-dir ${target.dataDir}\``, {
+    field: 'node',
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The control file of a running node; NODE_NOT_RUNNING when there is none or its process is gone. */
+export function findNode(target: NodeTarget): ControlFile {
+  const path = controlFilePath(target.dataDir, target.node);
+  const control = readControlFile(path);
+  if (control === undefined) throw notRunning(target, `${path} does not exist`);
+  if (control.node !== target.node) throw notRunning(target, `${path} belongs to node "${control.node}"`);
+  if (!alive(control.pid)) throw notRunning(target, `process ${control.pid} named in ${path} is gone (a stale file from a node that did not stop cleanly)`);
+  return control;
+}
+
+interface Reply {
+  status: number;
+  body: unknown;
+}
+
+function get(control: ControlFile, path: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: CONTROL_HOST, port: control.port, path, method: 'GET', agent: false, headers: { authorization: `Bearer ${control.token}`, accept: 'application/json' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        try {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown });
+        } catch {
+          reject(new Error(`answered HTTP ${res.statusCode ?? '?'} with a body that is not JSON`));
+        }
+      });
+    });
+    req.setTimeout(TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** GET `path` from the running node's control endpoint; its JSON on 200, else its error as an AgentOsError. */
+export async function callNode<T>(target: NodeTarget, path: string): Promise<T> {
+  const control = findNode(target);
+  let reply: Reply;
+  try {
+    reply = await get(control, path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ECONNREFUSED' || code === 'ECONNRESET') throw notRunning(target, `nothing answers on ${CONTROL_HOST}:${control.port} (${code})`);
+    throw new AgentOsError('CONTROL_UNREACHABLE', `node "${target.node}" on ${CONTROL_HOST}:${control.port}: ${(err as Error).message}`, { field: 'node', cause: err });
+  }
+  if (reply.status === 200) return reply.body as T;
+  const error = (reply.body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  if (typeof error?.code === 'string' && typeof error.message === 'string') throw new AgentOsError(error.code, `node "${target.node}": ${error.message}`);
+  throw new AgentOsError('CONTROL_UNREACHABLE', `node "${target.node}" on ${CONTROL_HOST}:${control.port} answered HTTP ${reply.status} without an error`, { field: 'node' });
+}

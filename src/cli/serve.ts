@@ -1,0 +1,144 @@
+// `agentos serve`: run a node until SIGINT/SIGTERM, with its local control
+// endpoint up, so `agentos ps` / `tree` (and later send, ask, approve, …) can
+// talk to it. What runs on it comes from a module (--agents): its exported
+// agent definitions and tools are given to the node (so persistent actors
+// recover), its `nodeOptions` export adds node options, and its `setup(node)`
+// (or default export function) spawns the actors. Prints `ready <port>` once
+// everything is up.
+
+import { InvalidArgumentError, type Command } from 'commander';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { AgentDefinition } from '../actors/define.js';
+import { AgentOsError, ErrorCodes } from '../base/errors.js';
+import { describeExit } from '../base/exit.js';
+import type { ControlServer } from '../node/control.js';
+import type { AgentOsNode, NodeOptions } from '../node/node.js';
+import type { AnyToolDefinition } from '../services/tools/tool.js';
+import { DEFAULT_DATA_DIR, DEFAULT_NODE, nodeName } from './audit.js';
+import type { CliIo } from './exit.js';
+import { loadAgentsModule } from './replay.js';
+
+interface ServeOpts {
+  dataDir: string;
+  node: string;
+  agents?: string;
+  port: number;
+}
+
+/** What a module given to `agentos serve --agents` provides. */
+export interface ServeModule {
+  agents: AgentDefinition[];
+  tools: AnyToolDefinition[];
+  /** Extra createNode options (`hrt`, `capacity`, `tenants`, …); name and dataDir come from the command line. */
+  nodeOptions: Partial<Omit<NodeOptions, 'name' | 'dataDir'>>;
+  /** Spawns what should run; called once the node is up (after recovery: skip actors `node.lookup` finds). */
+  setup?: (node: AgentOsNode) => unknown;
+}
+
+const USAGE = { exitCode: 2, code: 'agentos.usage' };
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65_535) throw new InvalidArgumentError('expected a port number (0 for any free port).');
+  return n;
+}
+
+/** The demo's actors: the counter and auditor under `app`, and the persistent bookkeeper `books` with its tool. */
+export async function demoServeModule(): Promise<ServeModule> {
+  const [{ supervisor }, { auditor, counter }, { bookkeeper, ledgerBook }] = await Promise.all([import('../node/supervisor.js'), import('./demo.js'), import('./demo-agents.js')]);
+  return {
+    agents: [bookkeeper, counter, auditor],
+    tools: [ledgerBook() as AnyToolDefinition],
+    nodeOptions: {},
+    setup: async (node) => {
+      await node.spawn(
+        supervisor({ id: 'app', strategy: 'one_for_one', intensity: 3, periodMs: 5000, children: [{ id: 'audit', start: auditor }, { id: 'counter', start: counter }] }),
+        { id: 'app' },
+      );
+      if (!node.lookup('books')) await node.spawn(bookkeeper, { id: 'books' });
+    },
+  };
+}
+
+export async function loadServeModule(path: string): Promise<ServeModule> {
+  const mod = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
+  const { agents, tools } = await loadAgentsModule(path);
+  const setup = typeof mod.setup === 'function' ? mod.setup : typeof mod.default === 'function' ? mod.default : undefined;
+  const options = mod.nodeOptions;
+  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) throw new Error('its nodeOptions export must be an object of createNode options');
+  return { agents, tools: tools as AnyToolDefinition[], nodeOptions: (options ?? {}) as ServeModule['nodeOptions'], ...(setup ? { setup: setup as ServeModule['setup'] } : {}) };
+}
+
+/** Until SIGINT/SIGTERM ('signal') or the node stops by itself (its reason). */
+function untilStop(node: AgentOsNode): Promise<'signal' | { reason: string }> {
+  return new Promise((resolve) => {
+    const onSignal = (): void => done('signal');
+    const done = (how: 'signal' | { reason: string }): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(how);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    void node.stopped.then((reason) => done({ reason: describeExit(reason) }));
+  });
+}
+
+export function registerServeCommand(program: Command, io: CliIo): void {
+  program
+    .command('serve')
+    .description('run a node with its local control endpoint (for ps, tree, …) until SIGINT/SIGTERM')
+    .option('--data-dir <dir>', 'where the node keeps its data', DEFAULT_DATA_DIR)
+    .option('--node <name>', 'the node to run', nodeName, DEFAULT_NODE)
+    .option('--agents <module>', 'JS/TS module: agent definitions and tools it exports go to the node, `nodeOptions` adds createNode options, `setup(node)` spawns actors; default: the demo')
+    .option('--port <port>', 'control endpoint port on 127.0.0.1 (0: any free port)', portNumber, 0)
+    .addHelpText(
+      'after',
+      `
+Prints \`ready <port>\` on stdout once the node and its control endpoint are up.
+The port and a fresh bearer token are written to <data-dir>/<node>/control.json
+(mode 0600, removed on exit); \`agentos ps\` and \`agentos tree\` read it.
+A module for --agents looks like:
+
+  export const guard = defineAgent({ ... });
+  export const nodeOptions = { hrt: { realtime: false } };
+  export async function setup(node) { await node.spawn(guard, { id: 'guard' }); }
+
+Examples:
+  $ agentos serve
+  $ agentos serve --agents ./dist/agents.js --node edge-1 --data-dir /var/lib/agentos
+  $ agentos serve --agents ./agents.ts --port 7070 &  agentos ps`,
+    )
+    .action(async (opts: ServeOpts, cmd: Command) => {
+      let mod: ServeModule;
+      try {
+        mod = opts.agents === undefined ? await demoServeModule() : await loadServeModule(opts.agents);
+      } catch (err) {
+        return cmd.error(`error: cannot load --agents ${opts.agents}: ${(err as Error).message}`, USAGE);
+      }
+      // Loaded here, not at the top: every `agentos` command would pay for the whole node otherwise.
+      const [{ createNode }, { startControlServer }] = await Promise.all([import('../node/node.js'), import('../node/control.js')]);
+      const node = await createNode({
+        ...mod.nodeOptions,
+        name: opts.node,
+        dataDir: opts.dataDir,
+        agents: [...(mod.nodeOptions.agents ?? []), ...mod.agents],
+        tools: [...(mod.nodeOptions.tools ?? []), ...mod.tools],
+      });
+      let control: ControlServer | undefined;
+      let ended: 'signal' | { reason: string };
+      try {
+        await mod.setup?.(node);
+        control = await startControlServer(node, { port: opts.port });
+        io.out(`ready ${control.port}`);
+        io.err(`agentos: node "${opts.node}" (data dir ${opts.dataDir}) is serving its control endpoint on 127.0.0.1:${control.port}; token in ${control.file}; stop with Ctrl-C`);
+        ended = await untilStop(node);
+      } finally {
+        await control?.close();
+        await node.stop();
+      }
+      if (ended !== 'signal') throw new AgentOsError(ErrorCodes.nodeStopped, `node "${opts.node}" stopped by itself (${ended.reason})`);
+      io.err(`agentos: node "${opts.node}" stopped`);
+    });
+}
