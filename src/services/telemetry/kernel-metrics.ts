@@ -5,6 +5,7 @@
 // by the kernel's tracing as `agentos.events`.
 
 import type { Kernel } from '../../kernel/kernel.js';
+import type { TreeNode } from '../../supervisors/types.js';
 
 const CLASSES = ['HRT', 'SRT', 'DT'] as const;
 
@@ -37,4 +38,39 @@ export function observeKernel(kernel: Kernel): void {
   meter
     .createObservableCounter('agentos.deadletters', { description: 'messages that could not be delivered' })
     .addCallback((r) => r.observe(kernel.router.deadLetters.count, base));
+  observeLanes(kernel, base);
+}
+
+/** Per HRT lane actor, from its lane's latest report: releases, misses, jitter and response p99, observed WCET. */
+function observeLanes(kernel: Kernel, base: Record<string, string>): void {
+  const meter = kernel.telemetry.meter;
+  const figures = [
+    ['agentos.hrt.releases', 'jobs released', (s: LaneStats) => s.releases, undefined],
+    ['agentos.hrt.misses', 'jobs that finished after their deadline or were given up late', (s: LaneStats) => s.misses, undefined],
+    ['agentos.hrt.jitter_p99', 'release jitter p99', (s: LaneStats) => s.jitterMs.p99, 'ms'],
+    ['agentos.hrt.response_p99', 'response time p99', (s: LaneStats) => s.responseMs.p99, 'ms'],
+    ['agentos.hrt.wcet_observed', 'largest measured job execution time', (s: LaneStats) => s.observedWcetMs, 'ms'],
+  ] as const;
+  for (const [name, description, read, unit] of figures) {
+    meter.createObservableGauge(name, { description, ...(unit ? { unit } : {}) }).addCallback((r) => {
+      for (const id of workers(kernel.tree())) {
+        const stats = kernel.lanes.report(id)?.stats as LaneStats | undefined;
+        if (stats) r.observe(read(stats), { ...base, 'agentos.actor': id });
+      }
+    });
+  }
+}
+
+interface LaneStats {
+  releases: number;
+  misses: number;
+  observedWcetMs: number;
+  jitterMs: { p99: number };
+  responseMs: { p99: number };
+}
+
+function workers(node: TreeNode, out: string[] = []): string[] {
+  if (node.kind === 'worker') out.push(node.id);
+  for (const c of node.children ?? []) workers(c, out);
+  return out;
 }

@@ -1,6 +1,7 @@
 // HRT lanes end to end: a guard runs on a worker thread at its period, its
 // decisions come back through the outbound ring, admission partitions guards
 // over lanes by EDF, and a lane actor that cannot load leaves nothing behind.
+import { AggregationTemporality, InMemoryMetricExporter, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNode, defineAgent, type AgentOsNode } from '../../../src/index.js';
 import { brokenGuard, guardAgent, guardMessages, heavyGuard } from './fixtures/guard.js';
@@ -15,9 +16,10 @@ afterEach(async () => {
   node = undefined;
 });
 
-async function start(lanes?: number, events: Record<string, unknown>[] = []): Promise<AgentOsNode> {
+async function start(lanes?: number, events: Record<string, unknown>[] = [], reader?: PeriodicExportingMetricReader): Promise<AgentOsNode> {
   tmp = tempDir();
   node = await createNode({
+    ...(reader ? { telemetry: { metricReaders: [reader] } } : {}),
     name: 'hrt',
     dataDir: tmp.dir,
     capacity: { cpu: '2', mem: '1Gi' },
@@ -40,7 +42,8 @@ const waitFor = async (pred: () => boolean, ms = 5000) => {
 describe('HRT lane', () => {
   it('runs a guard on its lane: decisions come back through the ring, releases are counted', async () => {
     const events: Record<string, unknown>[] = [];
-    const n = await start(undefined, events);
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const n = await start(undefined, events, new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 }));
     const ref = await n.spawn(guardAgent, { id: 'g', input: { limit: 2 } });
     ref.send({ type: 'command', id: 1, speed: 1 });
     ref.send({ type: 'command', id: 2, speed: 5 });
@@ -59,6 +62,12 @@ describe('HRT lane', () => {
     expect(stats.completions).toBeGreaterThan(0);
     expect(stats.completions + stats.skipped + stats.pending).toBe(stats.releases);
     expect(events.find((e) => e.type === '@agentos.actor.started' && e.id === 'g')).toMatchObject({ lane: true });
+    // The lane figures are exported as OpenTelemetry gauges per actor.
+    await n.telemetry.flush();
+    const metrics = exporter.getMetrics().flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics));
+    const releases = metrics.filter((m) => m.descriptor.name === 'agentos.hrt.releases').at(-1)!.dataPoints;
+    expect(releases.find((p) => p.attributes['agentos.actor'] === 'g')!.value).toBeGreaterThan(0);
+    expect(metrics.some((m) => m.descriptor.name === 'agentos.hrt.jitter_p99')).toBe(true);
   });
 
   it('partitions guards over lanes by EDF and refuses one that fits no lane, naming each lane', async () => {
