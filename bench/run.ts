@@ -70,6 +70,7 @@ const { runAudit } = await import('./kernel-audit.js');
 const { runSyscall } = await import('./kernel-syscall.js');
 const { DURABLE_METHOD, durableReading, runDurable } = await import('./durable.js');
 const { SERVICES_METHOD, servicesReading, runServices } = await import('./services.js');
+const { HRT_METHOD, hrtReading, runHrtRing } = await import('./hrt-ring.js');
 const { agentosSource } = await import('./agentos.js');
 const { cleanupScratch, fmt, machineMeta, now, printTable, ratioOf, writeResults } = await import('./lib.js');
 
@@ -81,6 +82,7 @@ const SUITES: Record<string, (opts: BenchOptions, log: (s: string) => void) => P
   memory: runMemory,
   durable: runDurable, // persistent actors: checkpoints, the effect journal, recovery (real fsyncs)
   services: runServices, // tools (in process, sandboxed), model TTFT, RAG retrieval and ingest
+  hrt: runHrtRing, // the HRT lane's SPSC rings main→worker against postMessage (the lane itself: npm run bench:hrt)
 };
 
 function parseArgs(): { quick: boolean; only: string[] | undefined; out: string | undefined; strict: boolean } {
@@ -191,6 +193,7 @@ function reading(rows: Row[], load: string, source: string): string {
   parts.push(...kernelReading(rows));
   parts.push(...durableReading(rows));
   parts.push(...servicesReading(rows));
+  parts.push(...hrtReading(rows));
   parts.push('Absolute rates are noisy on this shared VM; the ratios, measured side by side and interleaved, are the figures to compare between runs.');
   return parts.join(' ');
 }
@@ -249,6 +252,7 @@ const METHOD = [
   '- **audit**: `AuditLog.open` on a real LMDB in a temp dir (fresh Ed25519 keys, real clock, checkpoint every 1,024); the record is the policy record an allowed tool call appends. 10 interleaved segments of 10,000 `append` calls and of 10,000 raw `put(seq, JSON.stringify(record))` (string encoding, same LMDB env), both yielding a microtask every 256 so the checkpoint signature runs as it would between messages; each segment is followed by `await log.flushed()` / awaiting the last raw put and `flushed`, timed separately. Then `verify()` of the whole log (1e5 records) and, from the same leaves in memory, `rootOf(leaves.map(leafHash))` and one `crypto.hash("sha256", leaf)` per leaf, interleaved, median of 3.',
   ...DURABLE_METHOD,
   ...SERVICES_METHOD,
+  ...HRT_METHOD,
   '- Throughput figures are the median segment rate over interleaved segments (raw, ours, raw, ours, …) after one warm-up segment each; each memory point is one run (heap deltas repeat within ~1%); each fairness figure is one 2 s window, opened after a forced GC.',
 ].join('\n');
 

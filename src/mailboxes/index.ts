@@ -14,10 +14,10 @@ export { LatencyHistogram, type LatencyHistogramOptions, type LatencySnapshot } 
 export { BoundedMailbox, DEFAULT_CAPACITY } from './bounded.js';
 export { FifoMailbox, type FifoMailboxOptions } from './fifo.js';
 export { EdfMailbox, type EdfMailboxOptions } from './edf.js';
+export { RingProducer } from './ring-producer.js';
+export { RingConsumer } from './ring-consumer.js';
 export {
   SpscRing,
-  RingProducer,
-  RingConsumer,
   type SpscRingOptions,
   type SpscRingStats,
   type AttachOptions,

@@ -6,7 +6,9 @@
 
 import { Packr, RESET_BUFFER_MODE, REUSE_BUFFER_MODE, Unpackr } from 'msgpackr';
 import { RingCodes, RingError, ringFull } from './ring-errors.js';
-import type { RingConsumer, RingProducer, SlotReader, SlotWriter } from './spsc-ring.js';
+import type { RingConsumer } from './ring-consumer.js';
+import type { RingProducer } from './ring-producer.js';
+import type { SlotReader, SlotWriter } from './spsc-ring.js';
 
 export interface RingCodec<T> {
   /** Largest encoding, when bounded: a sender refuses a ring whose slots are smaller. */

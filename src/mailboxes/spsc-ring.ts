@@ -7,9 +7,10 @@
 // index; the consumer reads the write index with Atomics.load before it reads the slot, and frees the
 // slot with Atomics.store of the read index. Sequentially consistent atomics order the plain slot
 // accesses on both sides. Waiting is Atomics.wait / waitAsync on the index words; the other end only
-// pays for Atomics.notify when a waiter has raised its flag.
+// pays for Atomics.notify when a waiter has raised its flag, and clears the flag as it notifies, so a
+// sleep costs one notify however many messages pass before the sleeper runs again.
 
-import { RingCodes, RingError, ringFull } from './ring-errors.js';
+import { RingCodes, RingError } from './ring-errors.js';
 import { HEADER_BYTES, W, allocateRing, readGeometry, type SpscRingOptions } from './ring-layout.js';
 
 export type { SpscRingOptions } from './ring-layout.js';
@@ -28,9 +29,9 @@ export interface SpscRingStats {
   fullRefusals: number;
   /** Most messages the producer ever saw in the ring at once. */
   highWater: number;
-  /** Times the producer woke a waiting consumer (Atomics.notify). */
+  /** Times the producer woke a sleeping consumer (Atomics.notify; at most one per sleep). */
   wakeups: number;
-  /** Times the consumer woke a producer waiting for space. */
+  /** Times the consumer woke a producer sleeping for space. */
   spaceWakeups: number;
   producerAttached: boolean;
   consumerAttached: boolean;
@@ -52,7 +53,10 @@ const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
 
 const u64 = (high: number, low: number): number => high * 2 ** 32 + (low >>> 0);
 
-/** What both ends share: the geometry, the role claim, the per-slot views and the counters. */
+/**
+ * What both ends share: the geometry, the role claim, the per-slot views and the counters.
+ * The ends are RingProducer (ring-producer.ts) and RingConsumer (ring-consumer.ts).
+ */
 export abstract class SpscRing {
   /** A fresh, empty ring; hand the buffer to both threads (workerData or postMessage) and attach an end on each. */
   static allocate(options: SpscRingOptions): SharedArrayBuffer {
@@ -157,26 +161,20 @@ export abstract class SpscRing {
 
   /**
    * Block this thread until `h[index]` is no longer `value`, or `timeoutMs` passes. `flag` tells the
-   * other end to notify. Returns whether `ready()` holds afterwards.
+   * other end to notify. 'timed-out' only when the whole timeout passed with `ready()` still false;
+   * any wake-up is 'ok', even a stale one (a notify for a message this end already took), so callers
+   * re-check rather than treat 'ok' as a promise.
    */
   protected block(flag: number, index: number, value: () => number, ready: () => boolean, timeoutMs: number): WaitResult {
     Atomics.store(this.h, flag, 1);
+    let woke: string = 'ok';
     try {
       // Seq-cst: either the other end sees the flag after its store, or this load sees its store.
-      if (!ready()) {
-        const v = value();
-        const t = performance.now();
-        const r = Atomics.wait(this.h, index, v, timeoutMs);
-        if (!ready()) {
-          const mem = Atomics.load(this.h, index);
-          const oracle = Atomics.wait(this.h, index, v, 0);
-          console.error(`DBG ${this.name} idx ${index} v ${v} wait=${r} after ${(performance.now() - t).toFixed(2)}ms mem=${mem} oracle=${oracle} other=${Atomics.load(this.h, index === W.write ? W.read : W.write)}`);
-        }
-      }
+      if (!ready()) woke = Atomics.wait(this.h, index, value(), timeoutMs);
     } finally {
       Atomics.store(this.h, flag, 0);
     }
-    return ready() ? 'ok' : 'timed-out';
+    return woke !== 'timed-out' || ready() ? 'ok' : 'timed-out';
   }
 
   /** The same as `block`, without blocking the thread's event loop (Atomics.waitAsync). */
@@ -186,13 +184,13 @@ export abstract class SpscRing {
     }
     this.asyncWaiters++;
     Atomics.store(this.h, flag, 1);
-    const done = (): WaitResult => {
+    const done = (woke: string): WaitResult => {
       if (--this.asyncWaiters === 0) Atomics.store(this.h, flag, 0);
-      return ready() ? 'ok' : 'timed-out';
+      return woke !== 'timed-out' || ready() ? 'ok' : 'timed-out';
     };
-    if (ready()) return Promise.resolve(done());
+    if (ready()) return Promise.resolve(done('ok'));
     const r = waitAsync.call(Atomics, this.h, index, value(), timeoutMs);
-    return r.async ? (r.value as Promise<string>).then(done) : Promise.resolve(done());
+    return r.async ? (r.value as Promise<string>).then(done) : Promise.resolve(done(r.value as string));
   }
 }
 
@@ -219,204 +217,3 @@ function readStats(h: Int32Array, name: string, slots: number, slotBytes: number
 export type SlotWriter = (payload: Uint8Array, data: DataView) => number;
 /** Reads a message: `payload[0, length)` (and `data` over the same bytes) are valid only during the call. */
 export type SlotReader = (payload: Uint8Array, length: number, data: DataView) => void;
-
-/** The pushing end. One per ring, used from one thread. */
-export class RingProducer extends SpscRing {
-  private write: number;
-  private readSeen: number;
-  private highWater: number;
-  private readonly isReady = (): boolean => this.hasSpace();
-  private readonly readIndex = (): number => this.readSeen;
-
-  constructor(buffer: SharedArrayBuffer, options?: AttachOptions) {
-    super(buffer, 'producer', options);
-    this.write = Atomics.load(this.h, W.write);
-    this.readSeen = Atomics.load(this.h, W.read);
-    this.highWater = Atomics.load(this.h, W.highWater);
-  }
-
-  /** Copies `bytes` into the next slot; false (and counted) when the ring is full. */
-  tryPush(bytes: Uint8Array): boolean {
-    this.enter('tryPush');
-    if (bytes.length > this.slotBytes) throw this.tooLarge(bytes.length);
-    if (!this.hasSpace()) return this.refuse();
-    const slot = this.write & this.mask;
-    this.payload(slot).set(bytes);
-    this.publish(slot, bytes.length);
-    return true;
-  }
-
-  /** Like tryPush, but a full ring throws MailboxFull (code MAILBOX_FULL). */
-  push(bytes: Uint8Array): void {
-    if (!this.tryPush(bytes)) throw ringFull(this);
-  }
-
-  /**
-   * Zero-copy push: `write` fills the free slot in place and returns the length it wrote (at most
-   * slotBytes). Nothing is published if it throws. False (and counted) when the ring is full,
-   * without calling `write`.
-   */
-  pushWith(write: SlotWriter): boolean {
-    this.enter('pushWith');
-    if (!this.hasSpace()) return this.refuse();
-    const slot = this.write & this.mask;
-    let length: number;
-    this.busy = true;
-    try {
-      length = write(this.payload(slot), this.view(slot));
-    } finally {
-      this.busy = false;
-    }
-    if (!(Number.isInteger(length) && length >= 0)) {
-      throw new RingError(RingCodes.invalidOptions, `ring "${this.name}": a pushWith writer must return the byte length it wrote, got ${String(length)}`, { field: 'pushWith' });
-    }
-    if (length > this.slotBytes) throw this.tooLarge(length);
-    this.publish(slot, length);
-    return true;
-  }
-
-  /** Block until a slot is free (or `timeoutMs`); not on a browser's main thread. */
-  waitForSpace(timeoutMs: number): WaitResult {
-    this.enter('waitForSpace');
-    return this.block(W.producerWaiting, W.read, this.readIndex, this.isReady, timeoutMs);
-  }
-
-  /** waitForSpace without blocking the event loop. */
-  waitForSpaceAsync(timeoutMs: number): Promise<WaitResult> {
-    this.enter('waitForSpaceAsync');
-    return this.blockAsync(W.producerWaiting, W.read, this.readIndex, this.isReady, timeoutMs);
-  }
-
-  private hasSpace(): boolean {
-    if (((this.write - this.readSeen) >>> 0) < this.slots) return true;
-    this.readSeen = Atomics.load(this.h, W.read);
-    return ((this.write - this.readSeen) >>> 0) < this.slots;
-  }
-
-  private publish(slot: number, length: number): void {
-    const at = this.slotWord(slot);
-    this.words[at] = length;
-    this.words[at + 1] = this.write;
-    const next = (this.write + 1) | 0;
-    Atomics.store(this.h, W.write, next); // publishes the slot
-    this.write = next;
-    if (next === 0) Atomics.add(this.h, W.writeHigh, 1);
-    if (((next - this.readSeen) >>> 0) > this.highWater) {
-      this.readSeen = Atomics.load(this.h, W.read);
-      const used = (next - this.readSeen) >>> 0;
-      if (used > this.highWater) Atomics.store(this.h, W.highWater, (this.highWater = used));
-    }
-    if (Atomics.load(this.h, W.consumerWaiting) !== 0) {
-      Atomics.add(this.h, W.wakeups, 1);
-      Atomics.notify(this.h, W.write, 1);
-    }
-  }
-
-  private refuse(): false {
-    if (Atomics.add(this.h, W.fullLow, 1) === -1) Atomics.add(this.h, W.fullHigh, 1);
-    return false;
-  }
-
-  private tooLarge(length: number): RingError {
-    return new RingError(RingCodes.payloadTooLarge, `ring "${this.name}": a payload of ${length} bytes is larger than its slotBytes (${this.slotBytes})`, {
-      field: 'slotBytes',
-      details: { ring: this.name, length, slotBytes: this.slotBytes },
-    });
-  }
-}
-
-/** The popping end. One per ring, used from one thread. */
-export class RingConsumer extends SpscRing {
-  private read: number;
-  private writeSeen: number;
-  private readonly isReady = (): boolean => this.hasData();
-  private readonly readIndex = (): number => this.read;
-
-  constructor(buffer: SharedArrayBuffer, options?: AttachOptions) {
-    super(buffer, 'consumer', options);
-    this.read = Atomics.load(this.h, W.read);
-    this.writeSeen = Atomics.load(this.h, W.write);
-  }
-
-  /** The oldest message, copied out (the slot is freed at once); undefined when empty. */
-  tryPop(): Uint8Array | undefined {
-    this.enter('tryPop');
-    if (!this.hasData()) return undefined;
-    const slot = this.read & this.mask;
-    const out = this.payload(slot).slice(0, this.checkedLength(slot));
-    this.release();
-    return out;
-  }
-
-  /**
-   * Zero-copy pop: `read` sees the oldest message in place; the slot is freed when it returns
-   * (or throws: the message is consumed either way). False when empty, without calling `read`.
-   */
-  popInto(read: SlotReader): boolean {
-    this.enter('popInto');
-    if (!this.hasData()) return false;
-    const slot = this.read & this.mask;
-    const length = this.checkedLength(slot);
-    this.busy = true;
-    try {
-      read(this.payload(slot), length, this.view(slot));
-    } finally {
-      this.busy = false;
-      this.release();
-    }
-    return true;
-  }
-
-  /** Pops up to `max` messages into `read`; returns how many. */
-  drain(read: SlotReader, max = Infinity): number {
-    let n = 0;
-    while (n < max && this.popInto(read)) n++;
-    return n;
-  }
-
-  /**
-   * Block until a message is in the ring (or `timeoutMs`); 'ok' means one is there. Atomics.wait:
-   * fine in Node (workers and main thread), refused on a browser's main thread.
-   */
-  wait(timeoutMs: number): WaitResult {
-    this.enter('wait');
-    return this.block(W.consumerWaiting, W.write, this.readIndex, this.isReady, timeoutMs);
-  }
-
-  /** wait without blocking the event loop (Atomics.waitAsync); a pending wait does not keep Node alive. */
-  waitAsync(timeoutMs: number): Promise<WaitResult> {
-    this.enter('waitAsync');
-    return this.blockAsync(W.consumerWaiting, W.write, this.readIndex, this.isReady, timeoutMs);
-  }
-
-  private hasData(): boolean {
-    if (this.read !== this.writeSeen) return true;
-    this.writeSeen = Atomics.load(this.h, W.write);
-    return this.read !== this.writeSeen;
-  }
-
-  /** The slot's length, after checking it was written at this index: a cheap guard against a second producer or stray writes. */
-  private checkedLength(slot: number): number {
-    const at = this.slotWord(slot);
-    const length = this.words[at]!;
-    const seq = this.words[at + 1]!;
-    if (seq !== this.read || length < 0 || length > this.slotBytes) {
-      throw new RingError(RingCodes.corrupt, `ring "${this.name}": slot ${slot} holds index ${seq} and length ${length}, expected index ${this.read} and at most ${this.slotBytes} bytes (two producers, or memory written outside the ring)`, {
-        field: 'slot',
-        details: { ring: this.name, slot, seq, length, expected: this.read },
-      });
-    }
-    return length;
-  }
-
-  private release(): void {
-    const next = (this.read + 1) | 0;
-    Atomics.store(this.h, W.read, next); // frees the slot
-    this.read = next;
-    if (next === 0) Atomics.add(this.h, W.readHigh, 1);
-    if (Atomics.load(this.h, W.producerWaiting) !== 0) {
-      Atomics.add(this.h, W.spaceWakeups, 1);
-      Atomics.notify(this.h, W.read, 1);
-    }
-  }
-}

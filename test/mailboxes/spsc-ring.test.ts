@@ -258,7 +258,9 @@ describe('SpscRing across two threads', () => {
     const got: number[][] = [];
     const collect = (payload: Uint8Array, length: number): void => void got.push([...payload.subarray(0, length)]);
     let idle = 0;
+    const deadline = performance.now() + 10_000;
     while (got.length < count) {
+      if (performance.now() > deadline) throw new Error(`consumer: past 10 s with ${got.length}/${count}`);
       if (consumer.popInto(collect)) {
         idle = 0;
         if (o.pauseEvery > 0 && got.length % o.pauseEvery === 0) {
@@ -267,7 +269,10 @@ describe('SpscRing across two threads', () => {
         }
         continue;
       }
+      const t0 = performance.now();
       const r = o.asyncWait ? await consumer.waitAsync(500) : consumer.wait(500);
+      // 'timed-out' must mean the whole timeout passed (a stale wake-up is 'ok', not an early time-out)
+      if (r === 'timed-out') expect(performance.now() - t0).toBeGreaterThan(400);
       if (r === 'timed-out' && ++idle > 10) throw new Error(`consumer: no message for 5 s after ${got.length}/${count}`);
     }
     expect(consumer.tryPop()).toBeUndefined(); // no duplicate trailing behind
@@ -296,9 +301,10 @@ describe('SpscRing across two threads', () => {
         expect(SpscRing.stats(sab)).toMatchObject({ pushed: sizes.length, popped: sizes.length, size: 0 });
         expect(SpscRing.stats(sab).highWater).toBeLessThanOrEqual(s.slots);
       }),
-      { numRuns: 30 },
+      // A lost wake-up makes every run crawl through timeouts: stop (and fail) rather than shrink for minutes.
+      { numRuns: 30, interruptAfterTimeLimit: 20_000, markInterruptAsFailure: true },
     );
-  });
+  }, 40_000);
 
   it('main → worker: no loss, no duplication, order kept, when main outruns the consumer and retries on full', async () => {
     await fc.assert(
@@ -307,9 +313,11 @@ describe('SpscRing across two threads', () => {
         const sab = SpscRing.allocate({ slots: s.slots, slotBytes: s.slotBytes, name: 'm2w' });
         const consumed = thread.run({ op: 'consume', sab, count: sizes.length, blocking: s.blocking, pauseEvery: s.pauseEvery, pauseUs: s.pauseUs });
         const producer = new RingProducer(sab);
+        const deadline = performance.now() + 10_000;
         for (let k = 0; k < sizes.length; k++) {
           const m = pattern(k, sizes[k]!);
           while (!producer.tryPush(m)) {
+            if (performance.now() > deadline) throw new Error(`producer: past 10 s at ${k}/${sizes.length}`);
             if ((s.blocking ? producer.waitForSpace(5_000) : await producer.waitForSpaceAsync(5_000)) === 'timed-out') throw new Error(`producer stuck at ${k}`);
           }
         }
@@ -319,9 +327,10 @@ describe('SpscRing across two threads', () => {
         const stats = SpscRing.stats(sab);
         expect(stats).toMatchObject({ pushed: sizes.length, popped: sizes.length, size: 0 });
       }),
-      { numRuns: 30 },
+      // A lost wake-up makes every run crawl through timeouts: stop (and fail) rather than shrink for minutes.
+      { numRuns: 30, interruptAfterTimeLimit: 20_000, markInterruptAsFailure: true },
     );
-  });
+  }, 40_000);
 
   it('a long run through a 2-slot ring: 20,000 messages, the producer refused and woken many times, nothing lost', async () => {
     const sizes = Array.from({ length: 20_000 }, (_, k) => k % 17);
@@ -334,6 +343,33 @@ describe('SpscRing across two threads', () => {
     const stats = SpscRing.stats(sab);
     expect(stats.fullRefusals).toBeGreaterThan(0);
     expect(stats.spaceWakeups).toBeGreaterThan(0);
+  });
+
+  it('both ends asleep in turn (wait / waitForSpace): no lost wake-up, and a stale wake-up never reads as a time-out', async () => {
+    const n = 100_000;
+    for (const slots of [8, 1024]) {
+      const sab = SpscRing.allocate({ slots, slotBytes: 8, name: `sleepers-${slots}` });
+      const consumed = thread.run({ op: 'consume', sab, count: n, blocking: true, pauseEvery: 0, pauseUs: 0 });
+      const producer = new RingProducer(sab);
+      const m = new Uint8Array(8);
+      const view = new DataView(m.buffer);
+      const deadline = performance.now() + 10_000;
+      for (let k = 0; k < n; k++) {
+        view.setUint32(0, k, true);
+        while (!producer.tryPush(m)) {
+          if (performance.now() > deadline) throw new Error(`producer: past 10 s at ${k}/${n}`);
+          const t0 = performance.now();
+          if (producer.waitForSpace(1_000) === 'timed-out') {
+            expect(performance.now() - t0, `early time-out at ${k}`).toBeGreaterThan(800);
+            throw new Error(`producer: no space for 1 s at ${k}`);
+          }
+        }
+      }
+      producer.close();
+      const { messages } = await consumed;
+      expect(messages!.length).toBe(n);
+      expect(messages!.every((b, k) => new DataView(b.buffer, b.byteOffset).getUint32(0, true) === k)).toBe(true);
+    }
   });
 
   it('wait on an empty ring wakes when the other thread pushes (Atomics.notify), well before its timeout', async () => {
