@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // The `agentos` command line. `agentos demo` (the default, what `npm start` runs)
-// shows a node with a supervision tree; `serve` runs a node that `ps` and `tree`
+// shows a node with a supervision tree; `serve` runs a node that `ps`, `tree`,
+// `send`, `ask`, `approvals`, `approve`, `reject` (and `audit verify|head`)
 // reach through its local control endpoint; the other commands work offline on
 // files and data dirs. Exit 0 ok, 1 failure, 2 usage error; errors as `CODE: message`.
 
 import { Command } from 'commander';
+import { registerApprovalCommands } from './approvals.js';
 import { registerAuditCommands } from './audit.js';
 import { registerContractCommands } from './contract.js';
 import { registerMcpCommands } from './mcp.js';
 import { registerPsCommands } from './ps.js';
 import { ExitCodes, describeError, exitCodeFor, type CliIo, type ExitCode } from './exit.js';
 import { registerReplayCommand } from './replay.js';
+import { registerSendCommands } from './send.js';
 import { registerServeCommand } from './serve.js';
 import { registerValidateCommand } from './validate.js';
 
@@ -36,6 +39,8 @@ function buildProgram(io: CliIo): Command {
   registerMcpCommands(program, io);
   registerServeCommand(program, io);
   registerPsCommands(program, io);
+  registerSendCommands(program, io);
+  registerApprovalCommands(program, io);
   return program;
 }
 
@@ -63,6 +68,13 @@ async function runCli(argv: readonly string[], io: Omit<CliIo, 'fail'>): Promise
     if (line !== undefined) io.err(line);
     return exitCodeFor(err);
   }
+}
+
+// A reader that goes away early (`agentos approvals --json | head`) ends our output, not the run with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
 }
 
 const code = await runCli(process.argv, {

@@ -5,8 +5,7 @@
 
 import type { Command } from 'commander';
 import { stateLabel, type PsResponse, type PsRow, type TreeResponse } from '../node/control.js';
-import { DEFAULT_DATA_DIR, DEFAULT_NODE, nodeName } from './audit.js';
-import { callNode } from './control-client.js';
+import { callNode, helpAfter, withNodeTarget } from './control-client.js';
 import type { CliIo } from './exit.js';
 import { renderTable, renderTree } from './render.js';
 
@@ -38,30 +37,15 @@ export function formatPs(rows: readonly PsRow[]): string {
 }
 
 function withTarget(cmd: Command): Command {
-  return cmd
-    .option('--data-dir <dir>', 'where the node keeps its data', DEFAULT_DATA_DIR)
-    .option('--node <name>', 'the running node to ask', nodeName, DEFAULT_NODE)
+  return withNodeTarget(cmd)
     .option('--system', "include the kernel's service actors (tools, models, memory)")
     .option('--json', 'print the answer as JSON');
 }
 
-const NOT_RUNNING_HELP = `
-Needs a running node (\`agentos serve\`): the command finds its local control
-endpoint through <data-dir>/<node>/control.json. Exit status: 0 ok, 1 when no
-such node is running (NODE_NOT_RUNNING) or it refused, 2 on a usage error.`;
-
 export function registerPsCommands(program: Command, io: CliIo): void {
   withTarget(program.command('ps'))
     .description('list the actors of a running node: class, status, state, mailbox depth, wait p99, restarts (and HRT lane figures)')
-    .addHelpText(
-      'after',
-      `${NOT_RUNNING_HELP}
-
-Examples:
-  $ agentos ps
-  $ agentos ps --node edge-1 --data-dir /var/lib/agentos --system
-  $ agentos ps --json | jq '.actors[] | select(.restarts > 0) | .id'`,
-    )
+    .addHelpText('after', helpAfter('agentos ps', 'agentos ps --node edge-1 --data-dir /var/lib/agentos --system', "agentos ps --json | jq '.actors[] | select(.restarts > 0) | .id'"))
     .action(async (opts: ViewOpts) => {
       const answer = await callNode<PsResponse>(opts, `/v1/ps${opts.system ? '?system=1' : ''}`);
       if (opts.json) io.out(JSON.stringify(answer, null, 2));
@@ -71,15 +55,7 @@ Examples:
 
   withTarget(program.command('tree'))
     .description("print a running node's supervision tree")
-    .addHelpText(
-      'after',
-      `${NOT_RUNNING_HELP}
-
-Examples:
-  $ agentos tree
-  $ agentos tree --node edge-1 --system
-  $ agentos tree --json | jq '.tree.children[].id'`,
-    )
+    .addHelpText('after', helpAfter('agentos tree', 'agentos tree --node edge-1 --system', "agentos tree --json | jq '.tree.children[].id'"))
     .action(async (opts: ViewOpts) => {
       const answer = await callNode<TreeResponse>(opts, `/v1/tree${opts.system ? '?system=1' : ''}`);
       if (opts.json) io.out(JSON.stringify(answer, null, 2));

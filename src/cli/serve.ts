@@ -1,6 +1,6 @@
 // `agentos serve`: run a node until SIGINT/SIGTERM, with its local control
-// endpoint up, so `agentos ps` / `tree` (and later send, ask, approve, …) can
-// talk to it. What runs on it comes from a module (--agents): its exported
+// endpoint up, so `agentos ps`, `tree`, `send`, `ask`, `approvals`, `approve`,
+// `reject` and `audit verify|head` can talk to it. What runs on it comes from a module (--agents): its exported
 // agent definitions and tools are given to the node (so persistent actors
 // recover), its `nodeOptions` export adds node options, and its `setup(node)`
 // (or default export function) spawns the actors. Prints `ready <port>` once
@@ -88,7 +88,7 @@ function untilStop(node: AgentOsNode): Promise<'signal' | { reason: string }> {
 export function registerServeCommand(program: Command, io: CliIo): void {
   program
     .command('serve')
-    .description('run a node with its local control endpoint (for ps, tree, …) until SIGINT/SIGTERM')
+    .description('run a node with its local control endpoint (for ps, tree, send, ask, approvals, …) until SIGINT/SIGTERM')
     .option('--data-dir <dir>', 'where the node keeps its data', DEFAULT_DATA_DIR)
     .option('--node <name>', 'the node to run', nodeName, DEFAULT_NODE)
     .option('--agents <module>', 'JS/TS module: agent definitions and tools it exports go to the node, `nodeOptions` adds createNode options, `setup(node)` spawns actors; default: the demo')
@@ -98,7 +98,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       `
 Prints \`ready <port>\` on stdout once the node and its control endpoint are up.
 The port and a fresh bearer token are written to <data-dir>/<node>/control.json
-(mode 0600, removed on exit); \`agentos ps\` and \`agentos tree\` read it.
+(mode 0600, removed on exit); the commands that talk to a running node
+(ps, tree, send, ask, approvals, approve, reject, audit) read it.
 A module for --agents looks like:
 
   export const guard = defineAgent({ ... });

@@ -1,68 +1,15 @@
 // The routes of the control endpoint, version 1: what a request may ask of the
 // node and how its query is checked. A route is data (method, path with
-// `:params`, allowed query keys, whether it takes a JSON body) plus a handler;
-// later commands (send, ask, approve, …) are more entries in this table.
+// `:params`, allowed query keys, whether it takes a JSON body) plus a handler.
+// The views (ps, tree, stats) are here; what acts on the node (send, ask,
+// approvals, audit) is in control-actions.ts.
 
-import { AgentOsError } from '../base/errors.js';
-import type { AgentOsNode } from './node.js';
-import { psRows, type PsRow } from './control-views.js';
 import type { TreeNode } from '../supervisors/types.js';
+import { ACTOR_ROUTES, APPROVAL_ROUTES, AUDIT_ROUTES } from './control-actions.js';
+import { ControlCodes, ControlError, queryFlag, type ControlMethod, type ControlRoute } from './control-request.js';
+import { psRows, type PsRow } from './control-views.js';
 
-export const ControlCodes = {
-  unauthorized: 'CONTROL_UNAUTHORIZED',
-  forbidden: 'CONTROL_FORBIDDEN',
-  notFound: 'CONTROL_NOT_FOUND',
-  methodNotAllowed: 'CONTROL_METHOD_NOT_ALLOWED',
-  badRequest: 'CONTROL_BAD_REQUEST',
-  bodyTooLarge: 'CONTROL_BODY_TOO_LARGE',
-  listenFailed: 'CONTROL_LISTEN_FAILED',
-  internal: 'INTERNAL_ERROR',
-} as const;
-
-/** A request the control endpoint refuses; `status` is the HTTP status it answers with. */
-export class ControlError extends AgentOsError {
-  constructor(
-    readonly status: number,
-    code: string,
-    message: string,
-    options: { field?: string; details?: Record<string, unknown> } = {},
-  ) {
-    super(code, message, options);
-  }
-}
-
-export type ControlMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
-
-export interface ControlRequest {
-  node: AgentOsNode;
-  /** Values of the route's `:name` segments, URI-decoded. */
-  params: Record<string, string>;
-  query: URLSearchParams;
-  /** The parsed JSON body (routes with `body: true`), else undefined. */
-  body: unknown;
-}
-
-export interface ControlRoute {
-  method: ControlMethod;
-  /** `/v1/ps`, or with parameters: `/v1/actors/:id/send`. */
-  path: string;
-  /** Query keys the route accepts; any other key is a 400. */
-  query?: readonly string[];
-  /** Read the request body as JSON (capped). */
-  body?: boolean;
-  handle(request: ControlRequest): unknown;
-}
-
-/** A boolean query flag: absent, `1`/`true` or `0`/`false`. */
-export function queryFlag(query: URLSearchParams, key: string): boolean {
-  const values = query.getAll(key);
-  if (values.length === 0) return false;
-  if (values.length > 1) throw new ControlError(400, ControlCodes.badRequest, `query parameter "${key}" is given ${values.length} times`, { field: key });
-  const value = values[0]!;
-  if (value === '' || value === '1' || value === 'true') return true;
-  if (value === '0' || value === 'false') return false;
-  throw new ControlError(400, ControlCodes.badRequest, `query parameter "${key}" must be 1, true, 0 or false (got ${JSON.stringify(value.slice(0, 40))})`, { field: key });
-}
+export { ControlCodes, ControlError, bodyFields, queryFlag, queryNumber, queryString, queryValue, type ControlMethod, type ControlRequest, type ControlRoute } from './control-request.js';
 
 export interface PsResponse {
   node: string;
@@ -97,6 +44,9 @@ export const V1_ROUTES: readonly ControlRoute[] = [
     path: '/v1/stats',
     handle: ({ node }) => ({ node: node.name, ...node.stats() }),
   },
+  ...ACTOR_ROUTES,
+  ...APPROVAL_ROUTES,
+  ...AUDIT_ROUTES,
 ];
 
 /** The route for a path, with its parameters; `methods` lists what the path allows when only the method is wrong. */

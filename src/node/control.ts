@@ -1,5 +1,6 @@
 // The local control endpoint: JSON over HTTP on 127.0.0.1 only, for the
-// `agentos` commands that talk to a running node (ps, tree, …). Every request
+// `agentos` commands that talk to a running node (ps, tree, send, ask,
+// approvals, audit). Every request
 // carries `Authorization: Bearer <token>`; the token is random per start and
 // sits with the port in `<dataDir>/<node>/control.json`, created 0600, so only
 // the node's owner can read it. The server never throws into the node: a
@@ -10,11 +11,13 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, w
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { AgentOsError, ErrorCodes, StorageError, isAgentOsError } from '../base/errors.js';
+import { PolicyCodes } from '../kernel/policy/index.js';
 import { ControlCodes, ControlError, V1_ROUTES, matchRoute, type ControlRoute } from './control-routes.js';
 import type { AgentOsNode } from './node.js';
 import { nodePaths } from './storage.js';
 
 export { ControlCodes, ControlError, V1_ROUTES, type ControlRoute, type ControlRequest, type PsResponse, type TreeResponse } from './control-routes.js';
+export type { ApprovalsResponse, ApproveResponse, AskResponse, AuditHeadResponse, AuditVerifyResponse, RejectResponse, SendResponse } from './control-actions.js';
 export { psRows, stateLabel, type LaneFigures, type PsRow } from './control-views.js';
 
 export const CONTROL_FILE = 'control.json';
@@ -106,13 +109,23 @@ function bearerMatches(header: string | undefined, token: Buffer): boolean {
   return timingSafeEqual(given.length === token.length ? given : token, token) && given.length === token.length;
 }
 
+/** HTTP statuses of the AgentOsError codes that are not a plain bad request (400). */
+const STATUS_OF_CODE: Readonly<Record<string, number>> = {
+  [ErrorCodes.unknownActor]: 404,
+  [PolicyCodes.approvalNotFound]: 404,
+  [PolicyCodes.sodViolation]: 403,
+  [PolicyCodes.approverNotAuthorized]: 403,
+  [PolicyCodes.approvalDecided]: 409,
+  [ErrorCodes.actorStopped]: 409,
+  [ErrorCodes.mailboxFull]: 503,
+  [ErrorCodes.nodeStopped]: 503,
+  [ErrorCodes.askTimeout]: 504,
+};
+
 /** HTTP status for an AgentOsError a route handler threw. */
 function statusOf(err: AgentOsError): number {
   if (err instanceof ControlError) return err.status;
-  if (err.code === ErrorCodes.unknownActor) return 404;
-  if (err.code === ErrorCodes.nodeStopped) return 503;
-  if (err.code === ErrorCodes.askTimeout) return 504;
-  return 400;
+  return STATUS_OF_CODE[err.code] ?? 400;
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -143,11 +156,11 @@ async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
   }
   if (size > max) throw tooLarge();
   const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') throw new ControlError(400, ControlCodes.badRequest, 'expected a JSON body', { field: 'body' });
+  if (text.trim() === '') throw new ControlError(400, ControlCodes.invalidJson, 'expected a JSON body, got none', { field: 'body' });
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new ControlError(400, ControlCodes.badRequest, `the body is not JSON: ${(err as Error).message}`, { field: 'body' });
+    throw new ControlError(400, ControlCodes.invalidJson, `the body is not JSON: ${(err as Error).message}`, { field: 'body' });
   }
 }
 

@@ -2,7 +2,6 @@
 // server on 127.0.0.1, requests over real sockets. Auth, routing, query and
 // body checks, the token file's lifecycle, and what `ps` reports.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { request } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentOsError, ErrorCodes } from '../../src/base/errors.js';
@@ -11,36 +10,7 @@ import { createNode, supervisor, type AgentOsNode } from '../../src/index.js';
 import { guardAgent } from '../kernel/hrt/fixtures/guard.js';
 import { counterAgent, until } from '../support/agents.js';
 import { tempDir } from '../support/tmp.js';
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: any;
-}
-
-function call(port: number, path: string, options: { method?: string; token?: string | undefined; headers?: Record<string, string>; body?: string; chunks?: string[]; host?: string } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }), ...options.headers };
-    const req = request({ host: options.host ?? '127.0.0.1', port, path, method: options.method ?? 'GET', headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode!, headers: res.headers, body: text === '' ? undefined : JSON.parse(text) });
-      });
-    });
-    req.on('error', reject);
-    if (options.chunks === undefined) return void req.end(options.body);
-    // A streamed body: chunk by chunk, each after the previous one was flushed and a tick passed.
-    const rest = [...options.chunks];
-    const next = (): void => {
-      const chunk = rest.shift();
-      if (chunk === undefined) return void req.end();
-      req.write(chunk, () => setTimeout(next, 2));
-    };
-    next();
-  });
-}
+import { call } from './control-http.js';
 
 let tmp: ReturnType<typeof tempDir> | undefined;
 let node: AgentOsNode | undefined;
@@ -158,7 +128,7 @@ describe('control endpoint: requests it refuses', () => {
     expect(r.body.error).toMatchObject({ code: 'CONTROL_BAD_REQUEST', message: expect.stringMatching(message) });
   });
 
-  it('caps request bodies (413), refuses one that is not JSON (400), and hands a good one to the route', async () => {
+  it('caps request bodies (413), refuses one that is not JSON (400 INVALID_JSON), and hands a good one to the route', async () => {
     const echo = { method: 'POST' as const, path: '/v1/echo/:id', body: true, handle: ({ params, body }: { params: Record<string, string>; body: unknown }) => ({ id: params.id, body }) };
     const { get } = await start({ routes: [echo], maxBodyBytes: 1024 });
     const ok = await get('/v1/echo/a%20b', { method: 'POST', body: JSON.stringify({ x: 1 }) });
@@ -172,8 +142,8 @@ describe('control endpoint: requests it refuses', () => {
     expect(chunked.headers.connection).toBe('close');
     const notJson = await get('/v1/echo/a', { method: 'POST', body: '{oops' });
     expect(notJson.status).toBe(400);
-    expect(notJson.body.error).toMatchObject({ code: 'CONTROL_BAD_REQUEST', field: 'body' });
-    expect((await get('/v1/echo/a', { method: 'POST' })).status).toBe(400);
+    expect(notJson.body.error).toMatchObject({ code: 'INVALID_JSON', field: 'body' });
+    expect((await get('/v1/echo/a', { method: 'POST' })).body).toEqual({ error: { code: 'INVALID_JSON', message: 'expected a JSON body, got none', field: 'body' } });
   });
 
   it('a failing route answers an error and the node carries on: AgentOsError codes map to statuses, others are 500', async () => {

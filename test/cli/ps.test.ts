@@ -1,42 +1,20 @@
 // `agentos serve`, `ps` and `tree` end to end, as a user runs them: the node is
 // a real child process serving its control endpoint, each command another
 // child process that finds it through control.json.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PsResponse, PsRow, TreeResponse } from '../../src/node/control.js';
 import { formatPs } from '../../src/cli/ps.js';
 import { tempDir } from '../support/tmp.js';
-import { agentos, repoRoot } from './run.js';
+import { agentos, killAll, repoRoot, serve, type Serving } from './run.js';
 
 const tmp = tempDir('agentos-cli-ps-');
 const dataDir = join(tmp.dir, 'data');
 const target = ['--data-dir', dataDir, '--node', 'e2e'];
 const FIXTURE = join(repoRoot, 'test/cli/fixtures/serve-agents.ts');
-
-interface Serving {
-  child: ChildProcess;
-  port: number;
-  exited: Promise<number | null>;
-  stderr: () => string;
-}
-
-/** `agentos serve …` as a child process, once it printed `ready <port>`. */
-async function serve(...args: string[]): Promise<Serving> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const line = await Promise.race([
-    new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve)),
-    exited.then((code) => Promise.reject(new Error(`serve exited (${code}) before ready: ${stderr}`))),
-  ]);
-  expect(line).toMatch(/^ready \d+$/);
-  return { child, port: Number(line.slice('ready '.length)), exited, stderr: () => stderr };
-}
 
 const running: Serving[] = [];
 let node: Serving;
@@ -47,12 +25,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  for (const s of running) {
-    if (s.child.exitCode === null) {
-      s.child.kill('SIGKILL');
-      await s.exited;
-    }
-  }
+  await killAll(running);
   tmp.cleanup();
 });
 
