@@ -173,7 +173,8 @@ export async function runServiceModels(opts: BenchOptions, log: (s: string) => v
     const per = { fetch: perHttp, provider: perHttp, checked: perHttp, gateway: perHttp, localProvider: perLocal, localGateway: perLocal };
     const warm = { fetch: warmHttp, provider: warmHttp, checked: warmHttp, gateway: warmHttp, localProvider: warmLocal, localGateway: warmLocal };
     const { samples: s, gcPauses, gcMs } = await timeSeries(fns, { segments, perSegment: per, warmup: warm, unit: 'ms', figure: 'returned' });
-    const audited = 2 * warmHttp + warmLocal + segments * (2 * perHttp + perLocal);
+    // A policy check alone is one record; a gateway stream three: the policy decision, the route, the budget settlement.
+    const audited = 4 * warmHttp + 3 * warmLocal + segments * (4 * perHttp + 3 * perLocal);
     if (node.audit.size - auditBefore !== audited) throw new Error(`bench: ${node.audit.size - auditBefore} audit records for ${audited} gateway streams and policy checks`);
     const m = node.models.metrics()['fake/m'];
 

@@ -51,8 +51,8 @@ describe('service actors', () => {
     await until(() => a.getSnapshot()?.context.calls === 1);
     expect(a.getSnapshot()?.context.result).toEqual({ echoed: 'hi' });
     expect(service('agentos.tools').info).toMatchObject({ delivered: 1, class: 'SRT' });
-    expect(node.lookup('agentos.tools')?.getSnapshot()?.context).toEqual({ completed: 1, inFlight: 0 });
-    // A finished call's child actor is gone (the service does not grow with the calls it served).
+    expect(node.lookup('agentos.tools')?.getSnapshot()?.context).toEqual({ received: 1 });
+    // The service keeps no per-call actors (it does not grow with the calls it served).
     for (let i = 2; i <= 4; i++) {
       a.send({ type: 'call', tool: 'echo', args: { text: `hi ${i}` } });
       await until(() => a.getSnapshot()?.context.calls === i);
