@@ -2,7 +2,7 @@
 // measurement, and the results table (printed, and written as Markdown).
 // Every row pairs our figure with a raw baseline measured in the same run.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -236,5 +236,8 @@ export function writeResults(path: string, rows: readonly Row[], meta: RunMeta, 
     method,
     '',
   ].join('\n');
-  writeFileSync(path, text);
+  // The HRT lane section is written by `npm run bench:hrt` (bench/hrt.ts), not by this runner: keep it.
+  const previous = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const hrt = previous.indexOf('\n## HRT lane\n');
+  writeFileSync(path, hrt >= 0 ? `${text}${previous.slice(hrt)}` : text);
 }

@@ -155,3 +155,5 @@ export { ServiceActor, ServiceCodes, ServiceError } from './services/host/index.
 export { startSpan, TraceSpan, type Telemetry } from './kernel/trace.js';
 export { startControlServer, type ControlServer } from './node/control.js';
 export type { PsRow, LaneFigures } from './node/control-views.js';
+export { LANE_STRUCTURES, type LaneOutbound, type HrtLaneOptions } from './kernel/hrt/host.js';
+export { MsgpackRingCodec, RingConsumer, RingProducer, RingReceiver, RingSender, SpscRing } from './mailboxes/index.js';

@@ -8,7 +8,7 @@
 // await, no I/O) — each release runs them to completion within the declared WCET.
 import { emit, setup } from 'xstate';
 import { z } from 'zod';
-import { defineAgent } from '../../src/index.js';
+import { defineAgent } from '../../src/lane.js';
 
 /** What the planner may ask the robot to do. Speeds in m/s, aisles numbered from 1. */
 export const Action = z.discriminatedUnion('op', [

@@ -41,6 +41,7 @@ export async function startLaneLeaf(
           ...(input === undefined ? {} : { input }),
           task: { periodMs: slo.period_ms, deadlineMs: slo.deadline_ms ?? slo.period_ms, wcetMs: slo.wcet_ms, overrun: lane.overrun ?? 'skip', maxMessages: lane.maxMessages ?? 64 },
           ...(lane.safeDefault ? { safeDefault: lane.safeDefault } : {}),
+          ...(lane.direct ? { direct: lane.direct } : {}),
         });
       }
       let proxyCell: ActorCell | undefined;

@@ -10,7 +10,7 @@ import { RealClock, type Clock } from '../base/clock.js';
 import { AgentOsError, ErrorCodes } from '../base/errors.js';
 import type { ExitReason } from '../base/exit.js';
 import type { CatalogModel, HrtPolicy } from '../kernel/admission/index.js';
-import type { HrtLaneOptions } from '../kernel/hrt/host.js';
+import type { HrtLaneOptions, HrtLanes } from '../kernel/hrt/host.js';
 import { AuditLog, loadOrCreateNodeKeys } from '../kernel/audit/index.js';
 import type { RegistryEntry } from '../kernel/binding/index.js';
 import { parseCpu, parseMemory } from '../kernel/contract/index.js';
@@ -146,6 +146,12 @@ export interface AgentOsNode {
   readonly memory: MemoryService | undefined;
   /** Persistent actors: what recovery did at start, in-doubt calls, manual resolution. */
   readonly durability: DurabilityApi;
+  /**
+   * HRT lanes: `directRing(id)` is the SharedArrayBuffer of a lane actor's direct safety ring (its
+   * `lane.direct`), to read from an actuator thread with `RingConsumer` + `MsgpackRingCodec({ structures:
+   * LANE_STRUCTURES })`; `priority(lane)` what scheduling the lane thread got; `report(id)` its latest figures.
+   */
+  readonly hrt: Pick<HrtLanes, 'directRing' | 'priority' | 'report' | 'gc'>;
   /** OpenTelemetry of this node: `flush()` exports what was recorded so far. */
   readonly telemetry: Pick<NodeTelemetry, 'flush'>;
   /** Internal: the kernel, for services and tests. Not part of the stable API. */
@@ -322,6 +328,12 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       stop: () => shutdown({ kind: 'shutdown' }),
       durability: durabilityApi(kernel, recovery),
       telemetry: { flush: () => telemetry.flush() },
+      hrt: {
+        directRing: (id) => kernel.lanes.directRing(id),
+        priority: (lane) => kernel.lanes.priority(lane),
+        report: (id) => kernel.lanes.report(id),
+        gc: (lane) => kernel.lanes.gc(lane),
+      },
     };
     if (options.control) control = await startControlServer(node, options.control === true ? {} : options.control);
     return node;

@@ -70,8 +70,25 @@ export type LaneReport =
   | { kind: 'added'; slot: number }
   | { kind: 'add-failed'; slot: number; code: string; message: string }
   | { kind: 'event'; slot: number; event: HrtEvent }
-  | { kind: 'stats'; actors: LaneActorReport[]; inboundDropped: number }
+  /** A garbage-collection pause of the lane thread's own heap of at least LONG_GC_MS, at lane time `at`. */
+  | { kind: 'gc'; at: number; durationMs: number; gc: LaneGcKind }
+  | { kind: 'stats'; actors: LaneActorReport[]; inboundDropped: number; gc: LaneGcStats }
   | { kind: 'stopped' };
+
+/** Garbage collection of the lane thread's heap (the lane's own isolate): every pause since the lane started. */
+export interface LaneGcStats {
+  pauses: number;
+  totalMs: number;
+  maxMs: number;
+  /** The lane heap's size as of the report (what a full collection has to walk). */
+  heapUsedBytes: number;
+}
+
+/** Which collection paused the lane: young generation (scavenge), full mark-compact, an incremental marking step, weak callbacks. */
+export type LaneGcKind = 'minor' | 'major' | 'incremental' | 'weakcb' | 'other';
+
+/** GC pauses of a lane at least this long are reported one by one (kind 'gc'). */
+export const LONG_GC_MS = 1;
 
 /** What scheduling the lane thread got from the OS. */
 export interface LanePriority {

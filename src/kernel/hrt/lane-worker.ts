@@ -9,6 +9,8 @@
 // control messages from the main thread are handled), synchronously near it,
 // spinning the last fraction of a millisecond.
 
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createActor, type AnyActor } from 'xstate';
 import { RealClock } from '../../base/clock.js';
@@ -16,7 +18,9 @@ import { AgentOsError } from '../../base/errors.js';
 import { registerSourceLoader } from '../../base/worker-loader.js';
 import { MsgpackRingCodec, RingConsumer, RingProducer, RingReceiver, RingSender } from '../../mailboxes/index.js';
 import { HrtDispatcher } from './dispatcher.js';
-import { LANE_STRUCTURES, type LaneControl, type LaneInbound, type LaneOutbound, type LaneReport } from './lane-protocol.js';
+import {
+  LANE_STRUCTURES, LONG_GC_MS, type LaneControl, type LaneGcKind, type LaneGcStats, type LaneInbound, type LaneOutbound, type LaneReport,
+} from './lane-protocol.js';
 import { raiseThreadPriority } from './priority.js';
 import type { HrtRelease } from './types.js';
 
@@ -47,6 +51,29 @@ const inbound = new RingReceiver<LaneInbound>(new RingConsumer(data.inbound), ne
 const outbound = new RingSender<LaneOutbound>(new RingProducer(data.outbound), new MsgpackRingCodec({ structures: LANE_STRUCTURES }));
 const hosted = new Map<number, Hosted>();
 let inboundDropped = 0;
+/** Ends the main loop's event-loop sleep early: an actor was added (its first release is now) or the lane stops. */
+let wake: (() => void) | undefined;
+const wakeLoop = (): void => {
+  wake?.();
+  wake = undefined;
+};
+const gc: LaneGcStats = { pauses: 0, totalMs: 0, maxMs: 0, heapUsedBytes: 0 };
+// The lane's own GC pauses (its heap is separate from the main thread's): counted, and the long ones reported with their time.
+const GC_KINDS: Record<number, LaneGcKind> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+const gcKind = (e: PerformanceEntry): LaneGcKind => GC_KINDS[(e as { detail?: { kind?: number } }).detail?.kind ?? -1] ?? 'other';
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gc.pauses++;
+    gc.totalMs += e.duration;
+    if (e.duration > gc.maxMs) gc.maxMs = e.duration;
+    if (e.duration >= LONG_GC_MS) report({ kind: 'gc', at: clock.now() - (performance.now() - e.startTime), durationMs: e.duration, gc: gcKind(e) });
+  }
+});
 let running = true;
 const out: LaneOutbound = { a: 0, e: { type: '' }, t: 0 };
 
@@ -110,6 +137,7 @@ async function add(c: Extract<LaneControl, { op: 'add' }>): Promise<void> {
       ...(safe ? { safeDefault: () => safe } : {}),
     });
     report({ kind: 'added', slot: c.slot });
+    wakeLoop();
   } catch (err) {
     report({ kind: 'add-failed', slot: c.slot, ...plainError(err) });
   }
@@ -127,7 +155,10 @@ function remove(slot: number): void {
 port.on('message', (c: LaneControl) => {
   if (c.op === 'add') void add(c);
   else if (c.op === 'remove') remove(c.slot);
-  else if (c.op === 'stop') running = false;
+  else if (c.op === 'stop') {
+    running = false;
+    wakeLoop();
+  }
 });
 
 /** Messages go to their actor's queue, delivered at its next release. */
@@ -156,6 +187,7 @@ function sendReport(): void {
   report({
     kind: 'stats',
     inboundDropped,
+    gc: { ...gc, heapUsedBytes: getHeapStatistics().used_heap_size },
     actors: [...hosted].map(([slot, h]) => ({ slot, id: h.id, state: h.actor.getSnapshot().value, stats: dispatcher.stats(String(slot)) as never, queued: h.queue.length })),
   });
 }
@@ -164,6 +196,7 @@ async function main(): Promise<void> {
   await registerSourceLoader(data);
   const priority = data.realtime ? raiseThreadPriority() : { policy: 'none' as const, detail: 'realtime: false' };
   report({ kind: 'ready', priority, clockOffsetMs: clock.now() - (performance.timeOrigin + performance.now()) });
+  gcObserver.observe({ entryTypes: ['gc'] });
   let nextReport = clock.now() + data.reportEveryMs;
   while (running) {
     drainInbound();
@@ -178,12 +211,14 @@ async function main(): Promise<void> {
     now = clock.now();
     if (until - now > SYNC_MS) {
       // Far from the next release: sleep without blocking the event loop (control messages get through).
-      await inbound.ring.waitAsync(until - now - SYNC_MS);
+      await Promise.race([inbound.ring.waitAsync(until - now - SYNC_MS), new Promise<void>((r) => (wake = r))]);
+      wake = undefined;
     } else {
       sleepUntilSync(until);
     }
   }
   for (const slot of [...hosted.keys()]) remove(slot);
+  gcObserver.disconnect();
   sendReport();
   report({ kind: 'stopped' });
   port.close();

@@ -13,7 +13,10 @@ import type { Clock } from '../../base/clock.js';
 import { AgentOsError, ErrorCodes, MailboxFull } from '../../base/errors.js';
 import { workerEntry } from '../../base/worker-loader.js';
 import { MsgpackRingCodec, RingConsumer, RingProducer, RingReceiver, RingSender, SpscRing } from '../../mailboxes/index.js';
-import { LANE_STRUCTURES, type LaneActorReport, type LaneControl, type LaneInbound, type LaneOutbound, type LanePriority, type LaneReport, type LaneTaskSpec } from './lane-protocol.js';
+import {
+  LANE_STRUCTURES,
+  type LaneActorReport, type LaneControl, type LaneGcKind, type LaneGcStats, type LaneInbound, type LaneOutbound, type LanePriority, type LaneReport, type LaneTaskSpec,
+} from './lane-protocol.js';
 import type { HrtEvent } from './types.js';
 
 export interface HrtLaneOptions {
@@ -51,6 +54,14 @@ interface LaneActor {
   direct?: SharedArrayBuffer;
 }
 
+/** Long GC pauses of a lane kept for `HrtLanes.gc` (the oldest half is dropped when full). */
+const KEPT_GC_PAUSES = 10_000;
+
+/** Garbage collection on a lane thread: totals, and its long pauses (≥ LONG_GC_MS) with their lane time. */
+export interface LaneGc extends LaneGcStats {
+  long: { at: number; durationMs: number; gc: LaneGcKind }[];
+}
+
 /** Slots of an actor's direct ring when `direct.slots` is not given. */
 export const DEFAULT_DIRECT_SLOTS = 256;
 
@@ -72,6 +83,7 @@ class Lane {
   readonly ready: Promise<Extract<LaneReport, { kind: 'ready' }>>;
   readonly exited: Promise<void>;
   report: Extract<LaneReport, { kind: 'stats' }> | undefined;
+  readonly longGc: LaneGc['long'] = [];
   private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private stopping = false;
   private nextSlot = 0;
@@ -146,6 +158,9 @@ class Lane {
       else w?.reject(new AgentOsError(ErrorCodes.invalidAgent, `HRT lane ${this.index} could not start the actor: ${r.message}`, { field: 'lane.module' }));
     } else if (r.kind === 'stats') {
       this.report = r;
+    } else if (r.kind === 'gc') {
+      if (this.longGc.length >= KEPT_GC_PAUSES) this.longGc.splice(0, KEPT_GC_PAUSES / 2);
+      this.longGc.push({ at: r.at, durationMs: r.durationMs, gc: r.gc });
     } else if (r.kind === 'event') {
       const actor = this.bySlot.get(`${this.index}:${r.slot}`);
       if (actor) this.hooks.event(actor.id, r.event);
@@ -196,7 +211,8 @@ export class HrtLanes {
   /** Start actor `id` on lane `lane` from its module (the definition's `lane.module` / `lane.export`). */
   async add(id: string, lane: number, spec: LaneActorSpec): Promise<void> {
     if (this.actors.has(id)) throw new AgentOsError(ErrorCodes.duplicateActor, `"${id}" already runs on an HRT lane`, { field: 'id' });
-    const l = (this.lanes[lane] ??= new Lane(lane, this.options, this.bySlot, this.hooks, this.clock));
+    if (!this.lanes[lane]) await this.startLanes();
+    const l = this.lanes[lane]!;
     this.started[lane] = await l.ready;
     const slot = l.slot();
     const direct = spec.direct
@@ -216,6 +232,17 @@ export class HrtLanes {
       throw err;
     }
     this.actors.set(id, actor);
+  }
+
+  /**
+   * Every lane starts with the first actor placed on any of them, so that each takes its OS priority
+   * (SCHED_FIFO is a fork of `chrt`, which stalls every thread of the process while its page tables are
+   * copied) before any lane runs an actor.
+   */
+  private async startLanes(): Promise<void> {
+    for (let i = 0; i < this.count; i++) this.lanes[i] ??= new Lane(i, this.options, this.bySlot, this.hooks, this.clock);
+    const ready = await Promise.all(this.lanes.map((l) => l!.ready));
+    ready.forEach((r, i) => (this.started[i] = r));
   }
 
   /** Queue a message for a lane actor (delivered at its next release). A full ring is MailboxFull. */
@@ -258,6 +285,13 @@ export class HrtLanes {
   /** What scheduling each started lane thread got from the OS. */
   priority(lane: number): LanePriority | undefined {
     return this.started[lane]?.priority;
+  }
+
+  /** GC of a started lane's own heap, as of its last report; its long pauses, in lane time, as they came. */
+  gc(lane: number): LaneGc | undefined {
+    const l = this.lanes[lane];
+    if (!l) return undefined;
+    return { ...(l.report?.gc ?? { pauses: 0, totalMs: 0, maxMs: 0, heapUsedBytes: 0 }), long: [...l.longGc] };
   }
 
   /**
