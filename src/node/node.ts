@@ -104,6 +104,8 @@ export interface NodeOptions {
    * OS for SCHED_FIFO; `execArgv` adds worker-safe V8 flags.
    */
   hrt?: HrtLaneOptions;
+  /** HRT lane threads: the same as `hrt.lanes` (the name the design uses). */
+  hrtThreads?: number;
   /**
    * Serve the local control endpoint (JSON over HTTP on 127.0.0.1, a fresh bearer token in
    * `<dataDir>/<name>/control.json`, mode 0600) that `agentos ps` and `agentos tree` talk to.
@@ -173,6 +175,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
     const keys = loadOrCreateNodeKeys(paths.root);
     const audit = await AuditLog.open({ db, keys, clock, nodeId: options.name });
     undo.push(() => audit.flushed());
+    const hrtLanes = options.hrt?.lanes ?? options.hrtThreads;
     const telemetry = createTelemetry({ name: options.name, clock }, options.telemetry);
     undo.push(() => telemetry.shutdown());
     const models = options.modelGateway instanceof ModelGateway ? options.modelGateway : new ModelGateway(options.modelGateway);
@@ -191,7 +194,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       },
       models: options.models ?? models.catalog.forAdmission(),
       ...(options.hrtPolicy ? { hrtPolicy: options.hrtPolicy } : {}),
-      ...(options.hrt?.lanes === undefined ? {} : { hrtLanes: options.hrt.lanes }),
+      ...(hrtLanes === undefined ? {} : { hrtLanes }),
       // Versions contracts may bind: the node's registry, the tools given, and MCP tool versions approved before (kept in LMDB).
       registry: [...(options.registry ?? []), ...toolRegistryEntries(options.tools ?? []), ...mcpBindingEntries(approvedToolsIn(db))],
       ...(options.conditions ? { conditions: options.conditions } : {}),
@@ -249,7 +252,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       db,
       telemetry: telemetry.telemetry,
       redact,
-      ...(options.hrt ? { hrt: options.hrt } : {}),
+      ...(options.hrt || hrtLanes !== undefined ? { hrt: { ...options.hrt, ...(hrtLanes === undefined ? {} : { lanes: hrtLanes }) } } : {}),
     });
     observeKernel(kernel);
     undo.push(() => kernel.stop());

@@ -18,7 +18,7 @@ const HRT_POLICIES = ['edf', 'rm'] as const;
 
 /** Option keys createNode knows, per object; anything else is a typo. */
 const KNOWN = {
-  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools', 'modelGateway', 'secrets', 'toolSandbox', 'dryRun', 'memory', 'telemetry', 'hrt', 'control'],
+  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools', 'modelGateway', 'secrets', 'toolSandbox', 'dryRun', 'memory', 'telemetry', 'hrt', 'hrtThreads', 'control'],
   hrt: ['lanes', 'realtime', 'ringSlots', 'slotBytes', 'reportEveryMs', 'execArgv'],
   telemetry: ['exporter', 'otlp', 'spanProcessors', 'metricReaders', 'sampleRatio', 'metricIntervalMs'],
   toolSandbox: ['maxThreads', 'timeoutMs', 'memoryMb', 'idleTimeoutMs', 'execArgv'],
@@ -125,6 +125,8 @@ export function validateNodeOptions(options: unknown): asserts options is NodeOp
   }
   const hrt = section(o.hrt, 'hrt');
   positiveInteger(hrt?.lanes, 'hrt.lanes');
+  positiveInteger(o.hrtThreads, 'hrtThreads');
+  if (o.hrtThreads !== undefined && hrt?.lanes !== undefined && o.hrtThreads !== hrt.lanes) fail('hrtThreads', `and hrt.lanes disagree (${show(o.hrtThreads)} vs ${show(hrt.lanes)}): give one`);
   positiveInteger(hrt?.reportEveryMs, 'hrt.reportEveryMs');
   positiveInteger(hrt?.slotBytes, 'hrt.slotBytes');
   if (hrt?.ringSlots !== undefined && !(Number.isSafeInteger(hrt.ringSlots) && (hrt.ringSlots as number) > 0 && ((hrt.ringSlots as number) & ((hrt.ringSlots as number) - 1)) === 0)) fail('hrt.ringSlots', `must be a power of two (got ${show(hrt.ringSlots)})`);

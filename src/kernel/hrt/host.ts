@@ -21,6 +21,10 @@ export function laneHost(options: HrtLaneOptions | undefined, clock: Clock, emit
         emit({ ...event, type: `@agentos.hrt.${event.type}`, id });
         if (event.type === 'miss') emit({ type: '@agentos.deadline.missed', id, latenessMs: event.latenessMs, lane: true });
       },
+      // Says at start what scheduling each lane thread got (SCHED_FIFO, a raised nice, or none).
+      started: (lane, priority) => {
+        emit({ type: '@agentos.hrt.lane.started', lane, policy: priority.policy, detail: priority.detail });
+      },
     },
     clock,
   );

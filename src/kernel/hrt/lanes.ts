@@ -38,6 +38,8 @@ export interface LaneHooks {
   output(id: string, event: { type: string; [key: string]: unknown }, at: number): void;
   /** A miss, overrun, skip, degrade, failure or stop on a lane. */
   event(id: string, event: HrtEvent): void;
+  /** A lane thread is up, with the scheduling the OS gave it. */
+  started?(lane: number, priority: LanePriority): void;
 }
 
 // Registers tsx in the thread first when running from sources (workerData.tsx), then imports the entry.
@@ -242,7 +244,10 @@ export class HrtLanes {
   private async startLanes(): Promise<void> {
     for (let i = 0; i < this.count; i++) this.lanes[i] ??= new Lane(i, this.options, this.bySlot, this.hooks, this.clock);
     const ready = await Promise.all(this.lanes.map((l) => l!.ready));
-    ready.forEach((r, i) => (this.started[i] = r));
+    ready.forEach((r, i) => {
+      this.started[i] = r;
+      this.hooks.started?.(i, r.priority);
+    });
   }
 
   /** Queue a message for a lane actor (delivered at its next release). A full ring is MailboxFull. */

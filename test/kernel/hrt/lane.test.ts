@@ -71,7 +71,8 @@ describe('HRT lane', () => {
   });
 
   it('partitions guards over lanes by EDF and refuses one that fits no lane, naming each lane', async () => {
-    const n = await start(2);
+    const events: Record<string, unknown>[] = [];
+    const n = await start(2, events);
     await n.spawn(heavyGuard, { id: 'h1' });
     await n.spawn(heavyGuard, { id: 'h2' });
     const err = await n.spawn(heavyGuard, { id: 'h3' }).catch((e: unknown) => e as { code: string; message: string });
@@ -85,6 +86,11 @@ describe('HRT lane', () => {
       ['h2', 1],
     ]);
     expect(n.tree().children!.map((c) => c.id)).toEqual(['h1', 'h2']);
+    // Each lane said at start what scheduling it got (realtime: false here).
+    expect(events.filter((e) => e.type === '@agentos.hrt.lane.started').map((e) => [e.lane, e.policy])).toEqual([
+      [0, 'none'],
+      [1, 'none'],
+    ]);
   });
 
   it('a lane actor whose module export is not an agent is refused at spawn and leaves nothing behind', async () => {
@@ -103,5 +109,6 @@ describe('HRT lane', () => {
     tmp = tempDir();
     await expect(createNode({ name: 'bad', dataDir: tmp.dir, hrt: { ringSlots: 1000 } })).rejects.toMatchObject({ field: 'hrt.ringSlots' });
     await expect(createNode({ name: 'bad', dataDir: tmp.dir, hrt: { lanes: 0 } })).rejects.toMatchObject({ field: 'hrt.lanes' });
+    await expect(createNode({ name: 'bad', dataDir: tmp.dir, hrtThreads: 2, hrt: { lanes: 3 } })).rejects.toMatchObject({ field: 'hrtThreads' });
   });
 });
