@@ -16,7 +16,7 @@
 // guard's lane figures: releases, misses, release jitter, response time, WCET.
 import { assign, setup } from 'xstate';
 import { z } from 'zod';
-import { createNode, defineAgent, rulesModel, syscall, tell, type ActorRef, type AgentOsError, type Completion, type Rule, type SystemEvent } from '../src/index.js';
+import { createNode, defineAgent, rulesModel, syscall, tell, type ActorRef, type AgentOsError, type Completion, type HrtTaskStats, type Rule, type SystemEvent } from '../src/index.js';
 import { Action, robotGuard, visionLoop, type Decision, type GuardLimits } from './support/robot-guard.js';
 
 // ── the speech stream: timestamped utterances, as a recogniser would give them ──
@@ -162,23 +162,7 @@ const actuator = defineAgent({
 
 // ── running it ─────────────────────────────────────────────────────────────
 /** The guard's figures from its lane, as `node.tree()` shows them under `info.lane.stats`. */
-export interface LaneFigures {
-  periodMs: number;
-  deadlineMs: number;
-  wcetMs: number;
-  releases: number;
-  completions: number;
-  skipped: number;
-  degraded: number;
-  failed: number;
-  dropped: number;
-  pending: number;
-  misses: number;
-  wcetOverruns: number;
-  observedWcetMs: number;
-  jitterMs: { count: number; p50: number; p99: number; p999: number; max: number };
-  responseMs: { count: number; p50: number; p99: number; p999: number; max: number };
-}
+export type LaneFigures = HrtTaskStats;
 
 export interface RobotSummary {
   plans: Plan[];
