@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import { registerApprovalCommands } from './approvals.js';
 import { registerAuditCommands } from './audit.js';
 import { registerContractCommands } from './contract.js';
+import { registerDoctorCommand } from './doctor.js';
 import { registerMcpCommands } from './mcp.js';
 import { registerPsCommands } from './ps.js';
 import { ExitCodes, describeError, exitCodeFor, type CliIo, type ExitCode } from './exit.js';
@@ -34,6 +35,7 @@ function buildProgram(io: CliIo): Command {
     });
   registerContractCommands(program, io);
   registerValidateCommand(program, io);
+  registerDoctorCommand(program, io);
   registerAuditCommands(program, io);
   registerReplayCommand(program, io);
   registerMcpCommands(program, io);
