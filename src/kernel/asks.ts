@@ -1,8 +1,8 @@
 // Request/response over one-way messages: an ask registers a correlation id
 // and a timer on the node clock; the reply (or a failure) settles it once.
 
-import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from '../base/clock.js';
+import { cryptoTokens, type TokenSource } from '../base/tokens.js';
 import { AskTimeout, ErrorCodes } from '../base/errors.js';
 
 interface PendingAsk {
@@ -19,12 +19,13 @@ export class AskRegistry {
   constructor(
     private readonly clock: Clock,
     private readonly prefix: string,
+    private readonly tokens: TokenSource = cryptoTokens,
   ) {}
 
   /** Open an ask; returns its correlation id and the promise of its reply. */
   open(target: string, type: string, timeoutMs: number): { correlationId: string; reply: Promise<unknown> } {
     // Unguessable, so an actor cannot settle an ask it was not sent.
-    const correlationId = `${this.prefix}${++this.seq}.${randomBytes(8).toString('hex')}`;
+    const correlationId = `${this.prefix}${++this.seq}.${this.tokens(8)}`;
     const reply = new Promise<unknown>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
         if (!this.pending.delete(correlationId)) return;

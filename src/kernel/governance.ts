@@ -3,6 +3,7 @@
 // consent, budgets) and the audit log, composed so that every decision about an
 // actor is made here and recorded here.
 
+import type { TokenSource } from '../base/tokens.js';
 import type { AgentDefinition } from '../actors/define.js';
 import type { Clock } from '../base/clock.js';
 import { AdmissionError, PolicyDenied } from '../base/errors.js';
@@ -21,6 +22,8 @@ export interface GovernanceOptions {
   sign: (bytes: Uint8Array) => string;
   capacity: NodeCapacity;
   hrtPolicy?: HrtPolicy;
+  /** Where grant tokens get their randomness (default: the OS CSPRNG). */
+  tokens?: TokenSource;
   /** HRT lanes lane actors are partitioned over (default 1). */
   hrtLanes?: number;
   models: CatalogModel[];
@@ -78,6 +81,7 @@ export class Governance {
       clock: options.clock,
       ...(options.rbac ? { rbac: options.rbac } : {}),
       ...(options.consent ? { consent: options.consent } : {}),
+      ...(options.tokens ? { tokens: options.tokens } : {}),
       onDecision: (d) => this.record(policyRecord(d)),
       onApprovalEvent: () => {},
     });

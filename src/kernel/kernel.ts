@@ -9,6 +9,7 @@ import type { ActorCell, CellHost } from '../actors/cell.js';
 import type { AgentDefinition } from '../actors/define.js';
 import { publicSendOptions, type Envelope, type SendOptions } from '../actors/envelope.js';
 import type { Clock } from '../base/clock.js';
+import type { TokenSource } from '../base/tokens.js';
 import { ActorError, AgentOsError, ErrorCodes } from '../base/errors.js';
 import { describeExit, type ExitReason } from '../base/exit.js';
 import type { OverflowPolicy } from '../mailboxes/types.js';
@@ -56,6 +57,8 @@ export interface KernelOptions {
   telemetry?: Telemetry;
   /** HRT lanes: worker threads for HRT actors whose definition has `lane`. */
   hrt?: HrtLaneOptions;
+  /** Where ask correlation ids get their unguessable part (default: the OS CSPRNG). */
+  tokens?: TokenSource;
   /** Scrubs secrets and credentials from what operators see: inspect events and dead letters. */
   redact?: (value: unknown) => unknown;
 }
@@ -127,6 +130,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       refusedCrossTenant: (from, to) =>
         this.governance.record({ kind: 'policy', decision: 'denied', actor: from.id, tenant: from.tenant, subject: `message:${to.id}`, reason: `cross-tenant message to tenant ${to.tenant ?? '-'}` }),
       durable: (cell) => cell.durable as never,
+      ...(options.tokens ? { tokens: options.tokens } : {}),
     });
     if (options.redact) this.router.deadLetters.setRedactor(options.redact);
     this.durability = options.db

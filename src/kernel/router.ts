@@ -2,6 +2,7 @@
 // target, runs the edge checks, builds the envelope, and queues it in the
 // target's mailbox for the scheduler. Refusals are typed errors and dead letters.
 
+import type { TokenSource } from '../base/tokens.js';
 import type { ActorCell } from '../actors/cell.js';
 import type { AgentDefinition } from '../actors/define.js';
 import { ASK_ADDRESS, publicSendOptions, type Envelope, type RouteOptions, type SendOptions } from '../actors/envelope.js';
@@ -25,6 +26,8 @@ export interface RouterDeps {
   refusedCrossTenant(from: ActorCell, to: ActorCell): void;
   /** The durability of a persistent target: repeats are dropped, accepted messages journaled. */
   durable?(cell: ActorCell): DurableActor | undefined;
+  /** Where ask correlation ids get their unguessable part (default: the OS CSPRNG). */
+  tokens?: TokenSource;
 }
 
 /** Largest ask timeout a timer can represent (Node clamps larger values to 1 ms). */
@@ -36,7 +39,7 @@ export class Router {
   private msgSeq = 0;
 
   constructor(private readonly deps: RouterDeps) {
-    this.asks = new AskRegistry(deps.clock, `${deps.nodeId}:ask:`);
+    this.asks = new AskRegistry(deps.clock, `${deps.nodeId}:ask:`, deps.tokens);
   }
 
   /** Validate and enqueue. Throws a typed error (and records a dead letter) on refusal. */

@@ -2,6 +2,7 @@
 // memory call — capabilities (intersected under delegation), human consent
 // (consent.ts), token budgets — with every decision reported (decisions.ts).
 
+import type { TokenSource } from '../../base/tokens.js';
 import type { Clock } from '../../base/clock.js';
 import { BudgetExceeded, ContractError, ErrorCodes } from '../../base/errors.js';
 import { ApprovalQueue, type ApprovalEvent } from './approvals.js';
@@ -51,6 +52,8 @@ export interface PolicyEngineOptions {
   /** Wired to the approval queue the engine creates. */
   onApprovalEvent?: (event: ApprovalEvent) => void;
   consent?: ConsentOptions;
+  /** Where grant tokens get their randomness (default: the OS CSPRNG). */
+  tokens?: TokenSource;
 }
 
 interface Registered {
@@ -79,7 +82,7 @@ export class PolicyEngine {
     }
     this.rbac = options.rbac;
     this.decisions = new DecisionReporter(options.clock, options.onDecision);
-    this.approvals = options.approvals ?? new ApprovalQueue({ clock: options.clock, rbac: options.rbac, onEvent: options.onApprovalEvent });
+    this.approvals = options.approvals ?? new ApprovalQueue({ clock: options.clock, rbac: options.rbac, onEvent: options.onApprovalEvent, ...(options.tokens ? { newToken: () => options.tokens!(18) } : {}) });
     this.budgets = options.budgets ?? new BudgetLedger({ clock: options.clock });
     this.consentDefaults = { timeoutMs: 300_000, expiresInMs: 60_000, ...options.consent };
   }

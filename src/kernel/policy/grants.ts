@@ -2,7 +2,7 @@
 // capability, expiry) as recorded when issued; the presented token is only a
 // key, so editing its fields gains nothing. Used grants stay known until expiry.
 
-import { randomBytes } from 'node:crypto';
+import { cryptoTokens } from '../../base/tokens.js';
 import type { Clock, TimerHandle } from '../../base/clock.js';
 import { PolicyDenied } from '../../base/errors.js';
 import { hashArgs } from './canonical.js';
@@ -40,7 +40,7 @@ export class GrantRegistry {
 
   constructor(options: { clock: Clock; newToken?: () => string }) {
     this.clock = options.clock;
-    this.newToken = options.newToken ?? (() => randomBytes(18).toString('base64url'));
+    this.newToken = options.newToken ?? (() => cryptoTokens(18));
   }
 
   issue(fields: Omit<GrantToken, 'token' | 'expiresAt'> & { expiresInMs: number }): GrantToken {
