@@ -6,7 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 
-/** `bytes` of unguessable randomness, as a URL-safe string. */
+/** `bytes` of unguessable randomness, as lowercase hex (URL-safe, 2 characters a byte). */
 export type TokenSource = (bytes: number) => string;
 
-export const cryptoTokens: TokenSource = (bytes) => randomBytes(bytes).toString('base64url');
+export const cryptoTokens: TokenSource = (bytes) => randomBytes(bytes).toString('hex');

@@ -302,6 +302,8 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   async syscall(actorId: string, request: SyscallRequest, signal?: AbortSignal, key?: string): Promise<unknown> {
     this.assertRunning();
     const span = this.tracing.syscall(this.cells.get(actorId), actorId, request, key);
+    // Without tracing the call adds no promise layer of its own.
+    if (!span) return runSyscall(this.syscallDeps, actorId, request, signal, key);
     return this.tracing.within(span, () => runSyscall(this.syscallDeps, actorId, request, signal, key, span));
   }
 

@@ -8,7 +8,7 @@ import { context as otelContext, type Counter } from '@opentelemetry/api';
 import type { ActorCell } from '../actors/cell.js';
 import type { Envelope } from '../actors/envelope.js';
 import type { SyscallRequest } from './governance.js';
-import { SpanKind, startSpan, traceparentOf, TraceSpan, type Telemetry } from './trace.js';
+import { NO_TELEMETRY, SpanKind, startSpan, traceparentOf, TraceSpan, type Telemetry } from './trace.js';
 
 export class KernelTracing {
   private readonly events: Counter;
@@ -23,7 +23,8 @@ export class KernelTracing {
 
   /** Count one system event (a no-op without a metric reader). */
   count(type: string): void {
-    this.events.add(1, { 'agentos.event': type, 'agentos.node': this.nodeId });
+    // No attribute object per event when nothing reads the meter.
+    if (this.telemetry.meter !== NO_TELEMETRY.meter) this.events.add(1, { 'agentos.event': type, 'agentos.node': this.nodeId });
   }
 
   get enabled(): boolean {
@@ -70,9 +71,8 @@ export class KernelTracing {
     return traceparent === undefined ? options : { ...options, traceparent };
   }
 
-  /** Run `fn` as the work of `span` (if any): the span ends with its outcome. */
-  async within<T>(span: TraceSpan | undefined, fn: () => Promise<T>): Promise<T> {
-    if (!span) return fn();
+  /** Run `fn` as the work of `span`: the span ends with its outcome. */
+  async within<T>(span: TraceSpan, fn: () => Promise<T>): Promise<T> {
     try {
       const out = await fn();
       span.end();

@@ -18,12 +18,12 @@ describe('token source', () => {
     expect(asked).toEqual([8]);
   });
 
-  it('the default is the OS CSPRNG: URL-safe, the requested size, never repeating in practice', () => {
+  it('the default is the OS CSPRNG: hex of the requested size, never repeating in practice', () => {
     const seen = new Set(Array.from({ length: 1000 }, () => cryptoTokens(18)));
     expect(seen.size).toBe(1000);
-    for (const t of seen) expect(t).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    for (const t of seen) expect(t).toMatch(/^[0-9a-f]{36}$/);
     const grants = new GrantRegistry({ clock: new VirtualClock(0) });
     const g = grants.issue({ approvalId: 'apr-1', tenant: 't', capability: 'mail.send', argsHash: 'h', approvedBy: 'alice', expiresInMs: 1000 });
-    expect(g.token).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(g.token).toMatch(/^[0-9a-f]{36}$/);
   });
 });
