@@ -114,24 +114,32 @@ export class HashingEmbedder implements Embedder {
   embedOne(text: string): Float32Array {
     const counts = new Map<string, number>();
     for (const t of tokens(text)) counts.set(t, (counts.get(t) ?? 0) + 1);
+    const v = this.accumulate(counts, true);
+    // Signed features can cancel exactly (two words in one bucket with opposite signs,
+    // e.g. "GX 7"): a text with words must never embed to zero, so such a text is
+    // hashed unsigned instead. Every other text keeps its signed vector unchanged.
+    return normalize(counts.size > 0 && norm(v) === 0 ? this.accumulate(counts, false) : v);
+  }
+
+  private accumulate(counts: ReadonlyMap<string, number>, signed: boolean): Float32Array {
     const v = new Float32Array(this.dimension);
     for (const [word, tf] of counts) {
       const weight = 1 + Math.log(tf);
-      this.add(v, `w:${word}`, weight);
+      this.add(v, `w:${word}`, weight, signed);
       if (this.ngramWeight > 0 && word.length > 3) {
         const padded = `<${word}>`;
         const grams = padded.length - 2;
         // Spread the trigrams' weight so a long word does not outweigh a short one.
         const each = (weight * this.ngramWeight) / Math.sqrt(grams);
-        for (let i = 0; i < grams; i++) this.add(v, `g:${padded.slice(i, i + 3)}`, each);
+        for (let i = 0; i < grams; i++) this.add(v, `g:${padded.slice(i, i + 3)}`, each, signed);
       }
     }
-    return normalize(v);
+    return v;
   }
 
-  private add(v: Float32Array, feature: string, weight: number): void {
+  private add(v: Float32Array, feature: string, weight: number, signed: boolean): void {
     const h = hash32(feature);
-    const sign = hash32(feature, 0x9747b28c) & 1 ? 1 : -1;
+    const sign = !signed || hash32(feature, 0x9747b28c) & 1 ? 1 : -1;
     v[h % this.dimension]! += sign * weight;
   }
 }

@@ -34,6 +34,12 @@ describe('HashingEmbedder', () => {
     );
   });
 
+  it('a text whose signed features cancel exactly ("GX 7": two words, one bucket, opposite signs) still embeds to a unit vector', () => {
+    expect(tokens('GX 7')).toEqual(['gx', '7']);
+    const [v] = e.embed(['GX 7']);
+    expect(Math.abs(norm(v!) - 1)).toBeLessThan(1e-5);
+  });
+
   it('puts related texts closer than unrelated ones', () => {
     const [q, near, far] = e.embed([
       'How long is the warranty on the espresso machine?',
