@@ -29,14 +29,16 @@ import { approvedToolsIn, Redactor, SecretStore, ToolRegistry, toolRegistryEntri
 import type { SupervisorSpec, TreeNode } from '../supervisors/types.js';
 import { approvalsApi, auditApi, type ApprovalsApi, type AuditApi } from './apis.js';
 import { startControlServer, type ControlServer } from './control.js';
+import { startCoordination, type Coordination, type CoordinationOptions } from './coordination.js';
 import { durabilityApi, type DurabilityApi } from './durability.js';
+import type { WorkflowEngine } from '../services/workflow/engine.js';
 import { validateNodeOptions } from './options.js';
 import { lockNodeDir, nodePaths, openNodeDb } from './storage.js';
 
 /** The message type an agent definition accepts (its zod schema's input). */
 export type MessageOf<D> = D extends AgentDefinition<any, infer S> ? (z.input<S> extends { type: string } ? z.input<S> : never) : never;
 
-export interface NodeOptions {
+export interface NodeOptions extends CoordinationOptions {
   /** Node name, unique in a cluster. */
   name: string;
   /** Where this node keeps its data (LMDB, keys) — under `<dataDir>/<name>/`. Default `.agentos`. */
@@ -156,6 +158,8 @@ export interface AgentOsNode {
   readonly hrt: Pick<HrtLanes, 'directRing' | 'priority' | 'report' | 'gc'>;
   /** OpenTelemetry of this node: `flush()` exports what was recorded so far. */
   readonly telemetry: Pick<NodeTelemetry, 'flush'>;
+  /** Workflow engine: `start(name, input)`, `wait(runId)`, `get`, `list`, `retry`, `resolve`, `approve`, `cancel`, `replay`. */
+  readonly workflows: WorkflowEngine;
   /** Internal: the kernel, for services and tests. Not part of the stable API. */
   readonly kernel: Kernel;
 }
@@ -216,11 +220,13 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
     let control: ControlServer | undefined;
     // Services closed after the actors stop and before LMDB closes (added as they are built).
     const services: Array<{ close(): unknown }> = [];
+    let coordination: Coordination | undefined;
     const shutdown = (reason: ExitReason): Promise<void> =>
       (closing ??= (async () => {
         try {
           // A stopping node stops answering first.
           await control?.close();
+          coordination?.close();
           await kernel.stop();
           for (const service of services) await service.close();
           governance.policy.approvals.close();
@@ -294,6 +300,10 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
     // A stored `name@version` is restored by that version, or else by the version of that name this node has
     // (its `persistent.migrate` hook then turns the old snapshot into one it can use, or the actor is held).
     const recovery = await kernel.recover((ref) => definitions.get(ref) ?? definitions.get(ref.slice(0, ref.lastIndexOf('@'))));
+    // Workflow runs resume after actors: a step's agent may be a persistent actor just recovered.
+    coordination = startCoordination(kernel, db, (name) => definitions.get(name), options);
+    undo.push(() => coordination?.close());
+    await coordination.recover();
     // Vector indexes load in the background for every actor with a memory contract, so a first query does not wait for them.
     if (memory) void memory.warmActors(kernel);
     const node: AgentOsNode = {
@@ -306,6 +316,7 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       models,
       memory,
       approvals: approvalsApi(governance),
+      workflows: coordination.workflows,
       audit: auditApi(audit),
       async spawn(definition: AgentDefinition | SupervisorSpec<StartTarget>, spawnOptions: SpawnOptions): Promise<ActorRef<any>> {
         if (isAgentDefinition(definition)) register(definition);

@@ -18,7 +18,7 @@ const HRT_POLICIES = ['edf', 'rm'] as const;
 
 /** Option keys createNode knows, per object; anything else is a typo. */
 const KNOWN = {
-  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools', 'modelGateway', 'secrets', 'toolSandbox', 'dryRun', 'memory', 'telemetry', 'hrt', 'hrtThreads', 'control'],
+  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools', 'modelGateway', 'secrets', 'toolSandbox', 'dryRun', 'memory', 'telemetry', 'hrt', 'hrtThreads', 'control', 'workflows'],
   hrt: ['lanes', 'realtime', 'ringSlots', 'slotBytes', 'reportEveryMs', 'execArgv'],
   telemetry: ['exporter', 'otlp', 'spanProcessors', 'metricReaders', 'sampleRatio', 'metricIntervalMs'],
   toolSandbox: ['maxThreads', 'timeoutMs', 'memoryMb', 'idleTimeoutMs', 'execArgv'],
@@ -139,6 +139,15 @@ export function validateNodeOptions(options: unknown): asserts options is NodeOp
     if (!Array.isArray(o.tools)) fail('tools', `must be an array of defineTool(...) definitions (got ${show(o.tools)})`);
     o.tools.forEach((t: unknown, i: number) => {
       if (!isObject(t) || t.kind !== 'tool') fail(`tools[${i}]`, `must be a defineTool(...) definition (got ${show(t)})`);
+    });
+  }
+  if (o.workflows !== undefined) {
+    if (!Array.isArray(o.workflows)) fail('workflows', `must be an array of workflow definitions from loadWorkflow/defineWorkflow (got ${show(o.workflows)})`);
+    o.workflows.forEach((w: unknown, i: number) => {
+      const d = w as { name?: unknown; hash?: unknown; steps?: unknown } | null;
+      if (!isObject(d) || typeof d.name !== 'string' || typeof d.hash !== 'string' || !Array.isArray(d.steps)) {
+        fail(`workflows[${i}]`, `must be a workflow definition from loadWorkflow/defineWorkflow (got ${show(w)})`);
+      }
     });
   }
   if (o.agents !== undefined) {

@@ -31,6 +31,13 @@ export interface ApprovalRequest {
   escalationTimeoutMs?: number;
   /** Lifetime of the grant once approved. */
   expiresInMs: number;
+  /**
+   * A stable id chosen by the requester (a durable gate asking again after a restart
+   * keeps the id operators already saw); must not be pending or recently decided.
+   */
+  id?: string;
+  /** 1: the request was already escalated before (a durable gate asking again); `timeoutMs` is then the escalation's remaining time. */
+  escalationLevel?: 0 | 1;
 }
 
 export interface PendingApproval {
@@ -160,7 +167,8 @@ export class ApprovalQueue {
         field: 'argsHash',
       });
     }
-    const id = this.newId();
+    if (req.id !== undefined) requireString(req.id, 'id');
+    const id = req.id ?? this.newId();
     if (this.pending.has(id) || this.decided.has(id)) throw new ValidationError(PolicyCodes.invalidPolicy, `Approval id "${id}" is not unique`);
     const now = this.clock.now();
     const item: PendingApproval = Object.freeze({
@@ -176,7 +184,7 @@ export class ApprovalQueue {
       reason: req.reason,
       createdAt: now,
       deadline: now + timeoutMs,
-      escalationLevel: 0,
+      escalationLevel: req.escalationLevel === 1 ? 1 : 0,
       escalateTo: req.escalateTo,
     });
     let resolve!: (outcome: ApprovalOutcome) => void;

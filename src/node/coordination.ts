@@ -1,0 +1,37 @@
+// The node's coordination services (issue #7): the workflow engine for now, with
+// the A2A bus, blackboard and marketplace joining it. Built after the kernel and
+// before recovery hands the node out; closed before the kernel stops, so an
+// outcome arriving while actors stop is never recorded as a step's result.
+
+import type { RootDatabase } from 'lmdb';
+import type { AgentDefinition } from '../actors/define.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { WorkflowEngine } from '../services/workflow/engine.js';
+import type { WorkflowDefinition } from '../services/workflow/types.js';
+
+export interface CoordinationOptions {
+  /** Workflows this node runs (from `loadWorkflow` / `defineWorkflow`), registered before runs resume. */
+  workflows?: WorkflowDefinition[];
+}
+
+export interface Coordination {
+  workflows: WorkflowEngine;
+  /** Resume what was running when the node last stopped. */
+  recover(): Promise<void>;
+  /** Before the kernel stops. */
+  close(): void;
+}
+
+export function startCoordination(kernel: Kernel, db: RootDatabase, agents: (name: string) => AgentDefinition | undefined, options: CoordinationOptions): Coordination {
+  const workflows = new WorkflowEngine({ kernel, db, agents });
+  for (const def of options.workflows ?? []) workflows.register(def);
+  return {
+    workflows,
+    async recover() {
+      await workflows.recover();
+    },
+    close() {
+      workflows.close();
+    },
+  };
+}
