@@ -4,7 +4,7 @@
 
 import { hashArgs } from '../../kernel/policy/canonical.js';
 import { jsonSchemaValidator } from '../tools/schema.js';
-import { WorkflowCodes, WorkflowError } from './errors.js';
+import { WorkflowError, type WorkflowCodes } from './errors.js';
 import type { RunRecord } from './records.js';
 import type { Condition, JsonSchema, Source } from './types.js';
 
