@@ -33,6 +33,8 @@ export class StepAgents {
   constructor(
     private readonly kernel: Kernel,
     private readonly agents: AgentLookup,
+    /** Capabilities an approval gate upstream of the step consented to (the step's agent is not asked again). */
+    private readonly consented: (def: WorkflowDefinition, step: string) => readonly string[] = () => [],
   ) {}
 
   /** Ask the step's agent; resolves with its answer. */
@@ -73,9 +75,15 @@ export class StepAgents {
     const base = this.agents(step.agent);
     if (!base) throw new WorkflowError(WorkflowCodes.unknownAgent, `step "${step.id}": no agent named "${step.agent}" is registered on this node`, { field: `steps.${step.id}.agent` });
     let out = base;
-    if (step.contract !== undefined || step.binding !== 'strict') {
+    const consented = this.consented(def, step.id);
+    if (step.contract !== undefined || step.binding !== 'strict' || consented.length > 0) {
       const own = typeof base.contract === 'string' ? (parseYaml(base.contract) as Record<string, unknown>) : (base.contract ?? {});
-      const contract = { ...own, ...(step.contract ?? {}), binding: step.binding };
+      const contract: Record<string, unknown> = { ...own, ...(step.contract ?? {}), binding: step.binding };
+      const security = contract.security as { consent_for?: string[] } | undefined;
+      if (consented.length > 0 && Array.isArray(security?.consent_for)) {
+        // The approval gate upstream was the human consent for these; the step's calls do not ask again.
+        contract.security = { ...security, consent_for: security.consent_for.filter((c) => !consented.includes(c)) };
+      }
       out = defineAgent({
         name: base.name,
         version: base.version,

@@ -93,7 +93,13 @@ export class RunDriver {
   advance(): void {
     if (this.detached) return;
     if (this.run.status !== 'running' && this.run.status !== 'waiting' && this.run.status !== 'in-doubt') return;
-    if (this.run.error) return this.maybeCompensate();
+    if (this.run.error) {
+      if (this.def.onFailure === 'pause' && this.run.error.code !== WorkflowCodes.cancelled) {
+        if (this.inFlight.size === 0) this.run.status = 'paused';
+        return;
+      }
+      return this.maybeCompensate();
+    }
     let progressed = true;
     while (progressed) {
       progressed = false;
@@ -224,8 +230,26 @@ export class RunDriver {
     this.run.error ??= { ...rec.error, message: `step "${step.id}" failed: ${rec.error.message}` };
     this.host.audit(this.run, 'step-failed', { code: rec.error.code, attempts: rec.attempts }, step.id);
     this.host.kernel.emit('@agentos.workflow.step', { run: this.run.id, step: step.id, status: 'failed', code: rec.error.code });
+    if (this.def.onFailure === 'pause' && this.run.error.code !== WorkflowCodes.cancelled) {
+      // An operator decides: `retry` the step (same key) or `cancel` the run (saga).
+      if (this.inFlight.size === 0) this.run.status = 'paused';
+      this.host.audit(this.run, 'paused', { code: rec.error.code }, step.id);
+      await this.save();
+      return;
+    }
     await this.save();
     this.maybeCompensate();
+  }
+
+  /** Retry a failed step of a paused (or still running) run, with the same key. */
+  async retry(stepId: string): Promise<void> {
+    const rec = this.record(stepId);
+    rec.status = 'pending';
+    delete rec.error;
+    delete this.run.error;
+    this.run.status = 'running';
+    await this.save();
+    this.advance();
   }
 
   /** A child run (sub-workflow or loop iteration) ended. */

@@ -62,7 +62,7 @@ export class WorkflowEngine {
   constructor(options: WorkflowEngineOptions) {
     this.kernel = options.kernel;
     this.store = new RunStore(options.db);
-    this.agents = new StepAgents(options.kernel, options.agents);
+    this.agents = new StepAgents(options.kernel, options.agents, (def, step) => this.consented.get(`${def.hash}/${step}`) ?? []);
     this.newRunId = options.newRunId ?? (() => randomBytes(6).toString('hex'));
     this.host = this.makeHost();
   }
@@ -164,18 +164,15 @@ export class WorkflowEngine {
     return { resumed, held };
   }
 
+  /** Run a failed step of a paused run again, with the same idempotency key. */
   async retry(runId: string, stepId: string): Promise<void> {
     const driver = this.driver(runId);
     const rec = driver.record(driver.step(stepId).id);
-    if (rec.status !== 'failed' || driver.run.status === 'compensating' || !ACTIVE.has(driver.run.status)) {
-      throw new WorkflowError(WorkflowCodes.badState, `step "${stepId}" of run ${runId} is ${rec.status} in a ${driver.run.status} run; only a failed step of an active run can be retried`, { field: 'step' });
+    if (rec.status !== 'failed' || driver.run.status !== 'paused') {
+      throw new WorkflowError(WorkflowCodes.badState, `step "${stepId}" of run ${runId} is ${rec.status} in a ${driver.run.status} run; only a failed step of a paused run (on_failure: pause) can be retried`, { field: 'step' });
     }
-    rec.status = 'pending';
-    delete rec.error;
-    delete driver.run.error;
     this.audit(driver.run, 'step-retry-requested', { key: rec.key }, stepId);
-    await driver.save();
-    driver.advance();
+    await driver.retry(stepId);
   }
 
   /** Settle an in-doubt step by hand: what it produced, or that it failed (the run then compensates). */

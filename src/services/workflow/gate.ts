@@ -44,6 +44,7 @@ export class Gate {
     };
   }
 
+  /** Ask (or, after a restart, ask again); resolves once the request is queued, not when it is decided. */
   async open(step: ApprovalStep, input: Record<string, unknown>): Promise<void> {
     const { run } = this.driver;
     const rec = this.driver.record(step.id);
@@ -87,9 +88,11 @@ export class Gate {
     }
     this.open_.set(step.id, request.id);
     kernel.emit('@agentos.workflow.waiting', { run: run.id, step: step.id, approval: id });
-    const outcome = await request.promise;
-    this.open_.delete(step.id);
-    await this.decided(step, outcome);
+    // Resolves once the request is in the queue; the decision continues the run later.
+    void request.promise.then((outcome) => {
+      this.open_.delete(step.id);
+      return this.decided(step, outcome);
+    });
   }
 
   private async decided(step: ApprovalStep, outcome: ApprovalOutcome): Promise<void> {

@@ -22,6 +22,8 @@ export type RunStatus =
   /** Nothing runs; an approval gate waits for a person. */
   | 'waiting'
   | 'compensating'
+  /** A step failed and the workflow says `on_failure: pause`: an operator retries it or cancels the run. */
+  | 'paused'
   | 'completed'
   /** Failed; completed steps were compensated (see `compensated`). */
   | 'failed'
@@ -91,7 +93,7 @@ export interface RunRecord {
   updatedAt: number;
 }
 
-export const ACTIVE: ReadonlySet<RunStatus> = new Set(['running', 'waiting', 'compensating', 'in-doubt']);
+export const ACTIVE: ReadonlySet<RunStatus> = new Set(['running', 'waiting', 'compensating', 'paused', 'in-doubt']);
 
 /** Runs by id in the node's LMDB (`workflow-runs`). */
 export class RunStore {

@@ -112,6 +112,11 @@ export interface WorkflowDefinition {
   types: Record<string, JsonSchema>;
   /** A deadline for the whole run (critical path of step SLOs must fit), if any. */
   deadlineMs?: number;
+  /**
+   * When a step fails for good: `compensate` (default) runs the saga and ends the run `failed`;
+   * `pause` leaves the run `paused` for an operator to `retry` the step (same key) or `cancel` (saga).
+   */
+  onFailure?: 'compensate' | 'pause';
   /** Steps in a topological order. */
   steps: Step[];
   /** SHA-256 of the canonical definition: a run records it; replay compares it. */

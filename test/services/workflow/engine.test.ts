@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createNode, VirtualClock, type AgentOsNode } from '../../../src/index.js';
+import { createNode, VirtualClock, type AgentDefinition, type AgentOsNode } from '../../../src/index.js';
 import type { WorkflowDefinition } from '../../../src/services/workflow/types.js';
 import { tempDir } from '../../support/tmp.js';
 import { cond, heldAgent, ir, stepAgent, type StepCall } from '../../support/workflow.js';
@@ -9,7 +9,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function node(agents: ReturnType<typeof stepAgent>[], workflows: WorkflowDefinition[], opts: { dir?: string; clock?: VirtualClock } = {}): Promise<AgentOsNode> {
+async function node(agents: AgentDefinition<any, any>[], workflows: WorkflowDefinition[], opts: { dir?: string; clock?: VirtualClock } = {}): Promise<AgentOsNode> {
   let dir = opts.dir;
   if (!dir) {
     const t = tempDir('agentos-wf-');
