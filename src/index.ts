@@ -158,3 +158,18 @@ export type { PsRow, LaneFigures } from './node/control-views.js';
 export { LANE_STRUCTURES, type LaneOutbound, type HrtLaneOptions } from './kernel/hrt/host.js';
 export type { HrtTaskStats, HrtEvent, OverrunPolicy } from './kernel/hrt/index.js';
 export { MsgpackRingCodec, RingConsumer, RingProducer, RingReceiver, RingSender, SpscRing } from './mailboxes/index.js';
+// Workflows (typed DAGs with binding, SAGA and human approval gates).
+export { parseWorkflow } from './services/workflow/parse.js';
+export { loadWorkflow } from './services/workflow/load.js';
+export { defineWorkflow } from './services/workflow/define.js';
+export { validateWorkflow, workflowHash, type WorkflowOptions } from './services/workflow/validate.js';
+export { parseCondition, formatCondition } from './services/workflow/condition.js';
+export { workflowJsonSchema, workflowJsonSchemaText, WORKFLOW_JSON_SCHEMA_PATH } from './services/workflow/schema.js';
+export type { WorkflowSpec, StepSpec, AgentStepSpec, ApprovalStepSpec, SubWorkflowStepSpec, LoopStepSpec, BodySpec, FieldsSpec, TypeSpec, RetrySpec } from './services/workflow/spec.js';
+export type { WorkflowDefinition, Step, AgentStep, ApprovalStep, SubWorkflowStep, LoopStep, Condition, Source, BindMode } from './services/workflow/types.js';
+export { WorkflowEngine, type StartOptions } from './services/workflow/engine.js';
+export type { RunRecord, StepRecord, RunStatus, StepStatus } from './services/workflow/records.js';
+export type { ReplayReport } from './services/workflow/replay.js';
+export type { WorkflowStatsView } from './services/workflow/stats.js';
+export { WorkflowCodes, WorkflowError } from './services/workflow/errors.js';
+export { defineStepAgent, type StepAgentConfig, type StepHandler, type StepRequest } from './services/workflow/step-agent.js';

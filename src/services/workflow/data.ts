@@ -25,8 +25,9 @@ function sourceValue(source: Source, run: Pick<RunRecord, 'input' | 'steps'>): u
   return output?.[source.field];
 }
 
+/** A missing field reads as null (so `x == null` holds when `x` is absent); only own fields are read. */
 export function holds(condition: Condition, data: Record<string, unknown>): boolean {
-  const v = data[condition.field] as unknown;
+  const v = Object.hasOwn(data, condition.field) ? (data[condition.field] ?? null) : null;
   const w = condition.value;
   switch (condition.op) {
     case '==':

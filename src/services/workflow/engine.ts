@@ -25,7 +25,10 @@ import { WorkflowCodes, WorkflowError } from './errors.js';
 import { downstream } from './gate.js';
 import type { DriverHost } from './host.js';
 import { ACTIVE, RunStore, type RunRecord, type RunStatus, type StepRecord } from './records.js';
+import { loadWorkflow } from './load.js';
+import { parseWorkflow } from './parse.js';
 import { replayRun, type ReplayReport } from './replay.js';
+import type { WorkflowOptions } from './validate.js';
 import { WorkflowStats, type WorkflowStatsView } from './stats.js';
 import type { WorkflowDefinition } from './types.js';
 
@@ -55,6 +58,7 @@ export class WorkflowEngine {
   private readonly consented = new Map<string, readonly string[]>();
   private readonly drivers = new Map<string, RunDriver>();
   private readonly newRunId: () => string;
+  private readonly agentLookup: AgentLookup;
   private readonly books = new WorkflowStats();
   private readonly host: DriverHost;
   private closed = false;
@@ -62,9 +66,32 @@ export class WorkflowEngine {
   constructor(options: WorkflowEngineOptions) {
     this.kernel = options.kernel;
     this.store = new RunStore(options.db);
+    this.agentLookup = options.agents;
     this.agents = new StepAgents(options.kernel, options.agents, (def, step) => this.consented.get(`${def.hash}/${step}`) ?? []);
     this.newRunId = options.newRunId ?? (() => randomBytes(6).toString('hex'));
     this.host = this.makeHost();
+  }
+
+  /** Load, validate against this node's agents, tools and workflows, and register a workflow file. */
+  load(path: string | URL): WorkflowDefinition {
+    const def = loadWorkflow(path, this.lookups());
+    this.register(def);
+    return def;
+  }
+
+  /** As `load`, from YAML text (`file` names it in errors; `baseDir` resolves contract paths). */
+  parse(text: string, options: { file?: string; baseDir?: string } = {}): WorkflowDefinition {
+    const def = parseWorkflow(text, { ...this.lookups(), ...options });
+    this.register(def);
+    return def;
+  }
+
+  private lookups(): WorkflowOptions {
+    return {
+      agents: (name) => this.agentLookup(name),
+      tools: (name) => this.kernel.syscalls.list().some((e) => e.kind === 'tool' && e.name === name),
+      workflows: (name) => this.defs.get(name),
+    };
   }
 
   register(def: WorkflowDefinition): void {

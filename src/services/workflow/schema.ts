@@ -125,6 +125,7 @@ function around(stepList: z.ZodType) {
     version: z.union([z.string().min(1).max(64), z.number()]).optional().describe('Default "1".'),
     description: z.string().max(4096).optional(),
     deadline_ms: positiveInt.optional().describe('The critical path of step SLOs must fit in this many ms.'),
+    on_failure: z.enum(['compensate', 'pause']).optional().describe('When a step fails for good: compensate (default: the saga, run failed) or pause (an operator retries the step or cancels).'),
     types: typesMap.optional().describe('Named types (JSON Schema or a type expression) usable in in/out/input.'),
     input: fields.optional().describe('The run\'s input: field → type.'),
     steps: stepList,

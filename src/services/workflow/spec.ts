@@ -89,6 +89,8 @@ export interface WorkflowSpec {
   version?: string | number;
   description?: string;
   deadline_ms?: number;
+  /** When a step fails for good: `compensate` (default) or `pause` for an operator. */
+  on_failure?: 'compensate' | 'pause';
   types?: Record<string, TypeSpec>;
   input?: FieldsSpec;
   steps: StepSpec[];

@@ -83,7 +83,7 @@ interface Env {
   types: Readonly<Record<string, JsonSchema>>;
 }
 
-type DefinitionSpec = Pick<WorkflowSpec, 'name' | 'version' | 'description' | 'deadline_ms' | 'input'> & BodySpec;
+type DefinitionSpec = Pick<WorkflowSpec, 'name' | 'version' | 'description' | 'deadline_ms' | 'on_failure' | 'input'> & BodySpec;
 
 interface Draft extends BindableStep, KindResult {
   when?: Condition;
@@ -123,7 +123,8 @@ function compileDefinition(spec: DefinitionSpec, env: Env, bodyInput?: JsonSchem
   }) as Step);
   const def: Omit<WorkflowDefinition, 'hash'> = {
     name: spec.name, version: String(spec.version ?? '1'), ...(spec.description !== undefined ? { description: spec.description } : {}),
-    input, output: output.output, types, ...(spec.deadline_ms !== undefined ? { deadlineMs: spec.deadline_ms } : {}), steps,
+    input, output: output.output, types, ...(spec.deadline_ms !== undefined ? { deadlineMs: spec.deadline_ms } : {}),
+    ...(spec.on_failure !== undefined ? { onFailure: spec.on_failure } : {}), steps,
   };
   let hash = '';
   try {

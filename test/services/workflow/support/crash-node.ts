@@ -15,7 +15,7 @@ const machine = setup({ types: { context: {} as Ctx, events: {} as { type: strin
   context: { h: undefined, call: undefined },
   initial: 'idle',
   states: {
-    idle: { on: { step: { target: 'working', actions: assign({ h: (a) => replyHandle(a), call: ({ event }) => event }) }, 'agentos.shutdown': 'down' } },
+    idle: { on: { step: { target: 'working', actions: assign({ h: (a) => replyHandle(a), call: (args: { event: unknown }) => args.event as Ctx['call'] }) }, 'agentos.shutdown': 'down' } },
     working: {
       after: {
         40: {
