@@ -220,13 +220,14 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
     let control: ControlServer | undefined;
     // Services closed after the actors stop and before LMDB closes (added as they are built).
     const services: Array<{ close(): unknown }> = [];
-    let coordination: Coordination | undefined;
+    // Set once built; the shutdown closure is defined before it is.
+    const services_: { coordination?: Coordination } = {};
     const shutdown = (reason: ExitReason): Promise<void> =>
       (closing ??= (async () => {
         try {
           // A stopping node stops answering first.
           await control?.close();
-          coordination?.close();
+          services_.coordination?.close();
           await kernel.stop();
           for (const service of services) await service.close();
           governance.policy.approvals.close();
@@ -301,8 +302,9 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
     // (its `persistent.migrate` hook then turns the old snapshot into one it can use, or the actor is held).
     const recovery = await kernel.recover((ref) => definitions.get(ref) ?? definitions.get(ref.slice(0, ref.lastIndexOf('@'))));
     // Workflow runs resume after actors: a step's agent may be a persistent actor just recovered.
-    coordination = startCoordination(kernel, db, (name) => definitions.get(name), options);
-    undo.push(() => coordination?.close());
+    const coordination = startCoordination(kernel, db, (name) => definitions.get(name), options);
+    services_.coordination = coordination;
+    undo.push(() => coordination.close());
     await coordination.recover();
     // Vector indexes load in the background for every actor with a memory contract, so a first query does not wait for them.
     if (memory) void memory.warmActors(kernel);
