@@ -10,8 +10,11 @@ import { WorkflowEngine } from '../services/workflow/engine.js';
 import type { WorkflowDefinition } from '../services/workflow/types.js';
 
 export interface CoordinationOptions {
-  /** Workflows this node runs (from `loadWorkflow` / `defineWorkflow`), registered before runs resume. */
-  workflows?: WorkflowDefinition[];
+  /**
+   * Workflows this node runs, registered before runs resume: definitions (`defineWorkflow`,
+   * `loadWorkflow`) or paths of workflow YAML files, loaded against the node's agents and tools.
+   */
+  workflows?: (WorkflowDefinition | string)[];
 }
 
 export interface Coordination {
@@ -24,7 +27,10 @@ export interface Coordination {
 
 export function startCoordination(kernel: Kernel, db: RootDatabase, agents: (name: string) => AgentDefinition | undefined, options: CoordinationOptions): Coordination {
   const workflows = new WorkflowEngine({ kernel, db, agents });
-  for (const def of options.workflows ?? []) workflows.register(def);
+  for (const def of options.workflows ?? []) {
+    if (typeof def === 'string') workflows.load(def);
+    else workflows.register(def);
+  }
   return {
     workflows,
     async recover() {

@@ -142,11 +142,12 @@ export function validateNodeOptions(options: unknown): asserts options is NodeOp
     });
   }
   if (o.workflows !== undefined) {
-    if (!Array.isArray(o.workflows)) fail('workflows', `must be an array of workflow definitions from loadWorkflow/defineWorkflow (got ${show(o.workflows)})`);
+    if (!Array.isArray(o.workflows)) fail('workflows', `must be an array of workflow definitions (loadWorkflow/defineWorkflow) or workflow file paths (got ${show(o.workflows)})`);
     o.workflows.forEach((w: unknown, i: number) => {
+      if (typeof w === 'string' && w.length > 0) return;
       const d = w as { name?: unknown; hash?: unknown; steps?: unknown } | null;
       if (!isObject(d) || typeof d.name !== 'string' || typeof d.hash !== 'string' || !Array.isArray(d.steps)) {
-        fail(`workflows[${i}]`, `must be a workflow definition from loadWorkflow/defineWorkflow (got ${show(w)})`);
+        fail(`workflows[${i}]`, `must be a workflow definition (loadWorkflow/defineWorkflow) or a workflow file path (got ${show(w)})`);
       }
     });
   }

@@ -38,6 +38,8 @@ export interface ApprovalRequest {
   id?: string;
   /** 1: the request was already escalated before (a durable gate asking again); `timeoutMs` is then the escalation's remaining time. */
   escalationLevel?: 0 | 1;
+  /** An absolute deadline on the node clock (a durable gate asking again keeps its original one); overrides `timeoutMs`. */
+  deadline?: number;
 }
 
 export interface PendingApproval {
@@ -171,6 +173,10 @@ export class ApprovalQueue {
     const id = req.id ?? this.newId();
     if (this.pending.has(id) || this.decided.has(id)) throw new ValidationError(PolicyCodes.invalidPolicy, `Approval id "${id}" is not unique`);
     const now = this.clock.now();
+    if (req.deadline !== undefined && !(typeof req.deadline === 'number' && Number.isFinite(req.deadline) && req.deadline > now)) {
+      throw new ValidationError(PolicyCodes.invalidPolicy, `deadline must be a node-clock time after now (${now}), got ${String(req.deadline)}`, { field: 'deadline' });
+    }
+    const deadline = req.deadline ?? now + timeoutMs;
     const item: PendingApproval = Object.freeze({
       id,
       actor: req.actor,
@@ -183,13 +189,13 @@ export class ApprovalQueue {
       argsHash: snap.hash,
       reason: req.reason,
       createdAt: now,
-      deadline: now + timeoutMs,
+      deadline,
       escalationLevel: req.escalationLevel === 1 ? 1 : 0,
       escalateTo: req.escalateTo,
     });
     let resolve!: (outcome: ApprovalOutcome) => void;
     const promise = new Promise<ApprovalOutcome>((r) => (resolve = r));
-    const timer = this.clock.setTimeout(() => this.timedOut(id), timeoutMs);
+    const timer = this.clock.setTimeout(() => this.timedOut(id), deadline - now);
     this.pending.set(id, { item, expiresInMs, escalationTimeoutMs, timer, resolve });
     this.emit({ type: 'consent.requested', at: now, approval: item });
     return { id, promise };

@@ -60,12 +60,12 @@ export class Gate {
     const a = rec.approval;
     // Where the request stands now: still in its first window, escalated, or past every deadline.
     let level: 0 | 1 = a.escalationLevel;
-    let remaining = a.deadline - now;
-    if (remaining <= 0 && level === 0 && step.policy.escalateTo !== undefined) {
+    let deadline = a.deadline;
+    if (deadline <= now && level === 0 && step.policy.escalateTo !== undefined) {
       level = 1;
-      remaining = a.deadline + (step.policy.escalationTimeoutMs ?? step.policy.timeoutMs) - now;
+      deadline = a.deadline + (step.policy.escalationTimeoutMs ?? step.policy.timeoutMs);
     }
-    if (remaining <= 0) return this.decided(step, { status: 'expired', id, escalated: level === 1 });
+    if (deadline <= now) return this.decided(step, { status: 'expired', id, escalated: level === 1 });
     const queue = kernel.governance.policy.approvals;
     let request: { id: string; promise: Promise<ApprovalOutcome> };
     try {
@@ -77,7 +77,8 @@ export class Gate {
         capability: step.policy.consentFor.length === 1 ? step.policy.consentFor[0]! : `workflow.${this.driver.def.name}.${step.id}`,
         args,
         reason: step.description ?? `workflow ${this.driver.def.name}: approve step "${step.id}"`,
-        timeoutMs: remaining,
+        timeoutMs: deadline - now,
+        deadline,
         ...(step.policy.escalateTo === undefined ? {} : { escalateTo: step.policy.escalateTo }),
         ...(step.policy.escalationTimeoutMs === undefined ? {} : { escalationTimeoutMs: step.policy.escalationTimeoutMs }),
         expiresInMs: 60_000,
