@@ -14,7 +14,7 @@ export const agentosSource: string = build ? `tsc build (${build})` : 'src via t
 
 const api = (build ? await import(pathToFileURL(build).href) : await import('../src/index.js')) as typeof Api;
 
-export const { createNode, defineAgent, defineTool, reply, supervisor, tell, RealClock } = api;
+export const { createNode, defineAgent, defineTool, defineWorkflow, reply, supervisor, tell, RealClock } = api;
 export type { ActorRef, AgentOsNode, LatencyClass, RuntimeContractView } from '../src/index.js';
 
 // Internal: the kernel's audit log, opened directly by the audit suite (not part

@@ -43,7 +43,8 @@ export class StepAgents {
     try {
       return await this.kernel.ask(id, message, { timeoutMs: step.timeoutMs, ...(traceparent ? { traceparent } : {}) });
     } finally {
-      if (step.mode === 'service') await this.stopQuietly(id);
+      // Not awaited: the step's answer does not wait for its actor's graceful stop.
+      if (step.mode === 'service') void this.stopQuietly(id);
     }
   }
 

@@ -3,7 +3,7 @@
 // checked that the types fit; these catch what an agent actually answers).
 
 import { hashArgs } from '../../kernel/policy/canonical.js';
-import { jsonSchemaValidator } from '../tools/schema.js';
+import { jsonSchemaValidator, type SchemaValidator } from '../tools/schema.js';
 import { WorkflowError, type WorkflowCodes } from './errors.js';
 import type { RunRecord } from './records.js';
 import type { Condition, JsonSchema, Source } from './types.js';
@@ -44,8 +44,13 @@ export function holds(condition: Condition, data: Record<string, unknown>): bool
 }
 
 /** Checks `value` against `schema`; `code` says whose fault a mismatch is (input or output). */
+const validators = new WeakMap<JsonSchema, SchemaValidator>();
+
 export function check(schema: JsonSchema, value: unknown, what: string, code: typeof WorkflowCodes.badInput | typeof WorkflowCodes.badOutput): void {
-  const verdict = jsonSchemaValidator(schema, what).check(value, what);
+  // Definitions are immutable once loaded: one compiled validator per schema object.
+  let validator = validators.get(schema);
+  if (!validator) validators.set(schema, (validator = jsonSchemaValidator(schema, what)));
+  const verdict = validator.check(value, what);
   if (!verdict.ok) throw new WorkflowError(code, `${what}: ${verdict.summary}`, { field: `${what}.${verdict.field}` });
 }
 

@@ -217,8 +217,11 @@ export class RunDriver {
     this.host.audit(this.run, 'step-completed', { attempts: rec.attempts, inputHash: rec.inputHash, outputHash: digest(output) }, step.id);
     this.host.kernel.emit('@agentos.workflow.step', { run: this.run.id, step: step.id, status: 'completed' });
     this.updateStatus();
-    await this.save();
+    // The next steps start at once: each awaits its own `running` write before it dispatches, and
+    // LMDB commits writes in order, so this completion is durable before any step that needs it runs.
+    const saved = this.save();
     this.advance();
+    await saved;
   }
 
   async fail(step: Step, rec: StepRecord, err: unknown): Promise<void> {

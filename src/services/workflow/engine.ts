@@ -61,6 +61,8 @@ export class WorkflowEngine {
   private readonly agentLookup: AgentLookup;
   private readonly books = new WorkflowStats();
   private readonly host: DriverHost;
+  /** OpenTelemetry: how long approval gates waited for a person (ms). */
+  private readonly hitlHistogram;
   private closed = false;
 
   constructor(options: WorkflowEngineOptions) {
@@ -69,6 +71,7 @@ export class WorkflowEngine {
     this.agentLookup = options.agents;
     this.agents = new StepAgents(options.kernel, options.agents, (def, step) => this.consented.get(`${def.hash}/${step}`) ?? []);
     this.newRunId = options.newRunId ?? (() => randomBytes(6).toString('hex'));
+    this.hitlHistogram = options.kernel.telemetry.meter.createHistogram('agentos.workflow.hitl.latency', { unit: 'ms', description: 'time an approval gate waited for a person' });
     this.host = this.makeHost();
   }
 
@@ -322,7 +325,10 @@ export class WorkflowEngine {
         if (run.parent) void this.drivers.get(run.parent.run)?.childEnded(run.parent.step, run);
       },
       audit: (run, decision, data, step) => this.audit(run, decision, data, step),
-      hitlLatency: (ms) => this.books.hitl(ms),
+      hitlLatency: (ms) => {
+        this.books.hitl(ms);
+        this.hitlHistogram.record(ms);
+      },
     };
   }
 
