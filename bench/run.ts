@@ -71,6 +71,9 @@ const { runSyscall } = await import('./kernel-syscall.js');
 const { DURABLE_METHOD, durableReading, runDurable } = await import('./durable.js');
 const { SERVICES_METHOD, servicesReading, runServices } = await import('./services.js');
 const { HRT_METHOD, hrtReading, runHrtRing } = await import('./hrt-ring.js');
+const { runWorkflow } = await import('./workflow.js');
+const { runBlackboard } = await import('./blackboard.js');
+const { runMarket } = await import('./market.js');
 const { agentosSource } = await import('./agentos.js');
 const { cleanupScratch, fmt, machineMeta, now, printTable, ratioOf, writeResults } = await import('./lib.js');
 
@@ -83,6 +86,9 @@ const SUITES: Record<string, (opts: BenchOptions, log: (s: string) => void) => P
   durable: runDurable, // persistent actors: checkpoints, the effect journal, recovery (real fsyncs)
   services: runServices, // tools (in process, sandboxed), model TTFT, RAG retrieval and ingest
   hrt: runHrtRing, // the HRT lane's SPSC rings main→worker against postMessage (the lane itself: npm run bench:hrt)
+  workflow: runWorkflow, // orchestration overhead per workflow step against raw asks
+  blackboard: runBlackboard, // blackboard writes/s, 10 writers, against raw LMDB puts
+  market: runMarket, // contract-net rounds/s with 100 bidders
 };
 
 function parseArgs(): { quick: boolean; only: string[] | undefined; out: string | undefined; strict: boolean } {

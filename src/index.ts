@@ -173,3 +173,38 @@ export type { ReplayReport } from './services/workflow/replay.js';
 export type { WorkflowStatsView } from './services/workflow/stats.js';
 export { WorkflowCodes, WorkflowError } from './services/workflow/errors.js';
 export { defineStepAgent, type StepAgentConfig, type StepHandler, type StepRequest } from './services/workflow/step-agent.js';
+// A2A: agents talking to agents (FIPA-ACL performatives, conversations, delegation, the A2A protocol).
+export {
+  A2ABus, createA2ABus, a2aBusOf,
+  A2AMessageSchema, PERFORMATIVES, a2aMessage, a2aReply, newConversationId, parseA2AMessage,
+  a2aSend, a2aCall, delegatedInput,
+  exposeA2A, mountA2AAgent,
+  A2AError, A2ACodes,
+  type A2ACode, type A2AMessage, type A2AMessageInput, type Performative, type ReplyOptions,
+  type A2ABusOptions, type A2ABusStats, type A2AAskOptions, type A2ACallInput, type A2AEndpoint,
+  type ConversationView, type ConversationStatus, type A2AInboundContent,
+  type A2ACardInput, type ExposeA2AOptions, type A2AServing, type A2AMount, type MountA2AOptions,
+} from './services/a2a/index.js';
+// Blackboard: a shared, typed, versioned board per tenant, with a controller.
+export {
+  BlackboardService, BlackboardController, blackboard, controllerStrategies, BlackboardCodes, BlackboardError, boardActivateMessage, boardChangedMessage,
+  type BlackboardOptions, type BlackboardStats, type BoardClient, type BoardEntry, type BoardView, type TopicSchema, type ActivationRecord, type ControllerOptions,
+  type ControllerStats, type KnowledgeSource, type AgendaItem, type BoardChange, type ControllerStrategy, type ControllerStrategyName, type BlackboardRequest,
+  type BoardActivateMessage, type BoardChangedMessage, type BlackboardCode,
+} from './services/blackboard/index.js';
+// Marketplace: the contract-net protocol (cfp → propose → award → inform | failure → re-announce).
+export {
+  contractNetManager, bidder, lowestPrice, bestValue, earliestEta, strategyByName,
+  MarketError, MarketCodes, MarketService, outcomeMessage, managerMessages, bidderMessages,
+  type ContractNetManagerOptions, type BidderOptions, type CallForProposals, type Award, type Bid,
+  type Evaluation as BidEvaluation, type AwardStrategy, type AwardContext, type Proposal,
+  type StrategyName as AwardStrategyName, type ValueWeights, type Outcome as MarketOutcome,
+  type MarketStats, type MarketReason,
+} from './services/market/index.js';
+// Experiments: seeded, virtual-clock runs of a scenario, JSONL + summary across seeds.
+export { runExperiment, runScenario, summaryMarkdown, summaryJson, type ExperimentResult, type RunExperimentOptions, type SeedRun, type MetricSummary } from './node/experiment/runner.js';
+export { loadExperimentFile, parseExperiment, parseSeeds, type ExperimentSpec } from './node/experiment/file.js';
+export { defineExperiment, type ExperimentScenario, type ExperimentContext, type ExperimentRow } from './node/experiment/types.js';
+export { ExperimentClock, runUntil } from './node/experiment/drive.js';
+export { ExperimentError, ExperimentCodes } from './node/experiment/errors.js';
+export { builtinScenarios } from './node/experiment/registry.js';

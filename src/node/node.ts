@@ -29,9 +29,11 @@ import { approvedToolsIn, Redactor, SecretStore, ToolRegistry, toolRegistryEntri
 import type { SupervisorSpec, TreeNode } from '../supervisors/types.js';
 import { approvalsApi, auditApi, type ApprovalsApi, type AuditApi } from './apis.js';
 import { startControlServer, type ControlServer } from './control.js';
-import { startCoordination, type Coordination, type CoordinationOptions } from './coordination.js';
+import { startBuses, startCoordination, type Coordination, type CoordinationOptions } from './coordination.js';
 import { durabilityApi, type DurabilityApi } from './durability.js';
 import type { WorkflowEngine } from '../services/workflow/engine.js';
+import type { A2ABus } from '../services/a2a/index.js';
+import type { BlackboardService } from '../services/blackboard/index.js';
 import { validateNodeOptions } from './options.js';
 import { lockNodeDir, nodePaths, openNodeDb } from './storage.js';
 
@@ -158,6 +160,10 @@ export interface AgentOsNode {
   readonly hrt: Pick<HrtLanes, 'directRing' | 'priority' | 'report' | 'gc'>;
   /** OpenTelemetry of this node: `flush()` exports what was recorded so far. */
   readonly telemetry: Pick<NodeTelemetry, 'flush'>;
+  /** Agent-to-agent messages and conversations (FIPA-ACL performatives), delegation that keeps scopes. */
+  readonly a2a: A2ABus;
+  /** The blackboard (undefined with `blackboard: false`): `tenant(t)`, `as(actor)`, `defineTopic`, `controller`. */
+  readonly blackboard: BlackboardService | undefined;
   /** Workflow engine: `start(name, input)`, `wait(runId)`, `get`, `list`, `retry`, `resolve`, `approve`, `cancel`, `replay`. */
   readonly workflows: WorkflowEngine;
   /** Internal: the kernel, for services and tests. Not part of the stable API. */
@@ -275,6 +281,10 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
     await new ServiceActor(kernel, 'models').start(['model']);
     if (options.memory !== false) await new ServiceActor(kernel, 'memory').start(['memory']);
     models.register(kernel);
+    // Agent-to-agent conversations and the blackboard, before recovery; closed after the actors stop.
+    const buses = await startBuses(kernel, db, options);
+    services.push(buses);
+    undo.push(() => buses.close());
     for (const def of options.agents ?? []) register(def);
     const tools = new ToolRegistry(kernel, {
       secrets,
@@ -319,6 +329,8 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       memory,
       approvals: approvalsApi(governance),
       workflows: coordination.workflows,
+      a2a: buses.a2a,
+      blackboard: buses.blackboard,
       audit: auditApi(audit),
       async spawn(definition: AgentDefinition | SupervisorSpec<StartTarget>, spawnOptions: SpawnOptions): Promise<ActorRef<any>> {
         if (isAgentDefinition(definition)) register(definition);
