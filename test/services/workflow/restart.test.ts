@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createNode, VirtualClock, type AgentDefinition, type AgentOsNode } from '../../../src/index.js';
 import type { WorkflowDefinition } from '../../../src/services/workflow/types.js';
 import { tempDir } from '../../support/tmp.js';
-import { heldAgent, ir, stepAgent, type StepCall } from '../../support/workflow.js';
+import { cond, heldAgent, ir, stepAgent, type StepCall } from '../../support/workflow.js';
 
 // A node stopped and started again on the same data dir: what the engine resumes.
 const cleanups: (() => unknown)[] = [];
@@ -178,5 +178,60 @@ describe('workflow runs across a node restart', () => {
     expect((await n.workflows.wait('p1')).status).toBe('completed');
     expect(keys).toEqual(['wf/p1/call#1', 'wf/p1/call#2']);
     await expect(n.workflows.retry('p1', 'call')).rejects.toMatchObject({ code: 'WORKFLOW_BAD_STATE' });
+  });
+});
+
+describe('parallel branches and loops across a restart', () => {
+  it('a completed branch stays completed while the other branch waits on an approval; only the waiting branch continues', async () => {
+    const calls: string[] = [];
+    const worker = stepAgent('worker', (c) => {
+      calls.push(c.step);
+      return { [`${c.step}Out`]: c.step };
+    });
+    const wf = ir({
+      name: 'branches', output: { joined: 'join.joinOut' },
+      steps: [
+        { id: 'root', out: ['rootOut'] },
+        { id: 'left', needs: ['root'], out: ['leftOut'] },
+        { id: 'gate', type: 'HITL_approval', needs: ['root'] },
+        { id: 'right', needs: ['gate'], out: ['rightOut'] },
+        { id: 'join', needs: ['left', 'right'], in: ['leftOut', 'rightOut'], out: ['joinOut'] },
+      ],
+    });
+    const d = dir();
+    const first = await start(d, [worker], [wf]);
+    await first.workflows.start('branches', {}, { runId: 'b1' });
+    await until(() => first.approvals.list().length === 1 && first.workflows.get('b1').steps.left!.status === 'completed');
+    await first.stop();
+    const second = await start(d, [worker], [wf]);
+    await until(() => second.approvals.list().length === 1);
+    expect(second.workflows.get('b1').steps.left!.status).toBe('completed');
+    second.approvals.approve('wf-b1-gate', { by: 'alice' });
+    expect((await second.workflows.wait('b1')).status).toBe('completed');
+    expect(calls).toEqual(['root', 'left', 'right', 'join']);
+  });
+
+  it('a loop waiting on an approval inside its body continues the same iteration after a restart', async () => {
+    const calls: string[] = [];
+    const worker = stepAgent('worker', (c) => {
+      calls.push(`${c.run}:${c.step}`);
+      return { score: ((c.input.iteration as number) + 1) * 10 };
+    });
+    const body = ir({ name: 'draft', input: ['iteration'], output: { score: 'write.score' }, steps: [{ id: 'write', in: ['iteration'], out: ['score'] }, { id: 'review', type: 'HITL_approval', in: ['score'] }] });
+    const wf = ir({ name: 'revise', output: { score: 'loop.score' }, steps: [{ id: 'loop', type: 'loop', body, until: cond('score >= 20'), maxIterations: 3, out: ['score'] }] });
+    const d = dir();
+    const first = await start(d, [worker], [wf]);
+    await first.workflows.start('revise', {}, { runId: 'v1' });
+    await until(() => first.approvals.list().length === 1);
+    first.approvals.approve('wf-v1.loop.0-review', { by: 'alice' });
+    await until(() => first.approvals.list()[0]?.id === 'wf-v1.loop.1-review');
+    await first.stop();
+    const second = await start(d, [worker], [wf]);
+    await until(() => second.approvals.list().length === 1);
+    expect(second.approvals.list().map((a) => a.id)).toEqual(['wf-v1.loop.1-review']);
+    second.approvals.approve('wf-v1.loop.1-review', { by: 'alice' });
+    const run = await second.workflows.wait('v1');
+    expect(run).toMatchObject({ status: 'completed', output: { score: 20 } });
+    expect(calls).toEqual(['v1.loop.0:write', 'v1.loop.1:write']);
   });
 });
