@@ -339,7 +339,8 @@ export class RunDriver {
     this.gate.detachAll();
   }
 
-  private span(step: Step, rec: StepRecord): TraceSpan {
+  /** A step's span under the run's trace (agent steps: the ask; gates: the wait for a person). */
+  span(step: Step, rec: StepRecord): TraceSpan {
     return startSpan(this.host.kernel.telemetry, 'agentos.workflow.step', this.run.traceparent, {
       'agentos.workflow': this.def.name,
       'agentos.workflow.run': this.run.id,

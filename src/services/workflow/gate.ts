@@ -89,9 +89,12 @@ export class Gate {
     }
     this.open_.set(step.id, request.id);
     kernel.emit('@agentos.workflow.waiting', { run: run.id, step: step.id, approval: id });
+    const span = this.driver.span(step, rec).set({ 'agentos.approval.id': id, 'agentos.approval.escalation': level });
     // Resolves once the request is in the queue; the decision continues the run later.
     void request.promise.then((outcome) => {
       this.open_.delete(step.id);
+      span.set({ 'agentos.approval.outcome': outcome.status });
+      span.end(outcome.status === 'granted' || outcome.status === 'withdrawn' ? undefined : new WorkflowError(outcome.status === 'rejected' ? WorkflowCodes.rejected : WorkflowCodes.expired, `approval ${outcome.status}`));
       return this.decided(step, outcome);
     });
   }
