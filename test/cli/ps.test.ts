@@ -66,7 +66,7 @@ describe('agentos ps / tree against a running node', { timeout: 60_000 }, () => 
     const r = agentos('ps', ...target, '--system', '--json');
     expect(r.status).toBe(0);
     const ids = (JSON.parse(r.stdout) as PsResponse).actors.filter((a) => a.system).map((a) => a.id);
-    expect(ids).toEqual(['agentos.tools', 'agentos.models', 'agentos.memory']);
+    expect(ids).toEqual(['agentos.tools', 'agentos.models', 'agentos.memory', 'agentos.blackboard']);
   });
 
   it('tree prints the supervision tree as ASCII; --json gives it as data', () => {

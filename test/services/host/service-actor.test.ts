@@ -38,6 +38,7 @@ describe('service actors', () => {
       ['agentos.tools', 'running'],
       ['agentos.models', 'running'],
       ['agentos.memory', 'running'],
+      ['agentos.blackboard', 'running'],
     ]);
     expect(node.tree().children).toEqual([]);
     expect(node.stats().actors).toBe(0);
