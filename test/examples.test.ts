@@ -35,7 +35,10 @@ describe('npm start demo', () => {
     const { runDemo } = await import('../src/cli/demo.js');
     const lines: string[] = [];
     const result = await runDemo((l) => lines.push(l), tmp.dir + '/demo');
-    expect(result).toEqual({ count: 1, restarts: 1, refused: 'ADMISSION_REFUSED', denied: 'CAPABILITY_DENIED', auditOk: true, booked: 2, recovered: false });
+    expect(result).toMatchObject({ count: 1, restarts: 1, refused: 'ADMISSION_REFUSED', denied: 'CAPABILITY_DENIED', auditOk: true, booked: 2, recovered: false });
+    // The city permit workflow, end to end, its gate approved by the demo reviewer.
+    expect(result.permit).toMatchObject({ runId: 'permit-1', status: 'completed', approvalId: 'wf-permit-1-approve', steps: ['plan', 'browse', 'summarise', 'approve', 'notify'] });
+    expect(result.permit.traceId).toMatch(/^[0-9a-f]{32}$/);
     const out = lines.join('\n');
     expect(out).toContain('counter after two incs: 5');
     expect(out).toContain('└─ counter (counter, SRT) state={} restarts=1 running');
@@ -44,13 +47,15 @@ describe('npm start demo', () => {
     expect(out).toMatch(/audit log: \d+ records, root [0-9a-f]{16}…/);
     expect(out).toContain('this run called ledger.book 2 times for 2 new orders');
     expect(out).toMatch(/effect journal: \d+ entries, hash chain ok/);
+    expect(out).toContain('approval wf-permit-1-approve waits for a permit officer');
+    expect(out).toMatch(/trace of the workflow run [0-9a-f]{32}: \d+ spans \(1 agentos\.workflow\.run, .*5 agentos\.workflow\.step/);
   });
 
   it('a second run on the same data dir recovers the persistent bookkeeper with what it booked', async () => {
     const { runDemo } = await import('../src/cli/demo.js');
     const lines: string[] = [];
     const result = await runDemo((l) => lines.push(l), tmp.dir + '/demo');
-    expect(result).toMatchObject({ recovered: true, booked: 4, count: 1 });
+    expect(result).toMatchObject({ recovered: true, booked: 4, count: 1, permit: { runId: 'permit-2', status: 'completed' } });
     expect(lines.join('\n')).toContain('recovered "books" from');
   });
 });

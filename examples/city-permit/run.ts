@@ -6,12 +6,8 @@
 // same id, and nothing done before it runs again.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createNode, type AgentOsNode, type RunRecord } from '../../src/index.js';
-import { permitAgents, permitModels, permitTools } from './agents.js';
-import { startSite } from './site.js';
-
-const WORKFLOW = fileURLToPath(new URL('./city-permit.workflow.yaml', import.meta.url));
+import { permitSetup } from '../../src/cli/showcase.js';
 
 export interface PermitSummary {
   run: RunRecord;
@@ -32,22 +28,11 @@ async function waitFor(check: () => boolean, what: string, ms = 10_000): Promise
 
 export async function main(dataDir = '.agentos/city-permit', log: (line: string) => void = console.log): Promise<PermitSummary> {
   rmSync(dataDir, { recursive: true, force: true });
-  const outboxFile = join(dataDir, 'outbox.jsonl');
-  const site = await startSite();
-  const start = (): Promise<AgentOsNode> =>
-    createNode({
-      name: 'permits',
-      dataDir,
-      memory: false,
-      agents: permitAgents,
-      tools: permitTools(site.base, outboxFile),
-      modelGateway: {
-        local: { models: permitModels },
-        catalog: Object.keys(permitModels).map((m) => ({ id: `local/${m}`, contextTokens: 8192, placement: 'edge' as const, privacy: ['public' as const, 'internal' as const, 'pii' as const] })),
-      },
-      // Loaded against this node's agents and tools before any run resumes.
-      workflows: [WORKFLOW],
-    });
+  const outboxFile = join(dataDir, 'permits', 'outbox.jsonl');
+  // The fixture site on 127.0.0.1, and the agents, tools, local models and workflow file (as `npm start` uses them).
+  const permit = await permitSetup(join(dataDir, 'permits'));
+  const start = (): Promise<AgentOsNode> => createNode({ name: 'permits', dataDir, memory: false, ...permit.options });
+  const hits = (): number => permit.site.hits();
   try {
     let node = await start();
     const input = { address: '12 Elm St, Riverton', project: 'deck over the back garden', email: 'ana@example.org' };
@@ -58,7 +43,7 @@ export async function main(dataDir = '.agentos/city-permit', log: (line: string)
     log(`approval ${request!.id} waits for a permit officer:`);
     log(`  summary: ${context.summary}`);
     log(`  will run: ${JSON.stringify((request!.args as { willRun: unknown }).willRun)}`);
-    const hitsBefore = site.hits();
+    const hitsBefore = hits();
 
     log('stopping the node while the approval waits…');
     await node.stop();
@@ -75,9 +60,9 @@ export async function main(dataDir = '.agentos/city-permit', log: (line: string)
     const verified = node.audit.verify();
     log(`audit: ${node.audit.size} records, verified ${verified.ok}; HITL latency ${node.workflows.stats().hitl.p50Ms} ms`);
     await node.stop();
-    return { run, approvalIdBefore: request!.id, approvalIdAfter: after.id, siteHits: site.hits() - hitsBefore, outbox, auditOk: verified.ok };
+    return { run, approvalIdBefore: request!.id, approvalIdAfter: after.id, siteHits: hits() - hitsBefore, outbox, auditOk: verified.ok };
   } finally {
-    site.server.close();
+    permit.close();
   }
 }
 

@@ -2,9 +2,11 @@
 // restart, an ask, and the live tree printed. Run: npm start
 import { assign, setup } from 'xstate';
 import { z } from 'zod';
-import { createNode, defineAgent, defineTool, reply, supervisor, tell, type AgentOsError } from '../index.js';
+import { createNode, defineAgent, defineTool, reply, supervisor, tell, type AgentOsError, type AgentOsNode } from '../index.js';
 import { bookkeeper, ledgerBook } from './demo-agents.js';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { renderTree } from './render.js';
+import { permitSetup, runPermitFlow, type PermitOutcome } from './showcase.js';
 
 const counterMessages = z.discriminatedUnion('type', [
   z.object({ type: z.literal('inc'), by: z.number().int() }),
@@ -73,18 +75,51 @@ export interface DemoResult {
   booked: number;
   /** Whether this run found the bookkeeper stored by an earlier run. */
   recovered: boolean;
+  /** The city permit workflow run. */
+  permit: PermitOutcome;
 }
 
-export async function runDemo(log: (line: string) => void = console.log, dataDir = '.agentos'): Promise<DemoResult> {
+export interface DemoOptions {
+  /** Wait for a person to approve the workflow's gate (`agentos approve`) instead of the demo reviewer. */
+  interactive?: boolean;
+  /** Keep the node running with its control endpoint until SIGINT/SIGTERM. */
+  serve?: boolean;
+}
+
+export async function runDemo(log: (line: string) => void = console.log, dataDir = '.agentos', options: DemoOptions = {}): Promise<DemoResult> {
   const events: string[] = [];
   const invocations = { count: 0 };
+  const permit = await permitSetup(`${dataDir}/demo`);
+  const spans = new InMemorySpanExporter();
   const node = await createNode({
     name: 'demo',
     dataDir,
-    agents: [bookkeeper],
-    tools: [ledgerBook(invocations)],
+    ...permit.options,
+    agents: [bookkeeper, ...permit.options.agents!],
+    tools: [ledgerBook(invocations), ...permit.options.tools!],
     inspect: (e) => e.type.startsWith('@agentos.') && events.push(e.type),
+    // Spans kept in memory (nothing leaves the machine), so the summary can follow the workflow's trace.
+    telemetry: { spanProcessors: [new SimpleSpanProcessor(spans)] },
+    // The control endpoint, for `agentos approve` (--interactive) and `ps`/`tree` (--serve).
+    control: options.interactive === true || options.serve === true,
   });
+  try {
+    return await showcase(node, log, dataDir, options, events, invocations, spans);
+  } finally {
+    await node.stop();
+    permit.close();
+  }
+}
+
+async function showcase(
+  node: AgentOsNode,
+  log: (line: string) => void,
+  dataDir: string,
+  options: DemoOptions,
+  events: string[],
+  invocations: { count: number },
+  spans: InMemorySpanExporter,
+): Promise<DemoResult> {
   await node.spawn(
     supervisor({
       id: 'app',
@@ -151,7 +186,39 @@ export async function runDemo(log: (line: string) => void = console.log, dataDir
   log(`  effect journal: ${chains.ok ? `${chains.entries} entries, hash chain ok` : chains.problem}`);
   log('  run `npm start` again: "books" comes back from its checkpoint with every order it booked.');
   log('  replay its history: npx agentos replay books --data-dir ' + dataDir + ' --node demo');
-  log(`\nsystem events: ${events.length} (${restarts} restart)`);
-  await node.stop();
-  return { count, restarts, refused, denied, auditOk: verified.ok, booked: after.booked, recovered };
+
+  // Workflows: the paper's city permit assistant, with its human approval gate.
+  log('\nworkflow:');
+  const permit = await runPermitFlow(node, log, { dataDir, ...(options.interactive ? { interactive: true } : {}) });
+
+  await node.audit.flushed();
+  const final = node.audit.head();
+  const stats = node.stats();
+  const delivered = stats.scheduler.HRT.delivered + stats.scheduler.SRT.delivered + stats.scheduler.DT.delivered;
+  log('\nsummary:');
+  log(`  actors ${stats.actors}, messages delivered ${delivered}, tool calls ${node.tools.stats().calls}, system events ${events.length} (${restarts} restart)`);
+  log(`  audit head: ${final.size} records, root ${final.rootHash.slice(0, 16)}…, verify: ${node.audit.verify().ok ? 'ok' : 'FAILED'}`);
+  const trace = spans.getFinishedSpans().filter((sp) => sp.spanContext().traceId === permit.traceId);
+  const byName = new Map<string, number>();
+  for (const sp of trace) byName.set(sp.name, (byName.get(sp.name) ?? 0) + 1);
+  log(`  trace of the workflow run ${permit.traceId}: ${trace.length} spans (${[...byName].map(([n, c]) => `${c} ${n}`).join(', ')})`);
+  if (options.serve) {
+    log('\nserving: try `npx agentos ps`, `npx agentos tree`, `npx agentos approvals` (Ctrl-C stops the node)');
+    await untilSignal(node);
+  }
+  return { count, restarts, refused, denied, auditOk: verified.ok, booked: after.booked, recovered, permit };
+}
+
+/** Until SIGINT/SIGTERM, or the node stops by itself. */
+function untilSignal(node: AgentOsNode): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    void node.stopped.then(done);
+  });
 }

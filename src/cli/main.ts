@@ -28,11 +28,13 @@ function buildProgram(io: CliIo): Command {
     .command('demo', { isDefault: true })
     .description('run the showcase on embedded defaults (no network) and exit')
     .option('--data-dir <dir>', 'where the node keeps its data', '.agentos')
-    .addHelpText('after', '\nExamples:\n  $ agentos demo\n  $ agentos demo --data-dir /tmp/agentos-demo')
-    .action(async (opts: { dataDir: string }) => {
+    .option('--interactive', "wait for `agentos approve` at the workflow's approval gate instead of the demo reviewer")
+    .option('--serve', 'keep the node running with its control endpoint until Ctrl-C')
+    .addHelpText('after', '\nExamples:\n  $ agentos demo\n  $ agentos demo --data-dir /tmp/agentos-demo\n  $ agentos demo --interactive --serve')
+    .action(async (opts: { dataDir: string; interactive?: boolean; serve?: boolean }) => {
       // Loaded on use: the demo pulls in the whole runtime, which `agentos ps` and the offline commands do not need.
       const { runDemo } = await import('./demo.js');
-      await runDemo(io.out, opts.dataDir);
+      await runDemo(io.out, opts.dataDir, { ...(opts.interactive ? { interactive: true } : {}), ...(opts.serve ? { serve: true } : {}) });
     });
   registerContractCommands(program, io);
   registerValidateCommand(program, io);

@@ -1,11 +1,12 @@
-// The city permit assistant's agents, tools and local models. Every agent is a
-// step agent (defineStepAgent): calls through the kernel (a model, a tool), then
-// an answer — so each call is checked against the agent's contract and audited.
+// The city permit assistant's agents, tools and local models, used by `npm start`
+// and examples/city-permit/. Every agent is a step agent (defineStepAgent): calls
+// through the kernel (a model, a tool), then an answer — so each call is checked
+// against the agent's contract and audited.
 import { appendFileSync } from 'node:fs';
 import { z } from 'zod';
-import { defineStepAgent, defineTool, type StepRequest } from '../../src/index.js';
-import type { CompletionRequest } from '../../src/services/models/types.js';
-import { readPage, type Page } from './site.js';
+import { defineStepAgent, defineTool, type StepRequest } from '../index.js';
+import type { CompletionRequest } from '../services/models/types.js';
+import { readPage, type Page } from './permit-site.js';
 
 const pageSchema = z.object({ url: z.string(), title: z.string(), text: z.string() });
 
