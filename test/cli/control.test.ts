@@ -195,6 +195,7 @@ describe('control endpoint: ps, tree, stats', () => {
       ['agentos.tools', true, 'serving'],
       ['agentos.models', true, 'serving'],
       ['agentos.memory', true, 'serving'],
+      ['agentos.blackboard', true, 'serving'],
     ]);
     expect((await get('/v1/ps?system=0')).body.actors).toEqual([]);
   });
@@ -221,7 +222,7 @@ describe('control endpoint: ps, tree, stats', () => {
     expect(tree).toEqual(JSON.parse(JSON.stringify({ node: 'ctl', tree: n.tree() })));
     const withSystem = (await get('/v1/tree?system=true')).body as TreeResponse;
     expect(withSystem.system?.id).toBe('agentos.system');
-    expect(withSystem.system?.children?.map((c) => c.id)).toEqual(['agentos.tools', 'agentos.models', 'agentos.memory']);
+    expect(withSystem.system?.children?.map((c) => c.id)).toEqual(['agentos.tools', 'agentos.models', 'agentos.memory', 'agentos.blackboard']);
     expect((await get('/v1/stats')).body).toMatchObject({ node: 'ctl', actors: 1, deadLetters: 0, scheduler: expect.any(Object) });
   });
 });

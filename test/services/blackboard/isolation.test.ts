@@ -77,7 +77,7 @@ describe('restart', () => {
   });
 
   it('a node without a blackboard service answers the blackboard invoke with BLACKBOARD_UNAVAILABLE', async () => {
-    const node = await createNode({ name: 'plain', dataDir: tmp.dir, clock: new VirtualClock(0) });
+    const node = await createNode({ name: 'plain', dataDir: tmp.dir, clock: new VirtualClock(0), blackboard: false });
     try {
       const machine = setup({ types: { context: {} as { code?: string }, events: {} as { type: 'go' } }, actors: { blackboard } }).createMachine({
         context: {},
