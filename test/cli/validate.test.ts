@@ -37,12 +37,27 @@ describe('agentos validate', () => {
     expect(lines[2]).toMatch(/^ok {2}.*guard/);
   });
 
-  it('names a kind other than AgentContract as unsupported, at its line', () => {
-    const file = join(tmp.dir, 'pipeline.workflow.yaml');
-    writeFileSync(file, 'apiVersion: agentos/v0.2\nkind: Workflow\nname: pipeline\n');
+  it('names a kind other than AgentContract and Workflow as unsupported, at its line', () => {
+    const file = join(tmp.dir, 'pipeline.yaml');
+    writeFileSync(file, 'apiVersion: agentos/v0.2\nkind: Pipeline\nname: pipeline\n');
     const r = agentos('validate', file);
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain(`${file}:2:1: kind: unsupported kind "Workflow"`);
+    expect(r.stdout).toContain(`${file}:2:1: kind: unsupported kind "Pipeline"`);
+  });
+
+  it('validates workflows offline: ok with the step count, or the problem at its line (a cycle); sub-workflows given earlier resolve', () => {
+    const cyclic = join(tmp.dir, 'cyclic.workflow.yaml');
+    writeFileSync(cyclic, 'apiVersion: agentos/v0.2\nkind: Workflow\nname: c\nsteps:\n  - id: a\n    agent: x\n    needs: [b]\n  - id: b\n    agent: y\n    needs: [a]\n');
+    const inner = join(tmp.dir, 'inner.workflow.yaml');
+    writeFileSync(inner, 'apiVersion: agentos/v0.2\nkind: Workflow\nname: inner\ninput: { q: string }\nsteps:\n  - { id: s, agent: x, in: { q: string }, out: { a: string } }\noutput: { a: s.a }\n');
+    const outer = join(tmp.dir, 'outer.workflow.yaml');
+    writeFileSync(outer, 'apiVersion: agentos/v0.2\nkind: Workflow\nname: outer\ninput: { q: string }\nsteps:\n  - { id: n, workflow: inner }\n');
+    const r = agentos('validate', 'examples/city-permit/city-permit.workflow.yaml', cyclic, inner, outer);
+    expect(r.status).toBe(1);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe('ok  examples/city-permit/city-permit.workflow.yaml (city_permit_assistant, workflow, 5 steps)');
+    expect(lines[1]).toBe(`${cyclic}:7:5: steps[0].needs: steps wait on each other in a cycle: a → b → a (each needs the next)`);
+    expect(lines.slice(2)).toEqual([`ok  ${inner} (inner, workflow, 1 steps)`, `ok  ${outer} (outer, workflow, 1 steps)`]);
   });
 
   it('a missing file is invalid, named plainly', () => {
