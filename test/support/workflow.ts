@@ -2,7 +2,7 @@
 // not depend on the YAML front end), and step agents whose answers a test scripts.
 import { assign, setup } from 'xstate';
 import { z } from 'zod';
-import { defineAgent, reply, replyHandle, respond, type ReplyHandle, type RuntimeContractView } from '../../src/index.js';
+import { defineAgent, reply, replyHandle, respond, type ReplyHandle, type RuntimeContractView, type StepRequest } from '../../src/index.js';
 import { digest } from '../../src/services/workflow/data.js';
 import type { Condition, JsonSchema, Source, Step, WorkflowDefinition } from '../../src/services/workflow/types.js';
 
@@ -101,15 +101,8 @@ function upstream(needs: string[], all: StepSpec[]): string[] {
   return out;
 }
 
-export interface StepCall {
-  type: string;
-  input: Record<string, unknown>;
-  key: string;
-  run: string;
-  step: string;
-  attempt: number;
-  output?: unknown;
-}
+/** The message a step's agent receives. */
+export type StepCall = StepRequest;
 
 const stepMessages = z.object({ type: z.string(), input: z.record(z.string(), z.unknown()).optional(), key: z.string().optional(), run: z.string().optional(), step: z.string().optional(), attempt: z.number().optional(), output: z.unknown().optional() });
 

@@ -11,17 +11,10 @@ import { z } from 'zod';
 import { defineAgent, type AgentDefinition, type RuntimeContractView } from '../../actors/define.js';
 import { replyHandle, respond, type ReplyHandle } from '../../actors/reply.js';
 import { syscall, type SyscallInput } from '../../actors/syscall.js';
+import type { StepMessage } from './agents.js';
 
 /** What a handler sees: the step message (input, key, run, step, attempt; `output` for compensations). */
-export interface StepRequest {
-  type: string;
-  input: Record<string, unknown>;
-  key: string;
-  run: string;
-  step: string;
-  attempt: number;
-  output?: unknown;
-}
+export type StepRequest = StepMessage;
 
 export interface StepHandler {
   /** Calls made in order; each may use the results of those before it. */

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNode, VirtualClock, type AgentDefinition, type AgentOsNode } from '../../../src/index.js';
 import type { WorkflowDefinition } from '../../../src/services/workflow/types.js';
+import { until } from '../../support/agents.js';
 import { tempDir } from '../../support/tmp.js';
 import { cond, heldAgent, ir, stepAgent, type StepCall } from '../../support/workflow.js';
 
@@ -21,13 +22,6 @@ async function node(agents: AgentDefinition<any, any>[], workflows: WorkflowDefi
   return n;
 }
 
-const until = async (check: () => boolean, ms = 3000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-};
 
 describe('workflow engine', () => {
   it('runs a sequence, binding each step input from upstream outputs and the run input, and returns the output', async () => {

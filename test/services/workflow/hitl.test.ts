@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNode, defineAgent, defineTool, replyHandle, respond, syscall, VirtualClock, type AgentDefinition, type AgentOsNode, type ReplyHandle } from '../../../src/index.js';
 import type { WorkflowDefinition } from '../../../src/services/workflow/types.js';
+import { until } from '../../support/agents.js';
 import { tempDir } from '../../support/tmp.js';
 import { ir, stepAgent, type StepCall } from '../../support/workflow.js';
 
@@ -11,13 +12,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const until = async (check: () => boolean, ms = 3000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-};
 
 const sent: { to: string; body: string }[] = [];
 const emailSend = defineTool({

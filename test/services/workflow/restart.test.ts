@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNode, VirtualClock, type AgentDefinition, type AgentOsNode } from '../../../src/index.js';
 import type { WorkflowDefinition } from '../../../src/services/workflow/types.js';
+import { until } from '../../support/agents.js';
 import { tempDir } from '../../support/tmp.js';
 import { cond, heldAgent, ir, stepAgent, type StepCall } from '../../support/workflow.js';
 
@@ -10,13 +11,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const until = async (check: () => boolean, ms = 3000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-};
 
 function dir(): string {
   const t = tempDir('agentos-wf-restart-');
