@@ -51,6 +51,8 @@ export interface RouteOptions extends SendOptions {
   correlationId?: string;
   /** [turn, call] of the send in a persistent sender's history: a persistent receiver drops a repeat. */
   origin?: [number, number];
+  /** A message from another node: the sender's tenant there (checked again here). */
+  fromTenant?: string;
 }
 
 const PUBLIC_FIELDS = ['deadlineMs', 'priority', 'conversationId', 'performative', 'traceparent', 'idempotencyKey'] as const;

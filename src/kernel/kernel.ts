@@ -3,6 +3,7 @@
 // message and sensitive call crosses here (`route`, `syscall`). Time comes
 // only from the injected Clock.
 
+import type { RemoteRouting } from './remote.js';
 import type { RootDatabase } from 'lmdb';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { ActorCell, CellHost } from '../actors/cell.js';
@@ -93,6 +94,8 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   private readonly events: EventRelay;
   private readonly mailboxDefaults: { capacity: number; overflow: OverflowPolicy };
   private readonly cells = new Map<string, ActorCell>();
+  private readonly taps = new Set<(event: SystemEvent) => void>();
+  private remote: RemoteRouting | undefined;
   private readonly exits = new Map<string, { onExit: (reason: ExitReason) => void; restart: RestartType }>();
   private readonly supervisors = new Map<string, Supervisor<StartTarget>>();
   private readonly tenants = new TenantPaths();
@@ -130,6 +133,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       refusedCrossTenant: (from, to) =>
         this.governance.record({ kind: 'policy', decision: 'denied', actor: from.id, tenant: from.tenant, subject: `message:${to.id}`, reason: `cross-tenant message to tenant ${to.tenant ?? '-'}` }),
       durable: (cell) => cell.durable as never,
+      remote: () => this.remote,
       ...(options.tokens ? { tokens: options.tokens } : {}),
     });
     if (options.redact) this.router.deadLetters.setRedactor(options.redact);
@@ -274,6 +278,23 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     const event = typeof a === 'string' ? ({ type: a, ...data } as SystemEvent) : a;
     this.tracing.count(event.type);
     this.events.emit(event);
+    for (const tap of this.taps) tap(event);
+  }
+
+  /** Services that must see system events (the cluster directory: actors started and stopped), whether or not anyone inspects. */
+  tap(listener: (event: SystemEvent) => void): () => void {
+    this.taps.add(listener);
+    return () => this.taps.delete(listener);
+  }
+
+  /** Ids of the leaf actors on this node (services excluded). */
+  actorIds(): string[] {
+    return [...this.cells.keys()].filter((id) => !id.startsWith('agentos.'));
+  }
+
+  /** Actors on other nodes: the cluster layer sets this; messages to ids no local actor has go through it. */
+  setRemote(remote: RemoteRouting | undefined): void {
+    this.remote = remote;
   }
 
 

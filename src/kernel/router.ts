@@ -9,6 +9,7 @@ import { ASK_ADDRESS, publicSendOptions, type Envelope, type RouteOptions, type 
 import type { Clock } from '../base/clock.js';
 import { ActorError, ErrorCodes, MailboxFull, PolicyDenied, ValidationError, isAgentOsError, type AgentOsError } from '../base/errors.js';
 import { AskRegistry } from './asks.js';
+import { askingNode, remoteAskAddress, type RemoteActor, type RemoteReply, type RemoteRouting } from './remote.js';
 import type { DurableActor } from './durable/actor.js';
 import { DeadLetterLog } from './deadletters.js';
 import type { AskOptions } from './ref.js';
@@ -28,6 +29,8 @@ export interface RouterDeps {
   durable?(cell: ActorCell): DurableActor | undefined;
   /** Where ask correlation ids get their unguessable part (default: the OS CSPRNG). */
   tokens?: TokenSource;
+  /** Actors on other nodes (the cluster layer); absent on a single node. */
+  remote?(): RemoteRouting | undefined;
 }
 
 /** Largest ask timeout a timer can represent (Node clamps larger values to 1 ms). */
@@ -47,8 +50,17 @@ export class Router {
     const cell = this.deps.cell(to);
     const type = typeof (message as { type?: unknown })?.type === 'string' ? (message as { type: string }).type : '?';
     if (!cell) {
+      const remote = this.deps.remote?.();
+      const where = remote?.locate(to);
+      if (remote && where) return this.routeRemote(remote, where, to, type, message, options);
       const err = new ActorError(ErrorCodes.unknownActor, `no actor "${to}" on node "${this.deps.nodeId}"`, { field: 'to' });
       this.recordDead(to, type, message, options.from, err.code);
+      throw err;
+    }
+    if (options.fromTenant !== undefined && options.fromTenant !== cell.tenant) {
+      // From another node: its kernel checked the tenant against the directory; this one checks it again.
+      const err = new PolicyDenied('CROSS_TENANT', `"${options.from ?? '(outside)'}" (tenant ${options.fromTenant}) may not message "${to}" (tenant ${cell.tenant})`, { field: 'to' });
+      this.recordDead(to, type, undefined, options.from, err.code);
       throw err;
     }
     if (options.from !== undefined) {
@@ -119,6 +131,12 @@ export class Router {
       this.asks.resolve(env.correlationId, value, from.id);
       return;
     }
+    const asker = askingNode(env.replyTo);
+    if (asker !== undefined) {
+      // An ask from another node: the answer goes back to it (a lost link loses the answer, as a timeout there).
+      if (env.correlationId !== undefined) this.remoteReply(asker, { correlationId: env.correlationId, replier: from.id, value });
+      return;
+    }
     if (env.replyTo === undefined) return;
     this.routeQuietly(env.replyTo, value, {
       from: from.id,
@@ -143,9 +161,59 @@ export class Router {
   /** A queued message that will never be handled: dead letter, and fail its ask. */
   undeliverable(env: Envelope, reason: string): void {
     this.recordDead(env.to, env.type, env.payload, env.from, reason, env.id);
-    if (env.replyTo === ASK_ADDRESS) {
-      this.asks.reject(env.correlationId, new ActorError(ErrorCodes.actorStopped, `"${env.to}" could not handle "${env.type}": ${reason}`, { field: 'to' }));
+    const error = new ActorError(ErrorCodes.actorStopped, `"${env.to}" could not handle "${env.type}": ${reason}`, { field: 'to' });
+    if (env.replyTo === ASK_ADDRESS) this.asks.reject(env.correlationId, error);
+    const asker = askingNode(env.replyTo);
+    if (asker !== undefined && env.correlationId !== undefined) {
+      this.remoteReply(asker, { correlationId: env.correlationId, replier: env.to, error: { code: error.code, message: error.message, field: 'to' } });
     }
+  }
+
+  /** A reply that came back from another node for one of this node's asks. */
+  settleRemote(reply: RemoteReply): void {
+    if ('value' in reply) this.asks.resolve(reply.correlationId, reply.value, reply.replier);
+    else this.asks.reject(reply.correlationId, remoteError(reply.error));
+  }
+
+  private remoteReply(node: string, reply: RemoteReply): void {
+    try {
+      this.deps.remote?.()?.reply(node, reply);
+    } catch {
+      // The asking node is out of reach: its ask times out there.
+    }
+  }
+
+  /**
+   * The sending side of a message to another node: the directory's tenant against the
+   * sender's, the options, then the hand-off. The receiving kernel validates the
+   * message against the agent's schema and checks the tenant again.
+   */
+  private routeRemote(remote: RemoteRouting, where: RemoteActor, to: string, type: string, message: unknown, options: RouteOptions): Envelope {
+    const sender = options.from === undefined ? undefined : this.deps.cell(options.from);
+    const fail = (err: AgentOsError): never => {
+      this.recordDead(to, type, undefined, options.from, err.code);
+      throw err;
+    };
+    if (sender && sender.tenant !== where.tenant) {
+      fail(new PolicyDenied('CROSS_TENANT', `"${options.from}" (tenant ${sender.tenant}) may not message "${to}" (tenant ${where.tenant}, on node ${where.node})`, { field: 'to' }));
+    }
+    if (typeof message !== 'object' || message === null || type === '?') fail(new ValidationError(ErrorCodes.invalidMessage, `message to "${to}" must be an object with a string "type"`, { field: 'message' }));
+    checkOptions(options, to);
+    const replyTo = options.replyTo === ASK_ADDRESS ? remoteAskAddress(this.deps.nodeId) : options.replyTo;
+    const { origin: _origin, fromTenant: _ft, ...rest } = options;
+    try {
+      remote.forward(where.node, {
+        to,
+        message,
+        options: { ...rest, ...(replyTo === undefined ? {} : { replyTo }) },
+        ...(sender ? { fromTenant: sender.tenant } : {}),
+        fromNode: this.deps.nodeId,
+      });
+    } catch (err) {
+      if (isAgentOsError(err)) fail(err);
+      throw err;
+    }
+    return { id: `${this.deps.nodeId}:${++this.msgSeq}`, from: options.from, to, type, payload: message, class: 'SRT', sentAt: this.deps.clock.now(), tenant: where.tenant };
   }
 
   /** An envelope for a stored message of a persistent actor (validated when it was first accepted). */
@@ -192,6 +260,11 @@ export class Router {
     this.deadLetters.add({ id, from, to, type, payload }, reason, this.deps.clock.now());
     this.deps.emit({ type: '@agentos.deadletter', to, from, messageType: type, reason });
   }
+}
+
+/** A failure that came back from another node, as the typed error it was there. */
+function remoteError(e: { code: string; message: string; field?: string }): AgentOsError {
+  return new ActorError(e.code, e.message, e.field === undefined ? {} : { field: e.field });
 }
 
 function checkOptions(options: RouteOptions, to: string): void {
