@@ -29,6 +29,8 @@ import { approvedToolsIn, Redactor, SecretStore, ToolRegistry, toolRegistryEntri
 import type { SupervisorSpec, TreeNode } from '../supervisors/types.js';
 import { approvalsApi, auditApi, type ApprovalsApi, type AuditApi } from './apis.js';
 import { startControlServer, type ControlServer } from './control.js';
+import { checkClusterOptions, startCluster } from './cluster.js';
+import type { ClusterNode, ClusterOptions } from '../cluster/cluster.js';
 import { startBuses, startCoordination, type Coordination, type CoordinationOptions } from './coordination.js';
 import { durabilityApi, type DurabilityApi } from './durability.js';
 import type { WorkflowEngine } from '../services/workflow/engine.js';
@@ -41,6 +43,8 @@ import { lockNodeDir, nodePaths, openNodeDb } from './storage.js';
 export type MessageOf<D> = D extends AgentDefinition<any, infer S> ? (z.input<S> extends { type: string } ? z.input<S> : never) : never;
 
 export interface NodeOptions extends CoordinationOptions {
+  /** Join (or form) a cluster: `{ secret, listen?: { host, port }, seeds?: ['ws://host:port'] }`. */
+  cluster?: ClusterOptions;
   /** Node name, unique in a cluster. */
   name: string;
   /** Where this node keeps its data (LMDB, keys) — under `<dataDir>/<name>/`. Default `.agentos`. */
@@ -125,7 +129,7 @@ export interface AgentOsNode {
   readonly dataDir: string;
   readonly clock: Clock;
   /** Admit and start an agent (typed ref) or a supervisor tree under the root supervisor. */
-  spawn<D extends AgentDefinition<any, any>>(definition: D, options: SpawnOptions): Promise<ActorRef<MessageOf<D>>>;
+  spawn<D extends AgentDefinition<any, any>>(definition: D, options: SpawnOptions & { /** Another node of the cluster (the definition must be registered there). */ on?: string }): Promise<ActorRef<MessageOf<D>>>;
   spawn(definition: SupervisorSpec<StartTarget>, options: SpawnOptions): Promise<ActorRef>;
   /** Start a dynamic child of a `simple_one_for_one` supervisor; `args` becomes the machine's input. */
   startChild(supervisorId: string, child?: { id?: string; args?: unknown }): Promise<ActorRef>;
@@ -164,6 +168,8 @@ export interface AgentOsNode {
   readonly a2a: A2ABus;
   /** The blackboard (undefined with `blackboard: false`): `tenant(t)`, `as(actor)`, `defineTopic`, `controller`. */
   readonly blackboard: BlackboardService | undefined;
+  /** This node's place in the cluster (with `createNode({ cluster })`): `url`, `members()`, `on(listener)`, `leave()`. */
+  readonly cluster: ClusterNode | undefined;
   /** Workflow engine: `start(name, input)`, `wait(runId)`, `get`, `list`, `retry`, `resolve`, `approve`, `cancel`, `replay`. */
   readonly workflows: WorkflowEngine;
   /** Internal: the kernel, for services and tests. Not part of the stable API. */
@@ -227,13 +233,15 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
     // Services closed after the actors stop and before LMDB closes (added as they are built).
     const services: Array<{ close(): unknown }> = [];
     // Set once built; the shutdown closure is defined before it is.
-    const services_: { coordination?: Coordination } = {};
+    const services_: { coordination?: Coordination; cluster?: ClusterNode | undefined } = {};
     const shutdown = (reason: ExitReason): Promise<void> =>
       (closing ??= (async () => {
         try {
           // A stopping node stops answering first.
           await control?.close();
           services_.coordination?.close();
+          // Leave the cluster first: the others see this node leave, not fail.
+          await services_.cluster?.leave().catch(() => services_.cluster?.close());
           await kernel.stop();
           for (const service of services) await service.close();
           governance.policy.approvals.close();
@@ -312,6 +320,10 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
     // (its `persistent.migrate` hook then turns the old snapshot into one it can use, or the actor is held).
     const recovery = await kernel.recover((ref) => definitions.get(ref) ?? definitions.get(ref.slice(0, ref.lastIndexOf('@'))));
     // Workflow runs resume after actors: a step's agent may be a persistent actor just recovered.
+    // The cluster, once this node's own actors are back: its directory publishes them to the members.
+    const cluster = options.cluster ? await startCluster(kernel, paths.root, options.cluster, (name, version) => definitions.get(version === undefined ? name : `${name}@${version}`) ?? definitions.get(name)) : undefined;
+    if (cluster) undo.push(() => cluster.close());
+    services_.cluster = cluster;
     const coordination = startCoordination(kernel, db, (name) => definitions.get(name), options);
     services_.coordination = coordination;
     undo.push(() => coordination.close());
@@ -329,11 +341,20 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       memory,
       approvals: approvalsApi(governance),
       workflows: coordination.workflows,
+      cluster,
       a2a: buses.a2a,
       blackboard: buses.blackboard,
       audit: auditApi(audit),
-      async spawn(definition: AgentDefinition | SupervisorSpec<StartTarget>, spawnOptions: SpawnOptions): Promise<ActorRef<any>> {
+      async spawn(definition: AgentDefinition | SupervisorSpec<StartTarget>, spawnOptions: SpawnOptions & { on?: string }): Promise<ActorRef<any>> {
         if (isAgentDefinition(definition)) register(definition);
+        if (spawnOptions.on !== undefined && spawnOptions.on !== options.name) {
+          // On another node, by name and version: that node must have the definition registered.
+          if (!cluster) throw new AgentOsError(ErrorCodes.invalidOptions, `spawn on "${spawnOptions.on}": this node is not in a cluster`, { field: 'on' });
+          if (!isAgentDefinition(definition)) throw new AgentOsError(ErrorCodes.invalidOptions, 'spawn on another node takes an agent definition, not a supervisor spec', { field: 'on' });
+          const { on, ...rest } = spawnOptions;
+          await cluster.remote.spawnOn(on, definition, rest);
+          return kernel.ref(spawnOptions.id);
+        }
         const ref = await kernel.spawn(definition, spawnOptions);
         if (memory && isAgentDefinition(definition)) void memory.warmActor(kernel, spawnOptions.id);
         return ref;

@@ -3,6 +3,7 @@
 // (`scheduler.batchSize`, `capacity.cpu`, …) instead of spinning, starving or
 // throwing a raw TypeError much later.
 
+import { checkClusterOptions } from './cluster.js';
 import { AgentOsError, ErrorCodes } from '../base/errors.js';
 import { NODE_NAME_PATTERN } from '../base/names.js';
 import { ID_PATTERN } from '../kernel/spawn-checks.js';
@@ -18,7 +19,7 @@ const HRT_POLICIES = ['edf', 'rm'] as const;
 
 /** Option keys createNode knows, per object; anything else is a typo. */
 const KNOWN = {
-  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools', 'modelGateway', 'secrets', 'toolSandbox', 'dryRun', 'memory', 'telemetry', 'hrt', 'hrtThreads', 'control', 'workflows', 'a2a', 'blackboard'],
+  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools', 'modelGateway', 'secrets', 'toolSandbox', 'dryRun', 'memory', 'telemetry', 'hrt', 'hrtThreads', 'control', 'workflows', 'a2a', 'blackboard', 'cluster'],
   hrt: ['lanes', 'realtime', 'ringSlots', 'slotBytes', 'reportEveryMs', 'execArgv'],
   telemetry: ['exporter', 'otlp', 'spanProcessors', 'metricReaders', 'sampleRatio', 'metricIntervalMs'],
   toolSandbox: ['maxThreads', 'timeoutMs', 'memoryMb', 'idleTimeoutMs', 'execArgv'],
@@ -141,6 +142,7 @@ export function validateNodeOptions(options: unknown): asserts options is NodeOp
       if (!isObject(t) || t.kind !== 'tool') fail(`tools[${i}]`, `must be a defineTool(...) definition (got ${show(t)})`);
     });
   }
+  if (o.cluster !== undefined) checkClusterOptions(o.cluster);
   if (o.workflows !== undefined) {
     if (!Array.isArray(o.workflows)) fail('workflows', `must be an array of workflow definitions (loadWorkflow/defineWorkflow) or workflow file paths (got ${show(o.workflows)})`);
     o.workflows.forEach((w: unknown, i: number) => {

@@ -6,4 +6,5 @@ export type { ClusterTransportOptions, TlsOptions } from './options.js';
 export type { TransportEvent, PeerInfo, LinkStats, LinkDirection } from './events.js';
 export type { Envelope } from './codec.js';
 export { CloseCodes, type CloseCode } from './frames.js';
+export { NODE_ID_PATH } from './server.js';
 export type { FrameSocket, SocketHandlers } from './socket.js';

@@ -21,6 +21,9 @@ interface Guard {
   counted: boolean;
 }
 
+/** GET here answers `{ nodeId }` over plain HTTP(S). */
+export const NODE_ID_PATH = '/.well-known/agentos-node';
+
 export interface ServerHost {
   readonly opts: ResolvedOptions;
   /** A WebSocket is open: run the server handshake; call `done` when it ends either way. */
@@ -47,7 +50,13 @@ export class ClusterServer {
       ? createHttpsServer({ key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: tls.requestCert ?? true, rejectUnauthorized: true, handshakeTimeout: handshakeTimeoutMs })
       : createHttpServer();
     this.server = server;
-    server.on('request', (_req, res) => {
+    server.on('request', (req, res) => {
+      // The one plain-HTTP answer: this node's id (not a secret), so a seed given by address can be dialed.
+      if (req.method === 'GET' && req.url === NODE_ID_PATH) {
+        res.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
+        res.end(JSON.stringify({ nodeId: this.host.opts.nodeId }));
+        return;
+      }
       res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
       res.end('agentos cluster transport: WebSocket only\n');
     });

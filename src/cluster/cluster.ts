@@ -1,0 +1,202 @@
+// A node's place in the cluster: the WebSocket transport (authenticated links),
+// gossip membership with phi-accrual failure detection and a downing strategy, and
+// remote actors (the directory and the kernel's routing to other nodes) — composed
+// over one link per peer. Seeds are WebSocket addresses (`ws://host:port`, the
+// node id asked over plain HTTP at the well-known path) or `id@ws://host:port`.
+
+import type { AgentDefinition } from '../actors/define.js';
+import { seededRng } from '../base/rng.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { ClusterCodes, ClusterError } from './errors.js';
+import { Membership, isMembershipMessage, type Member, type MembershipEvent, type MembershipMessage, type PeerTarget } from './membership/index.js';
+import type { DowningStrategy } from './membership/index.js';
+import { RemoteActors, type ClusterMessage } from './remote-actors.js';
+import { ClusterTransport, NODE_ID_PATH, type TlsOptions, type TransportEvent } from './transport/index.js';
+
+export interface ClusterOptions {
+  /** Shared cluster secret (≥ 16 bytes): knowing it is what makes a node a member. */
+  secret: string;
+  /** Where this node accepts links (default 127.0.0.1, any free port). */
+  listen?: { host?: string; port?: number };
+  /** The address others dial (default ws://<listen host>:<port>). */
+  advertise?: string;
+  /** Addresses of members to join through; empty: form a cluster alone. */
+  seeds?: string[];
+  downing?: DowningStrategy;
+  heartbeatIntervalMs?: number;
+  tls?: TlsOptions;
+  /** Report transport and membership events (links, rejected peers, member changes). */
+  onEvent?: (event: ClusterEvent) => void;
+}
+
+export type ClusterEvent = { source: 'transport'; event: TransportEvent } | { source: 'membership'; event: MembershipEvent };
+
+export interface ClusterStart {
+  kernel: Kernel;
+  /** Raised on every start of this node (kept in its data dir). */
+  incarnation: number;
+  definition(name: string, version?: string): AgentDefinition | undefined;
+}
+
+export class ClusterNode {
+  readonly remote: RemoteActors;
+  private readonly transport: ClusterTransport;
+  private membership!: Membership;
+  private readonly ids = new Map<string, string>(); // address → node id
+  private readonly linked = new Set<string>();
+  private membershipHandler: ((from: string, m: unknown) => void) | undefined;
+  private actorsHandler: ((from: string, m: unknown) => void) | undefined;
+  private address = '';
+
+  private constructor(
+    private readonly start_: ClusterStart,
+    private readonly options: ClusterOptions,
+  ) {
+    const { kernel } = start_;
+    this.transport = new ClusterTransport({
+      nodeId: kernel.nodeId,
+      secret: options.secret,
+      clock: kernel.clock,
+      rng: seededRng(start_.incarnation * 7919 + kernel.nodeId.length),
+      listen: { host: options.listen?.host ?? '127.0.0.1', port: options.listen?.port ?? 0 },
+      ...(options.tls ? { tls: options.tls } : {}),
+      onMessage: (from, msg) => this.dispatch(from, msg),
+      onPeer: (event) => options.onEvent?.({ source: 'transport', event }),
+    });
+    this.remote = new RemoteActors({
+      kernel,
+      definition: start_.definition,
+      links: {
+        send: (node, message: ClusterMessage) => this.send(node, message as unknown as Record<string, unknown>),
+        onMessage: (h) => ((this.actorsHandler = h), () => (this.actorsHandler = undefined)),
+      },
+    });
+  }
+
+  /** Listen, join through the seeds, and route messages to remote actors. */
+  static async start(start: ClusterStart, options: ClusterOptions): Promise<ClusterNode> {
+    const node = new ClusterNode(start, options);
+    await node.begin();
+    return node;
+  }
+
+  private async begin(): Promise<void> {
+    const { kernel, incarnation } = this.start_;
+    const port = await this.transport.listen();
+    const host = this.options.listen?.host ?? '127.0.0.1';
+    this.address = this.options.advertise ?? `${this.options.tls ? 'wss' : 'ws'}://${host}:${port}`;
+    this.membership = new Membership({
+      nodeId: kernel.nodeId,
+      address: this.address,
+      incarnation,
+      seeds: (this.options.seeds ?? []).map((s) => this.seedAddress(s)),
+      clock: kernel.clock,
+      rng: seededRng(incarnation * 104729 + 17),
+      link: {
+        send: (to, message) => void this.sendMembership(to, message),
+        onMessage: (h) => ((this.membershipHandler = h), () => (this.membershipHandler = undefined)),
+      },
+      ...(this.options.downing ? { downing: this.options.downing } : {}),
+      ...(this.options.heartbeatIntervalMs ? { heartbeatIntervalMs: this.options.heartbeatIntervalMs } : {}),
+    });
+    this.membership.on((event) => this.onMembership(event));
+    this.remote.start();
+    this.membership.start();
+  }
+
+  get url(): string {
+    return this.address;
+  }
+
+  members(): Member[] {
+    return this.membership.members();
+  }
+
+  isQuorate(): boolean {
+    return this.membership.isQuorate();
+  }
+
+  on(listener: (event: MembershipEvent) => void): () => void {
+    return this.membership.on(listener);
+  }
+
+  /** Leave gracefully (others see `leaving`, then `removed`), then close the links. */
+  async leave(): Promise<void> {
+    await this.membership.leave();
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    this.membership.stop();
+    this.remote.close();
+    await this.transport.close();
+  }
+
+  // ── links ──────────────────────────────────────────────────────────────
+
+  private dispatch(from: string, msg: Record<string, unknown>): void {
+    if (isMembershipMessage(msg)) this.membershipHandler?.(from, msg);
+    else this.actorsHandler?.(from, msg);
+  }
+
+  private onMembership(event: MembershipEvent): void {
+    this.options.onEvent?.({ source: 'membership', event });
+    if (!('member' in event)) return;
+    const { nodeId, address } = event.member;
+    if (nodeId === this.start_.kernel.nodeId) return;
+    this.ids.set(address, nodeId);
+    if (event.type === 'member-up') {
+      this.ensureLink(nodeId, address);
+      this.remote.memberUp(nodeId);
+    } else if (event.type === 'member-down' || event.type === 'member-removed') {
+      this.remote.memberGone(nodeId);
+      if (event.type === 'member-removed') {
+        this.linked.delete(nodeId);
+        this.transport.disconnect(nodeId);
+      }
+    }
+  }
+
+  private ensureLink(nodeId: string, address: string): void {
+    if (this.linked.has(nodeId)) return;
+    this.linked.add(nodeId);
+    this.transport.connect(nodeId, address);
+  }
+
+  private send(node: string, message: Record<string, unknown>): void {
+    const member = this.membership.member(node);
+    if (!member) throw new ClusterError(ClusterCodes.peerUnknown, `node "${node}" is not a member of this cluster`, { field: 'node' });
+    this.ensureLink(node, member.address);
+    this.transport.send(node, message);
+  }
+
+  /** Membership talks to addresses; the transport to node ids (learnt from the seed string or asked over HTTP). */
+  private async sendMembership(to: PeerTarget, message: MembershipMessage): Promise<void> {
+    try {
+      const nodeId = to.nodeId ?? this.ids.get(to.address) ?? (await this.askNodeId(to.address));
+      if (nodeId === this.start_.kernel.nodeId) return;
+      this.ensureLink(nodeId, to.address);
+      this.transport.send(nodeId, message as unknown as Record<string, unknown>);
+    } catch {
+      // Best effort, as membership expects: a lost message is retried by its own timers.
+    }
+  }
+
+  private seedAddress(seed: string): string {
+    const at = seed.indexOf('@');
+    if (at > 0 && /^[a-z]+:\/\//.test(seed.slice(at + 1))) {
+      const address = seed.slice(at + 1);
+      this.ids.set(address, seed.slice(0, at));
+      return address;
+    }
+    return seed;
+  }
+
+  private async askNodeId(address: string): Promise<string> {
+    const url = new URL(NODE_ID_PATH, address.replace(/^ws/, 'http'));
+    const body = (await (await fetch(url, { signal: AbortSignal.timeout(2000) })).json()) as { nodeId?: unknown };
+    if (typeof body.nodeId !== 'string') throw new ClusterError(ClusterCodes.peerUnknown, `${address} did not say its node id`, { field: 'seeds' });
+    this.ids.set(address, body.nodeId);
+    return body.nodeId;
+  }
+}
