@@ -29,7 +29,7 @@ import { approvedToolsIn, Redactor, SecretStore, ToolRegistry, toolRegistryEntri
 import type { SupervisorSpec, TreeNode } from '../supervisors/types.js';
 import { approvalsApi, auditApi, type ApprovalsApi, type AuditApi } from './apis.js';
 import { startControlServer, type ControlServer } from './control.js';
-import { checkClusterOptions, startCluster } from './cluster.js';
+import { startCluster } from './cluster.js';
 import type { ClusterNode, ClusterOptions } from '../cluster/cluster.js';
 import { startBuses, startCoordination, type Coordination, type CoordinationOptions } from './coordination.js';
 import { durabilityApi, type DurabilityApi } from './durability.js';
