@@ -5,6 +5,7 @@
 // reach through its local control endpoint; the other commands work offline on
 // files and data dirs. Exit 0 ok, 1 failure, 2 usage error; errors as `CODE: message`.
 
+import { registerClusterCommands } from './cluster.js';
 import { registerExperimentCommands } from './experiment.js';
 import { Command } from 'commander';
 import { registerApprovalCommands } from './approvals.js';
@@ -47,6 +48,7 @@ function buildProgram(io: CliIo): Command {
   registerSendCommands(program, io);
   registerApprovalCommands(program, io);
   registerExperimentCommands(program, io);
+  registerClusterCommands(program, io);
   return program;
 }
 

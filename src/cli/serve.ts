@@ -24,6 +24,8 @@ interface ServeOpts {
   node: string;
   agents?: string;
   port: number;
+  listen?: string;
+  seed?: string[];
 }
 
 /** What a module given to `agentos serve --agents` provides. */
@@ -93,6 +95,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .option('--node <name>', 'the node to run', nodeName, DEFAULT_NODE)
     .option('--agents <module>', 'JS/TS module: agent definitions and tools it exports go to the node, `nodeOptions` adds createNode options, `setup(node)` spawns actors; default: the demo')
     .option('--port <port>', 'control endpoint port on 127.0.0.1 (0: any free port)', portNumber, 0)
+    .option('--listen <host:port>', 'join a cluster: accept cluster links here (the secret comes from AGENTOS_CLUSTER_SECRET)')
+    .option('--seed <url>', 'a member to join through (ws://host:port); repeat for more', (v: string, all: string[] = []) => [...all, v])
     .addHelpText(
       'after',
       `
@@ -106,9 +110,13 @@ A module for --agents looks like:
   export const nodeOptions = { hrt: { realtime: false } };
   export async function setup(node) { await node.spawn(guard, { id: 'guard' }); }
 
+With --listen the node joins a cluster (AGENTOS_CLUSTER_SECRET, at least 16 bytes, shared by
+every node): the first node is started without --seed, the others with --seed pointing at it.
+
 Examples:
   $ agentos serve
   $ agentos serve --agents ./dist/agents.js --node edge-1 --data-dir /var/lib/agentos
+  $ AGENTOS_CLUSTER_SECRET=… agentos serve --node n2 --listen 0.0.0.0:7402 --seed ws://10.0.0.11:7401
   $ agentos serve --agents ./agents.ts --port 7070 &  agentos ps`,
     )
     .action(async (opts: ServeOpts, cmd: Command) => {
@@ -120,8 +128,17 @@ Examples:
       }
       // Loaded here, not at the top: every `agentos` command would pay for the whole node otherwise.
       const [{ createNode }, { startControlServer }] = await Promise.all([import('../node/node.js'), import('../node/control.js')]);
+      let cluster: NodeOptions['cluster'] | undefined;
+      if (opts.listen !== undefined || opts.seed !== undefined) {
+        const secret = process.env.AGENTOS_CLUSTER_SECRET;
+        if (!secret) return cmd.error('error: --listen/--seed need the cluster secret in AGENTOS_CLUSTER_SECRET', USAGE);
+        const m = /^(.*):(\d+)$/.exec(opts.listen ?? '127.0.0.1:0');
+        if (!m) return cmd.error(`error: --listen takes host:port (got ${JSON.stringify(opts.listen)})`, USAGE);
+        cluster = { secret, listen: { host: m[1]!, port: Number(m[2]) }, seeds: opts.seed ?? [] };
+      }
       const node = await createNode({
         ...mod.nodeOptions,
+        ...(cluster ? { cluster } : {}),
         name: opts.node,
         dataDir: opts.dataDir,
         agents: [...(mod.nodeOptions.agents ?? []), ...mod.agents],
@@ -133,6 +150,7 @@ Examples:
         await mod.setup?.(node);
         control = await startControlServer(node, { port: opts.port });
         io.out(`ready ${control.port}`);
+        if (node.cluster) io.err(`agentos: node "${opts.node}" is in the cluster at ${node.cluster.url}`);
         io.err(`agentos: node "${opts.node}" (data dir ${opts.dataDir}) is serving its control endpoint on 127.0.0.1:${control.port}; token in ${control.file}; stop with Ctrl-C`);
         ended = await untilStop(node);
       } finally {

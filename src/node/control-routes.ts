@@ -23,6 +23,18 @@ export interface TreeResponse {
   system?: TreeNode;
 }
 
+export interface ClusterResponse {
+  node: string;
+  /** null: the node is not in a cluster. */
+  cluster: {
+    url: string;
+    quorate: boolean;
+    members: { nodeId: string; address: string; status: string; incarnation: number }[];
+    /** The directory: where each known actor lives. */
+    actors: { id: string; node: string; tenant: string; incarnation: number; agent: string | null }[];
+  } | null;
+}
+
 export const V1_ROUTES: readonly ControlRoute[] = [
   {
     method: 'GET',
@@ -38,6 +50,21 @@ export const V1_ROUTES: readonly ControlRoute[] = [
     path: '/v1/tree',
     query: ['system'],
     handle: ({ node, query }): TreeResponse => ({ node: node.name, tree: node.tree(), ...(queryFlag(query, 'system') ? { system: node.systemTree() } : {}) }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/cluster',
+    handle: ({ node }): ClusterResponse => ({
+      node: node.name,
+      cluster: node.cluster
+        ? {
+            url: node.cluster.url,
+            quorate: node.cluster.isQuorate(),
+            members: node.cluster.members().map((m) => ({ nodeId: m.nodeId, address: m.address, status: m.status, incarnation: m.incarnation })),
+            actors: node.cluster.remote.directory.entries().map((e) => ({ id: e.id, node: e.node, tenant: e.tenant, incarnation: e.incarnation, agent: e.agent ?? null })),
+          }
+        : null,
+    }),
   },
   {
     method: 'GET',

@@ -16,7 +16,7 @@ import { ControlCodes, ControlError, V1_ROUTES, matchRoute, type ControlRoute } 
 import type { AgentOsNode } from './node.js';
 import { nodePaths } from './storage.js';
 
-export { ControlCodes, ControlError, V1_ROUTES, type ControlRoute, type ControlRequest, type PsResponse, type TreeResponse } from './control-routes.js';
+export { ControlCodes, ControlError, V1_ROUTES, type ControlRoute, type ControlRequest, type PsResponse, type TreeResponse, type ClusterResponse } from './control-routes.js';
 export type { ApprovalsResponse, ApproveResponse, AskResponse, AuditHeadResponse, AuditVerifyResponse, RejectResponse, SendResponse } from './control-actions.js';
 export { psRows, stateLabel, type LaneFigures, type PsRow } from './control-views.js';
 
