@@ -44,10 +44,14 @@ export class SeenViews {
 
 /**
  * The members the downing strategy decides over: those up, suspect or leaving,
- * plus joining members not on this side — the other side may already have moved
- * them up, so they count against this side (Akka's "possibly up"). A joining
- * member on this side is not counted for it.
+ * plus joining members not on this side when some other counting member is off
+ * this side too — that member may have promoted them where we cannot see it, so
+ * they count against this side (Akka's "possibly up"). A joiner that is alone off
+ * this side cannot tip any decision and is not counted (so a lone member is not
+ * fenced by a joiner that died before it was promoted); one on this side never is.
  */
 export function quorumBase(view: readonly Member[], onThisSide: ReadonlySet<string>): Member[] {
-  return view.filter((m) => countsForQuorum(m.status) || (m.status === 'joining' && !onThisSide.has(m.nodeId)));
+  const counted = view.filter((m) => countsForQuorum(m.status));
+  const othersOff = counted.some((m) => !onThisSide.has(m.nodeId));
+  return view.filter((m) => countsForQuorum(m.status) || (othersOff && m.status === 'joining' && !onThisSide.has(m.nodeId)));
 }

@@ -9,8 +9,9 @@
 // (see `compareMembers`), so merging is "keep the larger": commutative,
 // associative and idempotent — a join-semilattice, so any two nodes that have
 // exchanged their views hold the same view, with no leader and no convergence
-// round. What Akka's vector clock adds (knowing that every node has seen a
-// state) we need only for a graceful leave, which waits for acknowledgements.
+// round. What Akka's vector clock adds — knowing that every node has seen a
+// state — we need in two places only, and get from the views peers gossip to us:
+// promoting a joiner to up (convergence.ts) and completing a graceful leave.
 
 export const MEMBER_STATUSES = ['joining', 'up', 'suspect', 'leaving', 'down', 'removed'] as const;
 export type MemberStatus = (typeof MEMBER_STATUSES)[number];

@@ -36,7 +36,8 @@ export abstract class MembershipProtocol extends MembershipCore {
     const own = this.self().status;
     const { unreachable, stableSince } = this.reach.observe(now);
     if (own === 'up' || own === 'leaving') {
-      const suspects = unreachable.map((id) => this.table.get(id)).filter((m): m is Member => m !== undefined && isLive(m.status) && m.status !== 'suspect');
+      // Joiners are not marked suspect: a suspect counts for quorum, a joiner that was never up must not.
+      const suspects = unreachable.map((id) => this.table.get(id)).filter((m): m is Member => m !== undefined && (m.status === 'up' || m.status === 'leaving'));
       this.applyAll(suspects.map((m) => ({ ...m, status: 'suspect' })));
       // Probed again while vetoed too: a lost answer must not fence this node for good.
       if (this.keepsRunning() && unreachable.length > 0 && now - stableSince >= this.o.stableAfterMs && !this.probe.inFlight) this.startProbe(unreachable);
