@@ -11,7 +11,7 @@ import { ClusterCodes, ClusterError } from './errors.js';
 import { Membership, isMembershipMessage, type Member, type MembershipEvent, type MembershipMessage, type PeerTarget } from './membership/index.js';
 import type { DowningStrategy } from './membership/index.js';
 import { RemoteActors, type ClusterMessage } from './remote-actors.js';
-import { ClusterTransport, NODE_ID_PATH, type TlsOptions, type TransportEvent } from './transport/index.js';
+import { CloseCodes, ClusterTransport, NODE_ID_PATH, type TlsOptions, type TransportEvent } from './transport/index.js';
 
 export interface ClusterOptions {
   /** Shared cluster secret (≥ 16 bytes): knowing it is what makes a node a member. */
@@ -61,7 +61,7 @@ export class ClusterNode {
       listen: { host: options.listen?.host ?? '127.0.0.1', port: options.listen?.port ?? 0 },
       ...(options.tls ? { tls: options.tls } : {}),
       onMessage: (from, msg) => this.dispatch(from, msg),
-      onPeer: (event) => options.onEvent?.({ source: 'transport', event }),
+      onPeer: (event) => this.onTransport(event),
     });
     this.remote = new RemoteActors({
       kernel,
@@ -139,6 +139,16 @@ export class ClusterNode {
     else this.actorsHandler?.(from, msg);
   }
 
+  private onTransport(event: TransportEvent): void {
+    this.options.onEvent?.({ source: 'transport', event });
+    // The peer removed us (it saw this node down): forget the link, so the next message dials again
+    // (this node rejoins as a new incarnation and is welcome once more).
+    if (event.type === 'disconnected' && event.code === CloseCodes.removed) {
+      this.linked.delete(event.node);
+      this.transport.disconnect(event.node);
+    }
+  }
+
   private onMembership(event: MembershipEvent): void {
     this.options.onEvent?.({ source: 'membership', event });
     if (!('member' in event)) return;
@@ -176,7 +186,13 @@ export class ClusterNode {
       const nodeId = to.nodeId ?? this.ids.get(to.address) ?? (await this.askNodeId(to.address));
       if (nodeId === this.start_.kernel.nodeId) return;
       this.ensureLink(nodeId, to.address);
-      this.transport.send(nodeId, message as unknown as Record<string, unknown>);
+      try {
+        this.transport.send(nodeId, message as unknown as Record<string, unknown>);
+      } catch (err) {
+        // No usable link (dropped for good): dial again next time.
+        this.linked.delete(nodeId);
+        throw err;
+      }
     } catch {
       // Best effort, as membership expects: a lost message is retried by its own timers.
     }

@@ -42,7 +42,7 @@ const node: AgentOsNode = await createNode({
 async function run(c: Command): Promise<unknown> {
   switch (c.cmd) {
     case 'members':
-      return node.cluster!.members().map((m) => ({ nodeId: m.nodeId, status: m.status }));
+      return node.cluster!.members().map((m) => ({ nodeId: m.nodeId, status: m.status, incarnation: m.incarnation }));
     case 'spawn':
       await node.spawn(counterAgent('counter'), { id: c.id, ...(c.on ? { on: c.on } : {}), ...(c.tenant ? { tenant: c.tenant } : {}) });
       return null;
