@@ -74,6 +74,8 @@ const { HRT_METHOD, hrtReading, runHrtRing } = await import('./hrt-ring.js');
 const { runWorkflow } = await import('./workflow.js');
 const { runBlackboard } = await import('./blackboard.js');
 const { runMarket } = await import('./market.js');
+const { runClusterTransport } = await import('./cluster-transport.js');
+const { runClusterActors } = await import('./cluster-actors.js');
 const { agentosSource } = await import('./agentos.js');
 const { cleanupScratch, fmt, machineMeta, now, printTable, ratioOf, writeResults } = await import('./lib.js');
 
@@ -89,6 +91,7 @@ const SUITES: Record<string, (opts: BenchOptions, log: (s: string) => void) => P
   workflow: runWorkflow, // orchestration overhead per workflow step against raw asks
   blackboard: runBlackboard, // blackboard writes/s, 10 writers, against raw LMDB puts
   market: runMarket, // contract-net rounds/s with 100 bidders
+  cluster: async (o, log) => [...(await runClusterTransport(o, log)), ...(await runClusterActors(o, log))], // node-to-node links and actors across nodes, against raw ws
 };
 
 function parseArgs(): { quick: boolean; only: string[] | undefined; out: string | undefined; strict: boolean } {
