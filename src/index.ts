@@ -208,3 +208,12 @@ export { defineExperiment, type ExperimentScenario, type ExperimentContext, type
 export { ExperimentClock, runUntil } from './node/experiment/drive.js';
 export { ExperimentError, ExperimentCodes } from './node/experiment/errors.js';
 export { builtinScenarios } from './node/experiment/registry.js';
+// Cluster: authenticated links, membership and failure detection, actors across nodes.
+export { ClusterNode, type ClusterOptions, type ClusterEvent } from './cluster/cluster.js';
+export { ClusterError, ClusterCodes, type ClusterCode } from './cluster/errors.js';
+export { ClusterTransport, CloseCodes } from './cluster/transport/index.js';
+export type { ClusterTransportOptions, TlsOptions, TransportEvent, PeerInfo, LinkStats, FrameSocket } from './cluster/transport/index.js';
+export { Membership, InMemoryNetwork, PhiAccrualDetector, detectionTimeMs, decideDowning, keepMajority, staticQuorum, MEMBERSHIP_DEFAULTS, DEFAULT_PHI_OPTIONS } from './cluster/membership/index.js';
+export type { Member, MemberStatus, MembershipEvent, MembershipOptions, MembershipLink, PeerTarget, DowningStrategy, DowningDecision, PhiOptions } from './cluster/membership/index.js';
+export { Directory, type DirectoryEntry, type DirectoryUpdate } from './cluster/directory/directory.js';
+export type { RemoteActors, ClusterLinks } from './cluster/remote-actors.js';
