@@ -53,6 +53,8 @@ export interface RouteOptions extends SendOptions {
   origin?: [number, number];
   /** A message from another node: the sender's tenant there (checked again here). */
   fromTenant?: string;
+  /** A message from another node: that node. */
+  fromNode?: string;
 }
 
 const PUBLIC_FIELDS = ['deadlineMs', 'priority', 'conversationId', 'performative', 'traceparent', 'idempotencyKey'] as const;

@@ -143,7 +143,7 @@ export class RemoteActors implements RemoteRouting {
   private deliver(from: string, send: RemoteSend): void {
     try {
       if (send.fromNode !== from) throw new ClusterError(ClusterCodes.messageInvalid, `a message from node "${from}" claims to come from "${send.fromNode}"`, { field: 'fromNode' });
-      this.kernel.router.route(send.to, send.message, { ...send.options, ...(send.fromTenant === undefined ? {} : { fromTenant: send.fromTenant }) });
+      this.kernel.router.route(send.to, send.message, { ...send.options, fromNode: from, ...(send.fromTenant === undefined ? {} : { fromTenant: send.fromTenant }) });
     } catch (err) {
       // The router recorded a dead letter; an ask gets the failure back instead of waiting for its timeout.
       const asker = send.options.replyTo?.startsWith('@ask@') ? send.options.replyTo.slice(5) : undefined;

@@ -134,6 +134,8 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
         this.governance.record({ kind: 'policy', decision: 'denied', actor: from.id, tenant: from.tenant, subject: `message:${to.id}`, reason: `cross-tenant message to tenant ${to.tenant ?? '-'}` }),
       durable: (cell) => cell.durable as never,
       remote: () => this.remote,
+      refusedRemote: (r) =>
+        this.governance.record({ kind: 'policy', decision: 'denied', ...(r.from === undefined ? {} : { actor: r.from }), tenant: r.fromTenant, subject: `message:${r.to}`, reason: `cross-tenant message to tenant ${r.toTenant ?? '-'} across nodes`, data: { fromNode: r.fromNode, toNode: r.toNode } }),
       ...(options.tokens ? { tokens: options.tokens } : {}),
     });
     if (options.redact) this.router.deadLetters.setRedactor(options.redact);

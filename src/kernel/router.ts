@@ -25,6 +25,8 @@ export interface RouterDeps {
   emit(event: { type: `@agentos.${string}`; [k: string]: unknown }): void;
   /** A cross-tenant send was refused (the kernel audits it). */
   refusedCrossTenant(from: ActorCell, to: ActorCell): void;
+  /** A cross-tenant send between nodes was refused (audited naming both nodes). */
+  refusedRemote?(r: { from: string | undefined; fromTenant: string; fromNode: string; to: string; toTenant: string | undefined; toNode: string }): void;
   /** The durability of a persistent target: repeats are dropped, accepted messages journaled. */
   durable?(cell: ActorCell): DurableActor | undefined;
   /** Where ask correlation ids get their unguessable part (default: the OS CSPRNG). */
@@ -61,6 +63,7 @@ export class Router {
       // From another node: its kernel checked the tenant against the directory; this one checks it again.
       const err = new PolicyDenied('CROSS_TENANT', `"${options.from ?? '(outside)'}" (tenant ${options.fromTenant}) may not message "${to}" (tenant ${cell.tenant})`, { field: 'to' });
       this.recordDead(to, type, undefined, options.from, err.code);
+      this.deps.refusedRemote?.({ from: options.from, fromTenant: options.fromTenant, fromNode: options.fromNode ?? '?', to, toTenant: cell.tenant, toNode: this.deps.nodeId });
       throw err;
     }
     if (options.from !== undefined) {
@@ -195,12 +198,13 @@ export class Router {
       throw err;
     };
     if (sender && sender.tenant !== where.tenant) {
+      this.deps.refusedRemote?.({ from: options.from, fromTenant: sender.tenant ?? 'default', fromNode: this.deps.nodeId, to, toTenant: where.tenant, toNode: where.node });
       fail(new PolicyDenied('CROSS_TENANT', `"${options.from}" (tenant ${sender.tenant}) may not message "${to}" (tenant ${where.tenant}, on node ${where.node})`, { field: 'to' }));
     }
     if (typeof message !== 'object' || message === null || type === '?') fail(new ValidationError(ErrorCodes.invalidMessage, `message to "${to}" must be an object with a string "type"`, { field: 'message' }));
     checkOptions(options, to);
     const replyTo = options.replyTo === ASK_ADDRESS ? remoteAskAddress(this.deps.nodeId) : options.replyTo;
-    const { origin: _origin, fromTenant: _ft, ...rest } = options;
+    const { origin: _origin, fromTenant: _ft, fromNode: _fn, ...rest } = options;
     try {
       remote.forward(where.node, {
         to,

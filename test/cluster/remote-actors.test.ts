@@ -84,6 +84,13 @@ describe('remote actors', () => {
     // A node that lied about the sender's tenant is caught by the owner's kernel.
     expect(() => a.kernel.router.route('acme-c', { type: 'inc', by: 1 }, { from: 'other', fromTenant: 'globex' })).toThrow(expect.objectContaining({ code: 'CROSS_TENANT' }));
     expect(await a.lookup('acme-c')!.ask({ type: 'get' })).toBe(0);
+    // Both refusals are audited, naming both nodes.
+    const denied = (n: AgentOsNode) =>
+      Array.from({ length: n.audit.size }, (_, i) => n.audit.record(i) as { kind: string; decision: string; subject?: string; data?: { fromNode?: string; toNode?: string } })
+        .filter((r) => r.kind === 'policy' && r.decision === 'denied' && r.subject === 'message:acme-c')
+        .map((r) => r.data);
+    expect(denied(b)).toEqual([{ fromNode: 'b', toNode: 'a' }]);
+    expect(denied(a)).toEqual([{ fromNode: '?', toNode: 'a' }]);
   });
 
   it('spawns on another node by name and version; an agent the node does not have is a typed refusal', async () => {
