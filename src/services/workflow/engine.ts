@@ -239,6 +239,7 @@ export class WorkflowEngine {
     if (rec.status !== 'waiting' || !rec.approval) throw new WorkflowError(WorkflowCodes.badState, `step "${stepId}" of run ${runId} is ${rec.status}, not waiting for an approval`, { field: 'step' });
     const item = this.kernel.governance.policy.approvals.get(rec.approval.id);
     if (argsHash !== undefined && item && item.argsHash !== argsHash) {
+      this.audit(driver.run, 'consent-mismatch', { approval: rec.approval.id, expected: item.argsHash, given: argsHash }, stepId);
       throw new WorkflowError(WorkflowCodes.consentMismatch, `approval ${rec.approval.id} now asks about arguments with hash ${item.argsHash}, not ${argsHash}: review it again`, { field: 'argsHash' });
     }
     return rec.approval.id;

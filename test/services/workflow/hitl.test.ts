@@ -152,6 +152,8 @@ describe('HITL approval gates', () => {
     expect(() => n.workflows.approve('r4', 'approve', { by: 'alice', argsHash: 'f'.repeat(64) })).toThrow(expect.objectContaining({ code: 'WORKFLOW_CONSENT_MISMATCH', field: 'argsHash' }));
     expect(() => n.workflows.approve('r4', 'summarise', { by: 'alice' })).toThrow(expect.objectContaining({ code: 'WORKFLOW_BAD_STATE' }));
     expect(() => n.workflows.approve('r4', 'approve', { by: 'wf.r4' })).toThrow(expect.objectContaining({ code: 'SOD_VIOLATION' }));
+    const audited = Array.from({ length: n.audit.size }, (_, i) => n.audit.record(i) as { kind: string; decision: string; subject?: string });
+    expect(audited.filter((r) => r.kind === 'workflow' && r.decision === 'consent-mismatch').map((r) => r.subject)).toEqual(['permit/approve']);
     n.workflows.approve('r4', 'approve', { by: 'alice', argsHash: n.approvals.list()[0]!.argsHash });
     expect((await n.workflows.wait('r4')).status).toBe('completed');
   });
