@@ -14,6 +14,7 @@ import { registerContractCommands } from './contract.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerMcpCommands } from './mcp.js';
 import { registerPsCommands } from './ps.js';
+import { registerProjectCommands } from './init.js';
 import { ExitCodes, describeError, exitCodeFor, type CliIo, type ExitCode } from './exit.js';
 import { registerReplayCommand } from './replay.js';
 import { registerSendCommands } from './send.js';
@@ -49,6 +50,7 @@ function buildProgram(io: CliIo): Command {
   registerApprovalCommands(program, io);
   registerExperimentCommands(program, io);
   registerClusterCommands(program, io);
+  registerProjectCommands(program, io);
   return program;
 }
 

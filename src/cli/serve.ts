@@ -40,7 +40,8 @@ export interface ServeModule {
 
 const USAGE = { exitCode: 2, code: 'agentos.usage' };
 
-function portNumber(value: string): number {
+/** Parses `--port`: a port number, 0 for any free port. */
+export function portNumber(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 65_535) throw new InvalidArgumentError('expected a port number (0 for any free port).');
   return n;
@@ -72,19 +73,42 @@ export async function loadServeModule(path: string): Promise<ServeModule> {
   return { agents, tools: tools as AnyToolDefinition[], nodeOptions: (options ?? {}) as ServeModule['nodeOptions'], ...(setup ? { setup: setup as ServeModule['setup'] } : {}) };
 }
 
-/** Until SIGINT/SIGTERM ('signal') or the node stops by itself (its reason). */
-function untilStop(node: AgentOsNode): Promise<'signal' | { reason: string }> {
-  return new Promise((resolve) => {
-    const onSignal = (): void => done('signal');
-    const done = (how: 'signal' | { reason: string }): void => {
+/** Resolves on the first SIGINT or SIGTERM after the call; `dispose()` removes the listeners. */
+export function stopSignal(): { received: Promise<void>; dispose(): void } {
+  let onSignal!: () => void;
+  const received = new Promise<void>((resolve) => (onSignal = resolve));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    received,
+    dispose: () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      resolve(how);
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    void node.stopped.then((reason) => done({ reason: describeExit(reason) }));
-  });
+    },
+  };
+}
+
+/** Until SIGINT/SIGTERM ('signal') or the node stops by itself (its reason). */
+export async function untilStop(node: AgentOsNode): Promise<'signal' | { reason: string }> {
+  const signal = stopSignal();
+  try {
+    return await Promise.race([signal.received.then(() => 'signal' as const), node.stopped.then((reason) => ({ reason: describeExit(reason) }))]);
+  } finally {
+    signal.dispose();
+  }
+}
+
+/**
+ * Serve the node's local control endpoint (so `ps`, `tree`, `send`, … reach it) and say so:
+ * `ready <port>` on stdout, where it is and how to stop it on stderr.
+ */
+export async function announceNode(node: AgentOsNode, io: CliIo, port: number): Promise<ControlServer> {
+  const { startControlServer } = await import('../node/control.js');
+  const control = await startControlServer(node, { port });
+  io.out(`ready ${control.port}`);
+  if (node.cluster) io.err(`agentos: node "${node.name}" is in the cluster at ${node.cluster.url}`);
+  io.err(`agentos: node "${node.name}" (data dir ${node.dataDir}) is serving its control endpoint on 127.0.0.1:${control.port}; token in ${control.file}; stop with Ctrl-C`);
+  return control;
 }
 
 export function registerServeCommand(program: Command, io: CliIo): void {
@@ -127,7 +151,7 @@ Examples:
         return cmd.error(`error: cannot load --agents ${opts.agents}: ${(err as Error).message}`, USAGE);
       }
       // Loaded here, not at the top: every `agentos` command would pay for the whole node otherwise.
-      const [{ createNode }, { startControlServer }] = await Promise.all([import('../node/node.js'), import('../node/control.js')]);
+      const { createNode } = await import('../node/node.js');
       let cluster: NodeOptions['cluster'] | undefined;
       if (opts.listen !== undefined || opts.seed !== undefined) {
         const secret = process.env.AGENTOS_CLUSTER_SECRET;
@@ -148,10 +172,7 @@ Examples:
       let ended: 'signal' | { reason: string };
       try {
         await mod.setup?.(node);
-        control = await startControlServer(node, { port: opts.port });
-        io.out(`ready ${control.port}`);
-        if (node.cluster) io.err(`agentos: node "${opts.node}" is in the cluster at ${node.cluster.url}`);
-        io.err(`agentos: node "${opts.node}" (data dir ${opts.dataDir}) is serving its control endpoint on 127.0.0.1:${control.port}; token in ${control.file}; stop with Ctrl-C`);
+        control = await announceNode(node, io, opts.port);
         ended = await untilStop(node);
       } finally {
         await control?.close();
