@@ -217,3 +217,5 @@ export { Membership, InMemoryNetwork, PhiAccrualDetector, detectionTimeMs, decid
 export type { Member, MemberStatus, MembershipEvent, MembershipOptions, MembershipLink, PeerTarget, DowningStrategy, DowningDecision, PhiOptions } from './cluster/membership/index.js';
 export { Directory, type DirectoryEntry, type DirectoryUpdate } from './cluster/directory/directory.js';
 export type { RemoteActors, ClusterLinks } from './cluster/remote-actors.js';
+// Project config for `agentos start` / `agentos dev`.
+export { defineConfig, type AgentOsConfig, type SpawnSpec } from './cli/define-config.js';
