@@ -219,3 +219,6 @@ export { Directory, type DirectoryEntry, type DirectoryUpdate } from './cluster/
 export type { RemoteActors, ClusterLinks } from './cluster/remote-actors.js';
 // Project config for `agentos start` / `agentos dev`.
 export { defineConfig, type AgentOsConfig, type SpawnSpec } from './cli/define-config.js';
+// Lineage: per turn, the sensitive calls it made (agentos trace).
+export { startLineage, lineageOf, LineageRecorder, type LineageApi, type LineageOptions } from './services/telemetry/lineage.js';
+export { LineageError, LineageCodes, parseLineageId, type LineageTurn, type LineageCall, type Digest } from './services/telemetry/lineage-record.js';

@@ -19,6 +19,7 @@ import { ExitCodes, describeError, exitCodeFor, type CliIo, type ExitCode } from
 import { registerReplayCommand } from './replay.js';
 import { registerSendCommands } from './send.js';
 import { registerServeCommand } from './serve.js';
+import { registerTraceCommand } from './trace.js';
 import { registerValidateCommand } from './validate.js';
 
 function buildProgram(io: CliIo): Command {
@@ -50,6 +51,7 @@ function buildProgram(io: CliIo): Command {
   registerApprovalCommands(program, io);
   registerExperimentCommands(program, io);
   registerClusterCommands(program, io);
+  registerTraceCommand(program, io);
   registerProjectCommands(program, io);
   return program;
 }

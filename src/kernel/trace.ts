@@ -78,6 +78,11 @@ export function traceparentOf(ctx: Context): string | undefined {
 /** A live span with the node's clock and error conventions. `end` is idempotent. */
 export class TraceSpan {
   readonly context: Context;
+  /**
+   * Sees every attribute set on this span and on the spans started under it,
+   * recording or not: the lineage recorder learns a call's tool version this way.
+   */
+  observer: ((attributes: Attributes) => void) | undefined;
   private ended = false;
 
   constructor(
@@ -98,6 +103,7 @@ export class TraceSpan {
   }
 
   set(attributes: Attributes): this {
+    this.observer?.(attributes);
     if (this.telemetry.enabled) this.span.setAttributes(attributes);
     return this;
   }
@@ -108,7 +114,12 @@ export class TraceSpan {
   }
 
   child(name: string, attributes?: Attributes, kind: SpanKind = SpanKind.INTERNAL): TraceSpan {
-    return startSpan(this.telemetry, name, this.context, attributes, kind);
+    const child = startSpan(this.telemetry, name, this.context, attributes, kind);
+    if (this.observer) {
+      child.observer = this.observer;
+      if (attributes) this.observer(attributes);
+    }
+    return child;
   }
 
   /** End the span; an error sets status ERROR and `agentos.error.code` (the AgentOsError code, or its name). */

@@ -2,16 +2,39 @@
 // syscall under the turn that made it, and the W3C traceparent that carries a
 // turn's trace into every message the actor sends while handling it, so one
 // trace follows a request from actor to actor (and, with the cluster, from
-// node to node). With telemetry off every method is a cheap no-op.
+// node to node). With telemetry off every method is a cheap no-op. A lineage
+// recorder, when one is set, is told of each turn and of each syscall's start
+// and end (with or without telemetry).
 
-import { context as otelContext, type Counter } from '@opentelemetry/api';
+import { context as otelContext, INVALID_SPAN_CONTEXT, ROOT_CONTEXT, trace, type Counter } from '@opentelemetry/api';
 import type { ActorCell } from '../actors/cell.js';
 import type { Envelope } from '../actors/envelope.js';
 import type { SyscallRequest } from './governance.js';
-import { NO_TELEMETRY, SpanKind, startSpan, traceparentOf, TraceSpan, type Telemetry } from './trace.js';
+import { NO_TELEMETRY, SpanKind, startSpan, traceparentOf, TraceSpan, type Attributes, type Telemetry } from './trace.js';
+
+/** What a lineage recorder (services/telemetry/lineage.ts) is told: each turn as it begins, each syscall as it starts. */
+export interface LineageHook {
+  turn(cell: ActorCell, env: Envelope, span: TraceSpan | undefined): void;
+  /** A syscall starts (`span`: its recording span, if any; `key`: a persistent caller's idempotency key); undefined when the actor's turns are not recorded. */
+  call(actorId: string, request: SyscallRequest, span: TraceSpan | undefined, key: string | undefined): LineageCallHook | undefined;
+}
+
+/** One recorded syscall, told how it goes. */
+export interface LineageCallHook {
+  /** Attributes to put on the syscall span, linking it to the record (the prompt hash, …). */
+  readonly attributes?: Attributes;
+  /** Attributes set on the syscall span and on the spans under it (the tool's version and manifest hash). */
+  note?(attributes: Attributes): void;
+  /** The call ended: with `error`, or with `result`. Must not throw. */
+  end(error: unknown, result?: unknown): void;
+}
 
 export class KernelTracing {
   private readonly events: Counter;
+  private lineage: LineageHook | undefined;
+  /** Inside `external`: syscalls made for an actor by someone else, not by one of its turns. */
+  private externalDepth = 0;
+  private readonly recorded = new WeakMap<TraceSpan, LineageCallHook>();
 
   constructor(
     readonly telemetry: Telemetry,
@@ -31,9 +54,33 @@ export class KernelTracing {
     return this.telemetry.enabled;
   }
 
+  /** Record the lineage of turns from now on (undefined: stop). */
+  setLineage(hook: LineageHook | undefined): void {
+    this.lineage = hook;
+  }
+
+  /**
+   * Run `fn`, which makes a syscall on an actor's behalf from outside it
+   * (`node.syscall`): the syscall starts synchronously inside, and is not
+   * recorded as part of the actor's turns.
+   */
+  external<T>(fn: () => T): T {
+    this.externalDepth++;
+    try {
+      return fn();
+    } finally {
+      this.externalDepth--;
+    }
+  }
+
   /** The span of one delivered message, continuing the trace its envelope carries. */
   beginTurn(cell: ActorCell, env: Envelope): TraceSpan | undefined {
-    if (!this.telemetry.enabled) return undefined;
+    const span = this.telemetry.enabled ? this.turnSpan(cell, env) : undefined;
+    this.lineage?.turn(cell, env, span);
+    return span;
+  }
+
+  private turnSpan(cell: ActorCell, env: Envelope): TraceSpan {
     const attributes: Record<string, string | number | boolean> = {
       'agentos.node': this.nodeId,
       'agentos.actor': cell.id,
@@ -71,21 +118,39 @@ export class KernelTracing {
     return traceparent === undefined ? options : { ...options, traceparent };
   }
 
-  /** Run `fn` as the work of `span`: the span ends with its outcome. */
+  /** Run `fn` as the work of `span`: the span ends with its outcome (and so does the call's lineage record). */
   async within<T>(span: TraceSpan, fn: () => Promise<T>): Promise<T> {
+    const recorded = this.recorded.get(span);
     try {
       const out = await fn();
       span.end();
+      recorded?.end(undefined, out);
       return out;
     } catch (err) {
       span.end(err);
+      recorded?.end(err);
       throw err;
     }
   }
 
-  /** The span of one syscall, under the turn of the actor that made it. */
+  /**
+   * The span of one syscall, under the turn of the actor that made it. With a
+   * lineage recorder and no telemetry, a recorded call still gets a span (one
+   * that records nothing), so the kernel reports its end and services' spans
+   * under it can be observed.
+   */
   syscall(cell: ActorCell | undefined, actorId: string, request: SyscallRequest, key: string | undefined): TraceSpan | undefined {
-    if (!this.telemetry.enabled) return undefined;
+    let span = this.telemetry.enabled ? this.syscallSpan(cell, actorId, request, key) : undefined;
+    const recorded = this.externalDepth > 0 ? undefined : this.lineage?.call(actorId, request, span, key);
+    if (recorded === undefined) return span;
+    span ??= new TraceSpan(NO_TELEMETRY, trace.wrapSpanContext(INVALID_SPAN_CONTEXT), ROOT_CONTEXT);
+    if (recorded.attributes) span.set(recorded.attributes);
+    if (recorded.note) span.observer = recorded.note.bind(recorded);
+    this.recorded.set(span, recorded);
+    return span;
+  }
+
+  private syscallSpan(cell: ActorCell | undefined, actorId: string, request: SyscallRequest, key: string | undefined): TraceSpan {
     const parent = cell?.trace instanceof TraceSpan ? cell.trace.context : otelContext.active();
     const attributes: Record<string, string | number> = {
       'agentos.node': this.nodeId,

@@ -6,6 +6,7 @@
 
 import type { TreeNode } from '../supervisors/types.js';
 import { ACTOR_ROUTES, APPROVAL_ROUTES, AUDIT_ROUTES } from './control-actions.js';
+import { LINEAGE_ROUTES } from './control-lineage.js';
 import { ControlCodes, ControlError, queryFlag, type ControlMethod, type ControlRoute } from './control-request.js';
 import { psRows, type PsRow } from './control-views.js';
 
@@ -74,6 +75,7 @@ export const V1_ROUTES: readonly ControlRoute[] = [
   ...ACTOR_ROUTES,
   ...APPROVAL_ROUTES,
   ...AUDIT_ROUTES,
+  ...LINEAGE_ROUTES,
 ];
 
 /** The route for a path, with its parameters; `methods` lists what the path allows when only the method is wrong. */

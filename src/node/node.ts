@@ -2,6 +2,7 @@
 // governance) with its storage, audit log and services, on an injected clock.
 // This is the object users hold.
 
+import { startLineage, type LineageApi, type LineageOptions } from '../services/telemetry/lineage.js';
 import { cpus, totalmem } from 'node:os';
 import type { InspectionEvent } from 'xstate';
 import type { z } from 'zod';
@@ -43,6 +44,8 @@ import { lockNodeDir, nodePaths, openNodeDb } from './storage.js';
 export type MessageOf<D> = D extends AgentDefinition<any, infer S> ? (z.input<S> extends { type: string } ? z.input<S> : never) : never;
 
 export interface NodeOptions extends CoordinationOptions {
+  /** Lineage (`agentos trace`): per turn that makes sensitive calls, a record of them in the node's LMDB; `keep` newest turns (default 10,000), or false. */
+  lineage?: false | LineageOptions;
   /** Join (or form) a cluster: `{ secret, listen?: { host, port }, seeds?: ['ws://host:port'] }`. */
   cluster?: ClusterOptions;
   /** Node name, unique in a cluster. */
@@ -172,6 +175,8 @@ export interface AgentOsNode {
   readonly cluster: ClusterNode | undefined;
   /** Workflow engine: `start(name, input)`, `wait(runId)`, `get`, `list`, `retry`, `resolve`, `approve`, `cancel`, `replay`. */
   readonly workflows: WorkflowEngine;
+  /** Lineage records: `byTrace(traceId)`, `byTurn(actor, turn)`, `recent({ actor, limit })`, `find(id)` (undefined with `lineage: false`). */
+  readonly lineage: LineageApi | undefined;
   /** Internal: the kernel, for services and tests. Not part of the stable API. */
   readonly kernel: Kernel;
 }
@@ -276,6 +281,9 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       ...(options.hrt || hrtLanes !== undefined ? { hrt: { ...options.hrt, ...(hrtLanes === undefined ? {} : { lanes: hrtLanes }) } } : {}),
     });
     observeKernel(kernel);
+    // Lineage of the turns that make sensitive calls (agentos trace); closed after the actors stop, before LMDB closes.
+    const lineage = options.lineage === false ? undefined : startLineage(kernel, { db, redact, ...options.lineage });
+    if (lineage) services.push(lineage);
     undo.push(() => kernel.stop());
     await kernel.start();
     const definitions = new Map<string, AgentDefinition>();
@@ -371,7 +379,8 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       lookup: (id) => kernel.lookup(id),
       tree: () => kernel.tree(),
       systemTree: () => kernel.system.tree(),
-      syscall: (actorId, request) => kernel.syscall(actorId, request),
+      syscall: (actorId, request) => kernel.tracing.external(() => kernel.syscall(actorId, request)),
+      lineage,
       deadLetters: () => kernel.router.deadLetters.list(),
       stats: () => ({ actors: kernel.actorCount, deadLetters: kernel.router.deadLetters.count, scheduler: kernel.scheduler.stats() }),
       stop: () => shutdown({ kind: 'shutdown' }),

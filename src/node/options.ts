@@ -3,6 +3,7 @@
 // (`scheduler.batchSize`, `capacity.cpu`, …) instead of spinning, starving or
 // throwing a raw TypeError much later.
 
+import { checkLineageOptions } from '../services/telemetry/lineage.js';
 import { checkClusterOptions } from './cluster.js';
 import { AgentOsError, ErrorCodes } from '../base/errors.js';
 import { NODE_NAME_PATTERN } from '../base/names.js';
@@ -19,7 +20,7 @@ const HRT_POLICIES = ['edf', 'rm'] as const;
 
 /** Option keys createNode knows, per object; anything else is a typo. */
 const KNOWN = {
-  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools', 'modelGateway', 'secrets', 'toolSandbox', 'dryRun', 'memory', 'telemetry', 'hrt', 'hrtThreads', 'control', 'workflows', 'a2a', 'blackboard', 'cluster'],
+  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools', 'modelGateway', 'secrets', 'toolSandbox', 'dryRun', 'memory', 'telemetry', 'hrt', 'hrtThreads', 'control', 'workflows', 'a2a', 'blackboard', 'cluster', 'lineage'],
   hrt: ['lanes', 'realtime', 'ringSlots', 'slotBytes', 'reportEveryMs', 'execArgv'],
   telemetry: ['exporter', 'otlp', 'spanProcessors', 'metricReaders', 'sampleRatio', 'metricIntervalMs'],
   toolSandbox: ['maxThreads', 'timeoutMs', 'memoryMb', 'idleTimeoutMs', 'execArgv'],
@@ -135,6 +136,7 @@ export function validateNodeOptions(options: unknown): asserts options is NodeOp
   if (hrt?.execArgv !== undefined && !(Array.isArray(hrt.execArgv) && hrt.execArgv.every((a) => typeof a === 'string'))) fail('hrt.execArgv', `must be an array of strings (got ${show(hrt.execArgv)})`);
   section(o.telemetry, 'telemetry');
   checkTelemetryOptions(o.telemetry);
+  checkLineageOptions(o.lineage);
   if (o.modelGateway !== undefined && !isObject(o.modelGateway)) fail('modelGateway', `must be a ModelGateway or its options object (got ${show(o.modelGateway)})`);
   if (o.tools !== undefined) {
     if (!Array.isArray(o.tools)) fail('tools', `must be an array of defineTool(...) definitions (got ${show(o.tools)})`);
