@@ -3,6 +3,7 @@
 // message and sensitive call crosses here (`route`, `syscall`). Time comes
 // only from the injected Clock.
 
+import { queuedByClass, rootSpec, userActorIds } from './views.js';
 import type { RemoteRouting } from './remote.js';
 import type { RootDatabase } from 'lmdb';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
@@ -130,12 +131,9 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       limits: { maxPayloadBytes: options.maxPayloadBytes ?? 1024 * 1024, validate: options.validate ?? true },
       cell: (id) => this.cells.get(id),
       emit: (e) => this.emit(e),
-      refusedCrossTenant: (from, to) =>
-        this.governance.record({ kind: 'policy', decision: 'denied', actor: from.id, tenant: from.tenant, subject: `message:${to.id}`, reason: `cross-tenant message to tenant ${to.tenant ?? '-'}` }),
+      audit: (record) => this.governance.record(record),
       durable: (cell) => cell.durable as never,
       remote: () => this.remote,
-      refusedRemote: (r) =>
-        this.governance.record({ kind: 'policy', decision: 'denied', ...(r.from === undefined ? {} : { actor: r.from }), tenant: r.fromTenant, subject: `message:${r.to}`, reason: `cross-tenant message to tenant ${r.toTenant ?? '-'} across nodes`, data: { fromNode: r.fromNode, toNode: r.toNode } }),
       ...(options.tokens ? { tokens: options.tokens } : {}),
     });
     if (options.redact) this.router.deadLetters.setRedactor(options.redact);
@@ -181,15 +179,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       emit: (e) => this.emit(e),
       lanes: this.lanes,
     };
-    const rootSpec: SupervisorSpec<StartTarget> = {
-      kind: 'supervisor',
-      id: 'root',
-      strategy: 'one_for_one',
-      intensity: options.root?.intensity ?? 10,
-      periodMs: options.root?.periodMs ?? 5000,
-      children: [],
-    };
-    this.root = new Supervisor<StartTarget>(rootSpec, this, { clock: this.clock, path: '', onExit: (r) => options.onRootExit?.(r) });
+    this.root = new Supervisor<StartTarget>(rootSpec<StartTarget>(options.root), this, { clock: this.clock, path: '', onExit: (r) => options.onRootExit?.(r) });
     this.system = new SystemTree<StartTarget>(this, this.clock, (r) => options.onRootExit?.(r));
     this.lifecycle = new Lifecycle<StartTarget>({
       ...this.leafDeps,
@@ -291,7 +281,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
 
   /** Ids of the leaf actors on this node (services excluded). */
   actorIds(): string[] {
-    return [...this.cells.keys()].filter((id) => !id.startsWith('agentos.'));
+    return userActorIds(this.cells);
   }
 
   /** Actors on other nodes: the cluster layer sets this; messages to ids no local actor has go through it. */
@@ -440,9 +430,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
 
   /** Messages queued in mailboxes, by latency class (for metrics). */
   queuedByClass(): Record<'HRT' | 'SRT' | 'DT', number> {
-    const out = { HRT: 0, SRT: 0, DT: 0 };
-    for (const cell of this.cells.values()) out[cell.latency] += cell.mailbox.size;
-    return out;
+    return queuedByClass(this.cells.values());
   }
 
   // ── internals ──────────────────────────────────────────────────────────

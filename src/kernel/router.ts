@@ -9,6 +9,7 @@ import { ASK_ADDRESS, publicSendOptions, type Envelope, type RouteOptions, type 
 import type { Clock } from '../base/clock.js';
 import { ActorError, ErrorCodes, MailboxFull, PolicyDenied, ValidationError, isAgentOsError, type AgentOsError } from '../base/errors.js';
 import { AskRegistry } from './asks.js';
+import type { AuditRecordInput } from './audit/index.js';
 import { askingNode, remoteAskAddress, type RemoteActor, type RemoteReply, type RemoteRouting } from './remote.js';
 import type { DurableActor } from './durable/actor.js';
 import { DeadLetterLog } from './deadletters.js';
@@ -23,10 +24,8 @@ export interface RouterDeps {
   limits: EdgeLimits;
   cell(id: string): ActorCell | undefined;
   emit(event: { type: `@agentos.${string}`; [k: string]: unknown }): void;
-  /** A cross-tenant send was refused (the kernel audits it). */
-  refusedCrossTenant(from: ActorCell, to: ActorCell): void;
-  /** A cross-tenant send between nodes was refused (audited naming both nodes). */
-  refusedRemote?(r: { from: string | undefined; fromTenant: string; fromNode: string; to: string; toTenant: string | undefined; toNode: string }): void;
+  /** Append to the audit log: refused cross-tenant sends are kernel decisions. */
+  audit(record: AuditRecordInput): void;
   /** The durability of a persistent target: repeats are dropped, accepted messages journaled. */
   durable?(cell: ActorCell): DurableActor | undefined;
   /** Where ask correlation ids get their unguessable part (default: the OS CSPRNG). */
@@ -63,7 +62,7 @@ export class Router {
       // From another node: its kernel checked the tenant against the directory; this one checks it again.
       const err = new PolicyDenied('CROSS_TENANT', `"${options.from ?? '(outside)'}" (tenant ${options.fromTenant}) may not message "${to}" (tenant ${cell.tenant})`, { field: 'to' });
       this.recordDead(to, type, undefined, options.from, err.code);
-      this.deps.refusedRemote?.({ from: options.from, fromTenant: options.fromTenant, fromNode: options.fromNode ?? '?', to, toTenant: cell.tenant, toNode: this.deps.nodeId });
+      this.refusedCrossTenant({ from: options.from, fromTenant: options.fromTenant, to, toTenant: cell.tenant, nodes: { fromNode: options.fromNode ?? '?', toNode: this.deps.nodeId } });
       throw err;
     }
     if (options.from !== undefined) {
@@ -74,7 +73,7 @@ export class Router {
           field: 'to',
         });
         this.recordDead(to, type, undefined, options.from, err.code);
-        this.deps.refusedCrossTenant(sender, cell);
+        this.refusedCrossTenant({ from: sender.id, fromTenant: sender.tenant, to, toTenant: cell.tenant });
         throw err;
       }
     }
@@ -178,6 +177,19 @@ export class Router {
     else this.asks.reject(reply.correlationId, remoteError(reply.error));
   }
 
+  /** The audit record of a refused cross-tenant send; between nodes it names both. */
+  private refusedCrossTenant(r: { from: string | undefined; fromTenant: string | undefined; to: string; toTenant: string | undefined; nodes?: { fromNode: string; toNode: string } }): void {
+    this.deps.audit({
+      kind: 'policy',
+      decision: 'denied',
+      ...(r.from === undefined ? {} : { actor: r.from }),
+      ...(r.fromTenant === undefined ? {} : { tenant: r.fromTenant }),
+      subject: `message:${r.to}`,
+      reason: `cross-tenant message to tenant ${r.toTenant ?? '-'}${r.nodes ? ' across nodes' : ''}`,
+      ...(r.nodes ? { data: r.nodes } : {}),
+    });
+  }
+
   private remoteReply(node: string, reply: RemoteReply): void {
     try {
       this.deps.remote?.()?.reply(node, reply);
@@ -198,7 +210,7 @@ export class Router {
       throw err;
     };
     if (sender && sender.tenant !== where.tenant) {
-      this.deps.refusedRemote?.({ from: options.from, fromTenant: sender.tenant ?? 'default', fromNode: this.deps.nodeId, to, toTenant: where.tenant, toNode: where.node });
+      this.refusedCrossTenant({ from: options.from, fromTenant: sender.tenant, to, toTenant: where.tenant, nodes: { fromNode: this.deps.nodeId, toNode: where.node } });
       fail(new PolicyDenied('CROSS_TENANT', `"${options.from}" (tenant ${sender.tenant}) may not message "${to}" (tenant ${where.tenant}, on node ${where.node})`, { field: 'to' }));
     }
     if (typeof message !== 'object' || message === null || type === '?') fail(new ValidationError(ErrorCodes.invalidMessage, `message to "${to}" must be an object with a string "type"`, { field: 'message' }));
