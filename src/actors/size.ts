@@ -4,7 +4,7 @@
 // Escape sequences are not counted: a string is bounded by 3 bytes per UTF-16 unit.
 
 const MAX_DEPTH = 64;
-const NUMBER = 24; // longest JSON form of a double, e.g. -1.2345678901234567e-308
+const NUMBER = 25; // longest JSON form of a double, e.g. -0.0000012345678901234567 (JS writes decimals down to 1e-7)
 const NULL = 4;
 const BOOLEAN = 5;
 

@@ -20,6 +20,12 @@ describe('estimateSize', () => {
     );
   });
 
+  it('bounds the longest number JSON writes (a 17-digit negative decimal just above 1e-7)', () => {
+    for (const n of [-0.0000016328565897292772, -0.0000012345678901234567, -1.2345678901234567e-308, -123456789012345680000]) {
+      expect(estimateSize(n, Number.MAX_SAFE_INTEGER)).toBeGreaterThanOrEqual(JSON.stringify(n).length);
+    }
+  });
+
   it('gives the same answer on the flat fast path as on the full walk (property)', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.double(), fc.boolean(), fc.constant(null))), (flat) => {
