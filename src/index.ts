@@ -154,7 +154,7 @@ export { createTelemetry, type TelemetryOptions, type TelemetryExporter } from '
 export { ServiceActor, ServiceCodes, ServiceError } from './services/host/index.js';
 export { startSpan, TraceSpan, type Telemetry } from './kernel/trace.js';
 export { startControlServer, type ControlServer } from './node/control.js';
-export type { PsRow, LaneFigures } from './node/control-views.js';
+export type { PsRow, LaneFigures } from './kernel/ps-rows.js';
 export { LANE_STRUCTURES, type LaneOutbound, type HrtLaneOptions } from './kernel/hrt/host.js';
 export type { HrtTaskStats, HrtEvent, OverrunPolicy } from './kernel/hrt/index.js';
 export { MsgpackRingCodec, RingConsumer, RingProducer, RingReceiver, RingSender, SpscRing } from './mailboxes/index.js';

@@ -8,7 +8,7 @@ import type { TreeNode } from '../supervisors/types.js';
 import { ACTOR_ROUTES, APPROVAL_ROUTES, AUDIT_ROUTES } from './control-actions.js';
 import { LINEAGE_ROUTES } from './control-lineage.js';
 import { ControlCodes, ControlError, queryFlag, type ControlMethod, type ControlRoute } from './control-request.js';
-import { psRows, type PsRow } from './control-views.js';
+import { psRows, type PsRow } from '../kernel/ps-rows.js';
 
 export { ControlCodes, ControlError, bodyFields, queryFlag, queryNumber, queryString, queryValue, type ControlMethod, type ControlRequest, type ControlRoute } from './control-request.js';
 

@@ -1,4 +1,4 @@
-// What the control endpoint shows of a node, as plain data: one `ps` row per
+// What the control endpoint and the inspector show of a node, as plain data: one `ps` row per
 // actor of a supervision tree (pure: a TreeNode in, rows out), with the HRT
 // lane's own figures for lane actors. Absent figures are null, never omitted,
 // so every row has the same keys.

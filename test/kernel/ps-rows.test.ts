@@ -1,6 +1,6 @@
 // The pure views of the control endpoint: tree in, ps rows out.
 import { describe, expect, it } from 'vitest';
-import { psRows, stateLabel } from '../../src/node/control-views.js';
+import { psRows, stateLabel } from '../../src/kernel/ps-rows.js';
 import type { TreeNode } from '../../src/supervisors/types.js';
 
 const worker = (id: string, path: string, extra: Partial<TreeNode> = {}): TreeNode => ({ id, kind: 'worker', path, restarts: 0, status: 'running', ...extra });
