@@ -1,6 +1,7 @@
 // A node's place in the cluster: the WebSocket transport (authenticated links),
 // gossip membership with phi-accrual failure detection and a downing strategy, and
-// remote actors (the directory and the kernel's routing to other nodes) — composed
+// remote actors (the directory and the kernel's routing to other nodes) and actor
+// mobility (live migration, replicas of persistent agents, failover) — composed
 // over one link per peer. Seeds are WebSocket addresses (`ws://host:port`, the
 // node id asked over plain HTTP at the well-known path) or `id@ws://host:port`.
 
@@ -12,8 +13,13 @@ import { Membership, isMembershipMessage, type Member, type MembershipEvent, typ
 import type { DowningStrategy } from './membership/index.js';
 import { RemoteActors, type ClusterMessage } from './remote-actors.js';
 import { CloseCodes, ClusterTransport, NODE_ID_PATH, type TlsOptions, type TransportEvent } from './transport/index.js';
+import { ClusterHandoff } from './migration/handoff.js';
+import type { MigrateOptions } from './migration/migrate.js';
+import { resolveMobility, type MobilityOptions } from './migration/options.js';
+import type { MigrationResult } from './migration/protocol.js';
+import type { MembershipOptions } from './membership/options.js';
 
-export interface ClusterOptions {
+export interface ClusterOptions extends MobilityOptions {
   /** Shared cluster secret (≥ 16 bytes): knowing it is what makes a node a member. */
   secret: string;
   /** Where this node accepts links (default 127.0.0.1, any free port). */
@@ -24,6 +30,8 @@ export interface ClusterOptions {
   seeds?: string[];
   downing?: DowningStrategy;
   heartbeatIntervalMs?: number;
+  /** Failure detection and downing timings (how fast a dead node is removed and its actors failed over). */
+  membership?: Pick<MembershipOptions, 'gossipIntervalMs' | 'checkIntervalMs' | 'failureDetector' | 'stableAfterMs' | 'downRemovalMarginMs'>;
   tls?: TlsOptions;
   /** Report transport and membership events (links, rejected peers, member changes). */
   onEvent?: (event: ClusterEvent) => void;
@@ -40,6 +48,8 @@ export interface ClusterStart {
 
 export class ClusterNode {
   readonly remote: RemoteActors;
+  /** Migration, replicas and failover of this node's actors. */
+  readonly handoff: ClusterHandoff;
   private readonly transport: ClusterTransport;
   private membership!: Membership;
   private readonly ids = new Map<string, string>(); // address → node id
@@ -63,14 +73,20 @@ export class ClusterNode {
       onMessage: (from, msg) => this.dispatch(from, msg),
       onPeer: (event) => this.onTransport(event),
     });
-    this.remote = new RemoteActors({
-      kernel,
-      definition: start_.definition,
-      links: {
-        send: (node, message: ClusterMessage) => this.send(node, message as unknown as Record<string, unknown>),
-        onMessage: (h) => ((this.actorsHandler = h), () => (this.actorsHandler = undefined)),
+    this.handoff = new ClusterHandoff(
+      {
+        kernel,
+        definition: start_.definition,
+        members: () => this.membership?.members() ?? [],
+        isQuorate: () => this.membership?.isQuorate() ?? false,
+        links: {
+          send: (node, message: ClusterMessage) => this.send(node, message as unknown as Record<string, unknown>),
+          onMessage: (h) => ((this.actorsHandler = h), () => (this.actorsHandler = undefined)),
+        },
       },
-    });
+      resolveMobility(options),
+    );
+    this.remote = new RemoteActors({ kernel, definition: start_.definition, links: this.handoff.links() });
   }
 
   /** Listen, join through the seeds, and route messages to remote actors. */
@@ -98,9 +114,12 @@ export class ClusterNode {
       },
       ...(this.options.downing ? { downing: this.options.downing } : {}),
       ...(this.options.heartbeatIntervalMs ? { heartbeatIntervalMs: this.options.heartbeatIntervalMs } : {}),
+      ...this.options.membership,
     });
     this.membership.on((event) => this.onMembership(event));
     this.remote.start();
+    this.handoff.route(this.remote);
+    this.handoff.start();
     this.membership.start();
   }
 
@@ -120,6 +139,11 @@ export class ClusterNode {
     return this.membership.on(listener);
   }
 
+  /** Move an actor (a top-level agent) to another member; see `node.migrate`. */
+  migrate(actorId: string, targetNode: string, options?: MigrateOptions): Promise<MigrationResult> {
+    return this.handoff.migrate(actorId, targetNode, options);
+  }
+
   /** Leave gracefully (others see `leaving`, then `removed`), then close the links. */
   async leave(): Promise<void> {
     await this.membership.leave();
@@ -128,6 +152,7 @@ export class ClusterNode {
 
   async close(): Promise<void> {
     this.membership.stop();
+    this.handoff.close();
     this.remote.close();
     await this.transport.close();
   }
@@ -151,6 +176,7 @@ export class ClusterNode {
 
   private onMembership(event: MembershipEvent): void {
     this.options.onEvent?.({ source: 'membership', event });
+    this.handoff.onMembership(event);
     if (!('member' in event)) return;
     const { nodeId, address } = event.member;
     if (nodeId === this.start_.kernel.nodeId) return;

@@ -31,6 +31,14 @@ export const ClusterCodes = {
   membershipState: 'CLUSTER_MEMBERSHIP_STATE',
   /** The beforeLeave hook failed; the node left the cluster anyway. */
   leaveHookFailed: 'CLUSTER_LEAVE_HOOK_FAILED',
+  /** The actor may not move: its contract says `migratable: false`, or it is of a kind that cannot (system actor, supervisor tree, HRT lane actor). */
+  notMigratable: 'CLUSTER_NOT_MIGRATABLE',
+  /** The target node refused the actor (no such definition, placement, admission); the actor stays where it was. */
+  migrationRefused: 'CLUSTER_MIGRATION_REFUSED',
+  /** The move did not complete (target unreachable, timeout, work that did not drain); the actor resumed on its source, nothing lost. */
+  migrationFailed: 'CLUSTER_MIGRATION_FAILED',
+  /** No up member of the cluster has this node id. */
+  unknownNode: 'CLUSTER_UNKNOWN_NODE',
 } as const;
 
 export type ClusterCode = (typeof ClusterCodes)[keyof typeof ClusterCodes];

@@ -28,7 +28,8 @@ import { SyscallTable } from './syscalls.js';
 import { TenantPaths } from './tenancy.js';
 import { describeCell, EventRelay, type SystemEvent } from './events.js';
 import { Durability, type RecoveryReport } from './durable/manager.js';
-import { KernelPersistence } from './persistence.js';
+import { HandoffPersistence } from './handoff-start.js';
+import { KernelHandoff } from './handoff.js';
 import { runSyscall, type SyscallDeps } from './syscall-path.js';
 import { NO_TELEMETRY, type Telemetry } from './trace.js';
 import { KernelTracing } from './turn-trace.js';
@@ -89,7 +90,9 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   readonly tracing: KernelTracing;
   /** CellHost: turns are traced by `tracing`. */
   readonly turns: KernelTracing;
-  private readonly persistence: KernelPersistence;
+  private readonly persistence: HandoffPersistence;
+  /** Moving actors to and from other nodes (migration, failover). */
+  readonly handoff: KernelHandoff;
   private readonly syscallDeps: SyscallDeps;
   private readonly leafDeps: LeafDeps;
   private readonly events: EventRelay;
@@ -129,7 +132,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       clock: this.clock,
       scheduler: this.scheduler,
       limits: { maxPayloadBytes: options.maxPayloadBytes ?? 1024 * 1024, validate: options.validate ?? true },
-      cell: (id) => this.cells.get(id),
+      cell: (id) => this.handoff.routable(id),
       emit: (e) => this.emit(e),
       audit: (record) => this.governance.record(record),
       durable: (cell) => cell.durable as never,
@@ -157,12 +160,30 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       durabilityOf: (id) => (this.cells.get(id)?.durable as { persistence?: { durability: 'sync' | 'async' } } | undefined)?.persistence?.durability ?? 'sync',
       kernel: this,
     };
-    this.persistence = new KernelPersistence(this.durability, {
+    this.persistence = new HandoffPersistence(
+      this.durability,
+      {
+        clock: this.clock,
+        cell: (id) => this.cells.get(id),
+        supervisor: (id) => this.supervisors.get(id),
+        spawnRecovered: (target, o) => this.spawn(target, o, true),
+        syscall: (id, request, signal, key) => this.syscall(id, request, signal, key),
+      },
+      (cell, m) => this.handoff.enqueue(cell, m),
+    );
+    this.handoff = new KernelHandoff({
+      nodeId: this.nodeId,
       clock: this.clock,
-      cell: (id) => this.cells.get(id),
-      supervisor: (id) => this.supervisors.get(id),
-      spawnRecovered: (target, o) => this.spawn(target, o, true),
-      syscall: (id, request, signal, key) => this.syscall(id, request, signal, key),
+      cells: this.cells,
+      isSupervisor: (id) => this.supervisors.has(id),
+      restartOf: (id) => this.exits.get(id)?.restart,
+      router: this.router,
+      governance: this.governance,
+      durability: this.durability,
+      syscalls: this.syscalls,
+      persistence: this.persistence,
+      spawn: (def, o, registered) => this.spawn(def, o, registered),
+      stopActor: (id) => this.stopActor(id),
     });
     this.leafDeps = {
       nodeId: this.nodeId,
@@ -260,7 +281,12 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     const cell = this.cells.get(id);
     if (!cell) return undefined;
     const lane = this.lanes.report(id);
-    return { ...describeCell(cell, this.governance.admittedActor(id)), ...(lane ? { lane: { state: lane.state, queued: lane.queued, stats: lane.stats } } : {}) };
+    return {
+      ...describeCell(cell, this.governance.admittedActor(id)),
+      // Counted across nodes: an actor that moved here goes on from its source's incarnation.
+      incarnation: this.handoff.incarnationOf(cell),
+      ...(lane ? { lane: { state: lane.state, queued: lane.queued, stats: lane.stats } } : {}),
+    };
   }
 
 

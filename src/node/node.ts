@@ -32,6 +32,8 @@ import { approvalsApi, auditApi, type ApprovalsApi, type AuditApi } from './apis
 import { startControlServer, type ControlServer } from './control.js';
 import { startCluster } from './cluster.js';
 import type { ClusterNode, ClusterOptions } from '../cluster/cluster.js';
+import type { MigrateOptions } from '../cluster/migration/migrate.js';
+import type { MigrationResult } from '../cluster/migration/protocol.js';
 import { startBuses, startCoordination, type Coordination, type CoordinationOptions } from './coordination.js';
 import { durabilityApi, type DurabilityApi } from './durability.js';
 import type { WorkflowEngine } from '../services/workflow/engine.js';
@@ -173,6 +175,13 @@ export interface AgentOsNode {
   readonly blackboard: BlackboardService | undefined;
   /** This node's place in the cluster (with `createNode({ cluster })`): `url`, `members()`, `on(listener)`, `leave()`. */
   readonly cluster: ClusterNode | undefined;
+  /**
+   * Move a top-level agent to another member, live: paused, drained, checkpointed, started there
+   * (admitted again against its contract), its queued messages and stragglers forwarded in order.
+   * Called on any member; the owner does it. Typed errors: CLUSTER_NOT_MIGRATABLE,
+   * CLUSTER_MIGRATION_REFUSED, CLUSTER_MIGRATION_FAILED (it carries on where it was), CLUSTER_UNKNOWN_NODE.
+   */
+  migrate(actorId: string, targetNode: string, options?: MigrateOptions): Promise<MigrationResult>;
   /** Workflow engine: `start(name, input)`, `wait(runId)`, `get`, `list`, `retry`, `resolve`, `approve`, `cancel`, `replay`. */
   readonly workflows: WorkflowEngine;
   /** Lineage records: `byTrace(traceId)`, `byTurn(actor, turn)`, `recent({ actor, limit })`, `find(id)` (undefined with `lineage: false`). */
@@ -377,6 +386,10 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       register,
       definition: (name, version) => definitions.get(version === undefined ? name : `${name}@${version}`),
       lookup: (id) => kernel.lookup(id),
+      async migrate(actorId, targetNode, migrateOptions) {
+        if (!cluster) throw new AgentOsError(ErrorCodes.invalidOptions, `migrate: node "${options.name}" is not in a cluster (createNode({ cluster }))`, { field: 'targetNode' });
+        return cluster.migrate(actorId, targetNode, migrateOptions);
+      },
       tree: () => kernel.tree(),
       systemTree: () => kernel.system.tree(),
       syscall: (actorId, request) => kernel.tracing.external(() => kernel.syscall(actorId, request)),

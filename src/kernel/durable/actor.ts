@@ -48,6 +48,8 @@ export interface DurableDeps {
   spent(id: string): number;
   /** Drop side-effect journal entries of turns up to `turn` (covered by the new replay base). */
   compact(id: string, turn: number): Promise<void>;
+  /** A checkpoint was committed (replication ships it to other nodes). */
+  checkpointed?(id: string, turn: number): void;
 }
 
 export class DurableActor implements CellDurability {
@@ -145,17 +147,22 @@ export class DurableActor implements CellDurability {
     });
   }
 
-  /** Capture and write a checkpoint now (one at a time; a request during a write runs after it). */
-  async checkpoint(): Promise<void> {
+  /**
+   * Capture and write a checkpoint now (one at a time; a request during a write runs after it).
+   * `afterCapture` runs right after the capture, before anything else can change the actor
+   * (a migration stops it there, so what is written is exactly its last state).
+   */
+  async checkpoint(afterCapture?: () => void): Promise<void> {
     if (this.writing) {
       this.again = true;
       await this.writing;
-      if (!this.again) return;
+      if (!this.again && !afterCapture) return;
     }
     this.again = false;
     if (this.cell.status !== 'running' && this.cell.status !== 'paused') return;
     const snapshot = this.cell.capture({ tokens: this.deps.spent(this.cell.id) });
     if (!snapshot) return;
+    afterCapture?.();
     const turn = this.cell.turn;
     const chain = this.chainAt(turn);
     this.latest = { snapshot, turn, chain };
@@ -166,6 +173,7 @@ export class DurableActor implements CellDurability {
     const write = this.deps.store.checkpoint(this.cell.id, { v: 1, turn, at: wholeMs(this.deps.clock.now()), chain, snapshot: encodeSnapshot(snapshot) }, base);
     this.writing = write.finally(() => (this.writing = undefined));
     await this.writing;
+    this.deps.checkpointed?.(this.cell.id, turn);
     if (base && turn > 0) {
       // Keep what a restore from this checkpoint may still ask the journal for: the calls it
       // holds in flight, the calls in flight now, and the calls of its own turn made after the
@@ -258,6 +266,11 @@ export class DurableActor implements CellDurability {
     if (this.persistence.restart === 'initial' || !this.latest) return { snapshot: undefined, turns: [], inbox: [] };
     const turns = this.since.filter((m) => m.turn > this.latest!.turn);
     return { snapshot: this.latest.snapshot, turns, inbox: [] };
+  }
+
+  /** The snapshot of the last checkpoint taken in this process (a migration resumes from it if the move fails). */
+  get latestSnapshot(): ActorSnapshot | undefined {
+    return this.latest?.snapshot;
   }
 
   /** Where the turn counter stands in a plan (for a restart from the initial state, it keeps counting). */

@@ -59,6 +59,11 @@ export class Durability {
   /** Restored actors waiting for the end of recovery before they run. */
   private readonly waiting: Array<() => void> = [];
   private outcomeTimes: OutcomeTimes | undefined;
+  /** Told of every committed checkpoint (cluster replication). */
+  private readonly checkpointListeners = new Set<(id: string, turn: number) => void>();
+  /** Actors leaving this node for another: forgetting them keeps the marks others hold of them. */
+  private readonly leaving = new Set<string>();
+  private readonly forgetting = new Map<string, Promise<void>>();
 
   constructor(private readonly options: DurabilityOptions) {
     this.store = new DurableStore(options.db);
@@ -85,6 +90,9 @@ export class Durability {
       failed: (c, err) => this.failed(c, err),
       spent: (id) => this.options.spent(id),
       compact: (id, turn) => this.compact(id, turn),
+      checkpointed: (id, turn) => {
+        for (const l of this.checkpointListeners) l(id, turn);
+      },
     });
     cell.durable = actor;
     this.actors.set(cell.id, actor);
@@ -109,12 +117,33 @@ export class Durability {
     }
   }
 
-  /** The actor is gone for good: its stored state goes too. */
-  async forget(id: string): Promise<void> {
+  /** The actor is gone for good, or moved to another node (`movingAway`): its stored state goes too. */
+  forget(id: string): Promise<void> {
+    const moved = this.leaving.delete(id);
     this.actors.delete(id);
-    for (const d of this.actors.values()) d.forgetSender(id);
-    await this.store.forget(id, true);
-    await this.journal.forget(id);
+    // An actor that moved keeps its history elsewhere: what others here saw of it still holds.
+    if (!moved) for (const d of this.actors.values()) d.forgetSender(id);
+    const done = this.store.forget(id, true, moved).then(() => this.journal.forget(id)).then(() => undefined);
+    const settled = done.catch(() => undefined).finally(() => this.forgetting.get(id) === settled && this.forgetting.delete(id));
+    this.forgetting.set(id, settled);
+    return done;
+  }
+
+  /** Resolves once what `forget(id)` started is done (an actor coming back must not meet its old records going). */
+  forgotten(id: string): Promise<void> {
+    return this.forgetting.get(id) ?? Promise.resolve();
+  }
+
+  /** The next `forget(id)` is of an actor that lives on on another node (migration); `false` withdraws it. */
+  movingAway(id: string, on = true): void {
+    if (on) this.leaving.add(id);
+    else this.leaving.delete(id);
+  }
+
+  /** Listen to committed checkpoints (id, turn); returns the unsubscribe. */
+  onCheckpoint(listener: (id: string, turn: number) => void): () => void {
+    this.checkpointListeners.add(listener);
+    return () => this.checkpointListeners.delete(listener);
   }
 
   // ── starting ──────────────────────────────────────────────────────────

@@ -67,8 +67,11 @@ export class DurableStore {
     return this.txn(() => this.actorsDb.put(record.id, seal(pack(record))));
   }
 
-  /** Forget an actor for good: registration, checkpoints, inbox, turns, dedupe marks and its blob references. */
-  forget(id: string, registration: boolean): Promise<void> {
+  /**
+   * Forget an actor for good: registration, checkpoints, inbox, turns, dedupe marks and its blob
+   * references. `movedAway`: the actor lives on elsewhere, so the marks others keep of it stay.
+   */
+  forget(id: string, registration: boolean, movedAway = false): Promise<void> {
     return this.txn(() => {
       if (registration) this.actorsDb.remove(id);
       this.checkpointsDb.remove([id, 'latest']);
@@ -82,7 +85,22 @@ export class DurableStore {
         this.turnsDb.remove(key);
       }
       // Marks it kept, and marks others kept of it: a new actor may take the id and start its history again.
-      for (const key of this.dedupeDb.getKeys()) if (key[0] === id || key[1] === id) this.dedupeDb.remove(key);
+      for (const key of this.dedupeDb.getKeys()) if (key[0] === id || (!movedAway && key[1] === id)) this.dedupeDb.remove(key);
+    });
+  }
+
+  /**
+   * An actor moved in from another node: its registration, its checkpoint (as latest and
+   * replay base: no turns follow it here) and the dedupe marks it kept, in one transaction.
+   */
+  importState(registration: ActorRecord, checkpoint: CheckpointRecord, marks: ReadonlyArray<[string, [number, number]]>): Promise<void> {
+    const actor = registration.id;
+    return this.txn(() => {
+      this.actorsDb.put(actor, seal(pack(registration)));
+      const bytes = seal(packCheckpoint(checkpoint));
+      this.checkpointsDb.put([actor, 'latest'], bytes);
+      this.checkpointsDb.put([actor, 'base'], bytes);
+      for (const [from, at] of marks) this.dedupeDb.put([actor, from], seal(pack({ at })));
     });
   }
 
@@ -202,6 +220,16 @@ export class DurableStore {
   origin(actor: string, from: string): [number, number] | undefined {
     const bytes = this.dedupeDb.get([actor, from]);
     return bytes === undefined ? undefined : decodeOrigin(bytes, actor, from);
+  }
+
+  /** The dedupe marks `actor` keeps: the last [turn, call] seen from each persistent sender. */
+  marks(actor: string): Array<[string, [number, number]]> {
+    const out: Array<[string, [number, number]]> = [];
+    for (const { key, value } of this.dedupeDb.getRange({ start: [actor] as unknown as [string, string] })) {
+      if (key[0] !== actor) break;
+      out.push([key[1], decodeOrigin(value, actor, key[1])]);
+    }
+    return out;
   }
 
   payload(actor: string, body: Body): unknown {
