@@ -46,6 +46,13 @@ export interface ClusterStart {
   definition(name: string, version?: string): AgentDefinition | undefined;
 }
 
+const CHANNEL_MESSAGE = 'channel';
+
+export interface ClusterChannel {
+  send(node: string, body: unknown): void;
+  close(): void;
+}
+
 export class ClusterNode {
   readonly remote: RemoteActors;
   /** Migration, replicas and failover of this node's actors. */
@@ -56,6 +63,7 @@ export class ClusterNode {
   private readonly linked = new Set<string>();
   private membershipHandler: ((from: string, m: unknown) => void) | undefined;
   private actorsHandler: ((from: string, m: unknown) => void) | undefined;
+  private readonly channels = new Map<string, (from: string, body: unknown) => void>();
   private address = '';
 
   private constructor(
@@ -144,6 +152,21 @@ export class ClusterNode {
     return this.handoff.migrate(actorId, targetNode, options);
   }
 
+  /**
+   * A named side channel over the same authenticated links, for node services that are not actors
+   * (the inspector streams every member's events to the node serving the page). One handler per
+   * name; messages to a node that is not a member throw CLUSTER_PEER_UNKNOWN; delivery is the
+   * links' own (ordered, exactly once while both processes live).
+   */
+  channel(name: string, onMessage: (from: string, body: unknown) => void): ClusterChannel {
+    if (this.channels.has(name)) throw new ClusterError(ClusterCodes.invalidOptions, `cluster channel "${name}" is already open`, { field: 'name' });
+    this.channels.set(name, onMessage);
+    return {
+      send: (node, body) => this.send(node, { type: CHANNEL_MESSAGE, channel: name, body }),
+      close: () => void this.channels.delete(name),
+    };
+  }
+
   /** Leave gracefully (others see `leaving`, then `removed`), then close the links. */
   async leave(): Promise<void> {
     await this.membership.leave();
@@ -161,7 +184,9 @@ export class ClusterNode {
 
   private dispatch(from: string, msg: Record<string, unknown>): void {
     if (isMembershipMessage(msg)) this.membershipHandler?.(from, msg);
-    else this.actorsHandler?.(from, msg);
+    else if (msg.type === CHANNEL_MESSAGE) {
+      if (typeof msg.channel === 'string') this.channels.get(msg.channel)?.(from, msg.body);
+    } else this.actorsHandler?.(from, msg);
   }
 
   private onTransport(event: TransportEvent): void {

@@ -61,7 +61,13 @@ export type ServerFrame =
 
 /** Page → server. Every request gets exactly one `reply` with its `id`. */
 export type ClientRequest =
-  /** The XState machine definition of an actor (`machine.toJSON()`), to draw its statechart. */
+  /**
+   * The XState machine definition of an actor, to draw its statechart. Result:
+   * `{ actor, node, state, definition }` where `definition` is XState v5's `machine.toJSON()`
+   * (a `StateMachineDefinition`: `id`, `key`, `type`, `initial`, `states`, `on` with transition
+   * objects whose `target` are state ids like `#machine.a.b`), sent through JSON (functions
+   * dropped), and `state` the actor's current state value; `definition: null` for non-machine logic.
+   */
   | { id: number; op: 'machine'; node: string; actor: string }
   /** Recent events of one actor from the replay buffer. */
   | { id: number; op: 'events'; node: string; actor: string; limit?: number }
