@@ -154,8 +154,9 @@ export class ActorCell {
       clock,
       ...(this.host.xstateInspect ? { inspect: this.host.xstateInspect } : {}),
     });
-    // A persistent actor's delayed events must be capturable with their due times.
-    if (this.durable) trackDelays(actor, clock);
+    // Delayed events must be capturable with their due times: a persistent actor checkpoints them,
+    // and any actor may be captured to move to another node.
+    trackDelays(actor, clock);
     this.actor = actor;
     cellsBySystem.set(actor.system, this);
     this.watch(actor);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { AgentDefinition } from '../actors/define.js';
 import { ClusterNode, type ClusterOptions } from '../cluster/cluster.js';
 import { ClusterCodes, ClusterError } from '../cluster/errors.js';
+import { resolveMobility, type MobilityOptions } from '../cluster/migration/options.js';
 import type { Kernel } from '../kernel/kernel.js';
 
 const FILE = 'cluster-incarnation';
@@ -22,7 +23,8 @@ export function nextIncarnation(root: string): number {
 
 export function checkClusterOptions(o: unknown): void {
   const bad = (field: string, why: string): never => {
-    throw new ClusterError(ClusterCodes.invalidOptions, `cluster.${field} ${why}`, { field: `cluster.${field}` });
+    const path = field === '' ? 'cluster' : `cluster.${field}`;
+    throw new ClusterError(ClusterCodes.invalidOptions, `${path} ${why}`, { field: path });
   };
   if (typeof o !== 'object' || o === null || Array.isArray(o)) bad('', 'must be an object { secret, listen?, seeds? }');
   const c = o as Record<string, unknown>;
@@ -36,6 +38,9 @@ export function checkClusterOptions(o: unknown): void {
     if (l.port !== undefined && !(Number.isInteger(l.port) && (l.port as number) >= 0 && (l.port as number) < 65536)) bad('listen.port', 'must be a port number 0-65535');
     if (l.host !== undefined && typeof l.host !== 'string') bad('listen.host', 'must be a host name or address');
   }
+  if (c.membership !== undefined && (typeof c.membership !== 'object' || c.membership === null || Array.isArray(c.membership))) bad('membership', 'must be an object of failure-detection timings');
+  // Placement, replicas and migration timings: refused here, before anything starts.
+  resolveMobility(c as MobilityOptions);
 }
 
 export function startCluster(kernel: Kernel, root: string, options: ClusterOptions, definition: (name: string, version?: string) => AgentDefinition | undefined): Promise<ClusterNode> {

@@ -15,6 +15,18 @@ afterEach(() => tmp.cleanup());
 const model = { id: 'local/x', contextTokens: 1024, placement: 'edge', privacy: ['public'] };
 const entry = { name: 'm', version: 'v1', hash: 'sha256:aa', attributes: {} };
 
+// Cluster options (placement, replicas and migration timings included) keep the cluster's own code.
+const clusterCases: [string, Record<string, unknown>, string][] = [
+  ['cluster a string', { cluster: 'ws://x' }, 'cluster'],
+  ['cluster.secret short', { cluster: { secret: 'short' } }, 'cluster.secret'],
+  ['cluster.seeds not addresses', { cluster: { secret: 's'.repeat(16), seeds: ['http://x'] } }, 'cluster.seeds'],
+  ['cluster.listen.port 70000', { cluster: { secret: 's'.repeat(16), listen: { port: 70_000 } } }, 'cluster.listen.port'],
+  ['cluster.replicas -1', { cluster: { secret: 's'.repeat(16), replicas: -1 } }, 'cluster.replicas'],
+  ['cluster.placement unknown', { cluster: { secret: 's'.repeat(16), placement: 'moon' } }, 'cluster.placement'],
+  ['cluster.migration.drainMs 0', { cluster: { secret: 's'.repeat(16), migration: { drainMs: 0 } } }, 'cluster.migration.drainMs'],
+  ['cluster.membership a number', { cluster: { secret: 's'.repeat(16), membership: 5 } }, 'cluster.membership'],
+];
+
 // [label, bad options (merged over a valid base), field named]
 const cases: [string, Record<string, unknown>, string][] = [
   ['name missing', { name: undefined }, 'name'],
@@ -70,6 +82,13 @@ const cases: [string, Record<string, unknown>, string][] = [
 ];
 
 describe('createNode option validation', () => {
+  it.each(clusterCases)('rejects %s with CLUSTER_INVALID_OPTIONS naming the field, before anything starts', async (_label, bad, field) => {
+    const options = { name: 'opt', dataDir: tmp.dir, clock: new VirtualClock(0), ...bad } as unknown as NodeOptions;
+    const err = (await createNode(options).catch((e: unknown) => e)) as AgentOsError;
+    expect(err).toMatchObject({ code: 'CLUSTER_INVALID_OPTIONS', field });
+    expect(existsSync(join(tmp.dir, 'opt', 'LOCK'))).toBe(false);
+  });
+
   it.each(cases)('rejects %s with INVALID_OPTIONS naming the field', async (_label, bad, field) => {
     const options = { name: 'opt', dataDir: tmp.dir, clock: new VirtualClock(0), ...bad } as unknown as NodeOptions;
     const err = (await createNode(options).catch((e: unknown) => e)) as AgentOsError;
