@@ -76,6 +76,7 @@ const { runBlackboard } = await import('./blackboard.js');
 const { runMarket } = await import('./market.js');
 const { runClusterTransport } = await import('./cluster-transport.js');
 const { runClusterActors } = await import('./cluster-actors.js');
+const { runCluster } = await import('./cluster.js');
 const { agentosSource } = await import('./agentos.js');
 const { cleanupScratch, fmt, machineMeta, now, printTable, ratioOf, writeResults } = await import('./lib.js');
 
@@ -91,7 +92,8 @@ const SUITES: Record<string, (opts: BenchOptions, log: (s: string) => void) => P
   workflow: runWorkflow, // orchestration overhead per workflow step against raw asks
   blackboard: runBlackboard, // blackboard writes/s, 10 writers, against raw LMDB puts
   market: runMarket, // contract-net rounds/s with 100 bidders
-  cluster: async (o, log) => [...(await runClusterTransport(o, log)), ...(await runClusterActors(o, log))], // node-to-node links and actors across nodes, against raw ws
+  // node-to-node links and actors across nodes against raw ws; migration (1 MB, under load) and failover after kill -9
+  cluster: async (o, log) => [...(await runClusterTransport(o, log)), ...(await runClusterActors(o, log)), ...(await runCluster(o, log))],
 };
 
 function parseArgs(): { quick: boolean; only: string[] | undefined; out: string | undefined; strict: boolean } {

@@ -2,11 +2,25 @@
 // with their status and incarnation, whether this side has quorum, and where each
 // known actor lives — read through the node's local control endpoint.
 
-import type { Command } from 'commander';
-import type { ClusterResponse } from '../node/control.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { ClusterResponse, MigrateResponse } from '../node/control.js';
 import { callNode, helpAfter, withNodeTarget } from './control-client.js';
 import type { CliIo } from './exit.js';
 import { renderTable } from './render.js';
+
+interface MigrateOpts {
+  dataDir: string;
+  node: string;
+  json?: boolean;
+  drainMs?: number;
+  timeoutMs?: number;
+}
+
+const positiveMs = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of milliseconds');
+  return n;
+};
 
 interface StatusOpts {
   dataDir: string;
@@ -39,5 +53,24 @@ export function registerClusterCommands(program: Command, io: CliIo): void {
         io.fail();
       }
       else io.out(formatCluster(answer));
+    });
+
+  withNodeTarget(program.command('migrate'))
+    .description('move an actor live to another member (paused, drained, checkpointed, started there; its messages follow in order)')
+    .argument('<actor>', 'the actor id (it may live on any member; its owner moves it)')
+    .argument('<target>', 'the node id to move it to')
+    .option('--drain-ms <ms>', 'longest wait for its in-flight calls to finish', positiveMs)
+    .option('--timeout-ms <ms>', 'longest wait for the target to take it', positiveMs)
+    .option('--json', 'print the answer as JSON')
+    .addHelpText('after', helpAfter('agentos migrate counter n2', 'agentos migrate ledger n3 --node n1 --drain-ms 10000'))
+    .action(async (actor: string, to: string, opts: MigrateOpts) => {
+      const query = new URLSearchParams();
+      if (opts.drainMs !== undefined) query.set('drainMs', String(opts.drainMs));
+      if (opts.timeoutMs !== undefined) query.set('timeoutMs', String(opts.timeoutMs));
+      const path = `/v1/actors/${encodeURIComponent(actor)}/migrate${query.size > 0 ? `?${query}` : ''}`;
+      // The control client's own timeout must outlast the move's.
+      const answer = await callNode<MigrateResponse>(opts, path, { method: 'POST', body: { to }, waitMs: (opts.drainMs ?? 5000) + (opts.timeoutMs ?? 10_000) });
+      if (opts.json) io.out(JSON.stringify(answer, null, 2));
+      else io.out(`${answer.result.id}: moved from ${answer.result.from} to ${answer.result.to} in ${answer.result.ms.toFixed(1)} ms (incarnation ${answer.result.incarnation})`);
     });
 }

@@ -14,6 +14,7 @@ import type { DowningStrategy } from './membership/index.js';
 import { RemoteActors, type ClusterMessage } from './remote-actors.js';
 import { CloseCodes, ClusterTransport, NODE_ID_PATH, type TlsOptions, type TransportEvent } from './transport/index.js';
 import { ClusterHandoff } from './migration/handoff.js';
+import type { HandOffReport } from './migration/leave.js';
 import type { MigrateOptions } from './migration/migrate.js';
 import { resolveMobility, type MobilityOptions } from './migration/options.js';
 import type { MigrationResult } from './migration/protocol.js';
@@ -167,10 +168,16 @@ export class ClusterNode {
     };
   }
 
-  /** Leave gracefully (others see `leaving`, then `removed`), then close the links. */
-  async leave(): Promise<void> {
+  /**
+   * Leave gracefully: first hand this node's agents off to other members (unless
+   * `handOffOnLeave: false`), then leave (others see `leaving`, then `removed`, never
+   * `down`: nothing fails over) and close the links. Returns what moved and what stayed.
+   */
+  async leave(): Promise<HandOffReport | undefined> {
+    const report = this.handoff.options.handOffOnLeave && this.membership.isQuorate() ? await this.handoff.handOffAll().catch(() => undefined) : undefined;
     await this.membership.leave();
     await this.close();
+    return report;
   }
 
   async close(): Promise<void> {

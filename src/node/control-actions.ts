@@ -9,6 +9,7 @@ import type { PendingApproval } from '../kernel/policy/index.js';
 import { ControlCodes, ControlError, bodyFields, queryNumber, queryString, type ControlRequest, type ControlRoute } from './control-request.js';
 import type { AgentOsNode } from './node.js';
 import type { ActorRef } from '../kernel/ref.js';
+import type { MigrationResult } from '../cluster/migration/protocol.js';
 
 export interface SendResponse {
   node: string;
@@ -22,6 +23,12 @@ export interface AskResponse {
   actor: string;
   /** The actor's reply (null when it replied with nothing). */
   reply: unknown;
+}
+
+export interface MigrateResponse {
+  node: string;
+  /** What `node.migrate` answered: `{ id, from, to, incarnation, ms, … }`. */
+  result: MigrationResult;
 }
 
 export interface ApprovalsResponse {
@@ -98,6 +105,20 @@ export const ACTOR_ROUTES: readonly ControlRoute[] = [
       const timeoutMs = queryNumber(query, 'timeoutMs');
       const reply = await target(node, params.id!).ask(body as { type: string }, { ...sendOptions(query), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
       return { node: node.name, actor: params.id!, reply: reply ?? null };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/actors/:id/migrate',
+    query: ['drainMs', 'timeoutMs'],
+    body: true,
+    // The actor may live on another member: the node asked passes the move to its owner.
+    handle: async ({ node, params, query, body }): Promise<MigrateResponse> => {
+      const to = required(bodyFields(body, ['to']), 'to');
+      const drainMs = queryNumber(query, 'drainMs');
+      const timeoutMs = queryNumber(query, 'timeoutMs');
+      const result = await node.migrate(params.id!, to, { ...(drainMs === undefined ? {} : { drainMs }), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+      return { node: node.name, result };
     },
   },
 ];

@@ -17,7 +17,7 @@ import type { AgentOsNode } from './node.js';
 import { nodePaths } from './storage.js';
 
 export { ControlCodes, ControlError, V1_ROUTES, type ControlRoute, type ControlRequest, type PsResponse, type TreeResponse, type ClusterResponse } from './control-routes.js';
-export type { ApprovalsResponse, ApproveResponse, AskResponse, AuditHeadResponse, AuditVerifyResponse, RejectResponse, SendResponse } from './control-actions.js';
+export type { ApprovalsResponse, ApproveResponse, AskResponse, AuditHeadResponse, AuditVerifyResponse, MigrateResponse, RejectResponse, SendResponse } from './control-actions.js';
 export { psRows, stateLabel, type LaneFigures, type PsRow } from '../kernel/ps-rows.js';
 
 export const CONTROL_FILE = 'control.json';

@@ -58,6 +58,31 @@ describe('agentos serve --listen / --seed and agentos cluster status', () => {
     expect(table.stdout).toMatch(/n2\s+up\s+1\s+ws:\/\//);
   }, 60_000);
 
+  it('agentos migrate moves an actor to another node with its state; errors are typed and exit 1', async () => {
+    const agents = 'test/cli/fixtures/serve-mobile.ts';
+    const url = await serve('--node', 'ma', '--listen', '127.0.0.1:0', '--agents', agents);
+    await serve('--node', 'mb', '--listen', '127.0.0.1:0', '--seed', url, '--agents', agents);
+    const status = (node: string) => JSON.parse(agentos('cluster', 'status', '--data-dir', tmp.dir, '--node', node, '--json').stdout).cluster;
+    for (let i = 0; i < 100 && !status('ma').actors.some((a: { id: string }) => a.id === 'tally'); i++) await new Promise((res) => setTimeout(res, 100));
+    expect(agentos('send', 'tally', '{"type":"inc","by":4}', '--data-dir', tmp.dir, '--node', 'mb').status).toBe(0);
+
+    // Asked on ma, which does not hold it: the owner (mb) moves it.
+    const moved = agentos('migrate', 'tally', 'ma', '--data-dir', tmp.dir, '--node', 'ma');
+    expect(moved.stderr).toBe('');
+    expect(moved.status).toBe(0);
+    expect(moved.stdout).toMatch(/^tally: moved from mb to ma in [\d.]+ ms \(incarnation \d+\)/);
+    const asked = agentos('ask', 'tally', '{"type":"get"}', '--data-dir', tmp.dir, '--node', 'ma');
+    expect(JSON.parse(asked.stdout)).toBe(4);
+    for (let i = 0; i < 100 && status('mb').actors.find((a: { id: string }) => a.id === 'tally')?.node !== 'ma'; i++) await new Promise((res) => setTimeout(res, 100));
+    expect(status('mb').actors.find((a: { id: string }) => a.id === 'tally')?.node).toBe('ma');
+
+    const unknownNode = agentos('migrate', 'tally', 'nowhere', '--data-dir', tmp.dir, '--node', 'ma');
+    expect(unknownNode.status).toBe(1);
+    expect(unknownNode.stderr).toContain('CLUSTER_UNKNOWN_NODE');
+    const badMs = agentos('migrate', 'tally', 'mb', '--drain-ms', '-5', '--data-dir', tmp.dir, '--node', 'ma');
+    expect(badMs.status).toBe(2);
+  }, 60_000);
+
   it('serve refuses --listen without the secret, and a bad --listen, as usage errors', () => {
     const noSecret = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--data-dir', tmp.dir, '--node', 'x', '--listen', '127.0.0.1:0'], {
       cwd: repoRoot, encoding: 'utf8', env: { ...process.env, AGENTOS_CLUSTER_SECRET: '' }, timeout: 30_000,

@@ -14,6 +14,7 @@ import type { MembershipEvent } from '../membership/index.js';
 import { CLUSTER_MESSAGE, type ClusterLinks, type ClusterMessage } from '../remote-actors.js';
 import { Exchange, type Reply } from './exchange.js';
 import { Failover } from './failover.js';
+import { handOffAll, type HandOffReport } from './leave.js';
 import { Migrations, type MigrateOptions } from './migrate.js';
 import type { ResolvedMobility } from './options.js';
 import { MessageOrder, type SendOp } from './order.js';
@@ -173,6 +174,14 @@ export class ClusterHandoff {
 
   migrate(actorId: string, targetNode: string, options?: MigrateOptions): Promise<MigrationResult> {
     return this.migrations.migrate(actorId, targetNode, options);
+  }
+
+  /** Before a graceful leave: move every agent that may move to another up member (see leave.ts). */
+  async handOffAll(): Promise<HandOffReport> {
+    const upMembers = (): string[] => [...new Set([this.self, ...this.host.members().filter((m) => m.status === 'up').map((m) => m.nodeId)])];
+    const report = await handOffAll({ kernel: this.kernel, self: this.self, upMembers, migrate: (id, to) => this.migrations.migrate(id, to) });
+    this.kernel.emit('@agentos.cluster.handed-off', { moved: report.moved.length, stayed: report.stayed });
+    return report;
   }
 
   onMembership(event: MembershipEvent): void {
