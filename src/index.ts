@@ -209,7 +209,12 @@ export { ExperimentClock, runUntil } from './node/experiment/drive.js';
 export { ExperimentError, ExperimentCodes } from './node/experiment/errors.js';
 export { builtinScenarios } from './node/experiment/registry.js';
 // Cluster: authenticated links, membership and failure detection, actors across nodes.
-export { ClusterNode, type ClusterOptions, type ClusterEvent } from './cluster/cluster.js';
+export { ClusterNode, type ClusterOptions, type ClusterEvent, type ClusterChannel } from './cluster/cluster.js';
+// Actor mobility: live migration, graceful hand-off, replicas and failover.
+export type { MobilityOptions } from './cluster/migration/options.js';
+export type { MigrateOptions } from './cluster/migration/migrate.js';
+export type { MigrationResult } from './cluster/migration/protocol.js';
+export type { HandOffReport } from './cluster/migration/leave.js';
 export { ClusterError, ClusterCodes, type ClusterCode } from './cluster/errors.js';
 export { ClusterTransport, CloseCodes } from './cluster/transport/index.js';
 export type { ClusterTransportOptions, TlsOptions, TransportEvent, PeerInfo, LinkStats, FrameSocket } from './cluster/transport/index.js';

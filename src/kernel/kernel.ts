@@ -5,13 +5,11 @@
 
 import { queuedByClass, rootSpec, userActorIds } from './views.js';
 import type { RemoteRouting } from './remote.js';
-import type { RootDatabase } from 'lmdb';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { ActorCell, CellHost } from '../actors/cell.js';
 import type { AgentDefinition } from '../actors/define.js';
 import { publicSendOptions, type Envelope, type SendOptions } from '../actors/envelope.js';
 import type { Clock } from '../base/clock.js';
-import type { TokenSource } from '../base/tokens.js';
 import { ActorError, AgentOsError, ErrorCodes } from '../base/errors.js';
 import { describeExit, type ExitReason } from '../base/exit.js';
 import type { OverflowPolicy } from '../mailboxes/types.js';
@@ -21,58 +19,27 @@ import type { ChildHandle, ChildHost, ChildSpec, RestartType, SupervisorSpec, Tr
 import type { Governance, SyscallRequest } from './governance.js';
 import { ActorRef, type AskOptions, type RefHost } from './ref.js';
 import { Router } from './router.js';
-import { Scheduler, type SchedulerOptions } from './scheduler.js';
+import { Scheduler } from './scheduler.js';
 import { prepareSpawn } from './spawn-checks.js';
 import { startLeaf, type LeafDeps } from './leaf.js';
 import { SyscallTable } from './syscalls.js';
 import { TenantPaths } from './tenancy.js';
 import { describeCell, EventRelay, type SystemEvent } from './events.js';
-import { Durability, type RecoveryReport } from './durable/manager.js';
-import { HandoffPersistence } from './handoff-start.js';
-import { KernelHandoff } from './handoff.js';
+import type { Durability, RecoveryReport } from './durable/manager.js';
+import { durabilityFor } from './durable/wire.js';
+import type { KernelOptions, SpawnOptions, StartTarget } from './kernel-types.js';
+import type { HandoffPersistence } from './handoff-start.js';
+import type { KernelHandoff } from './handoff.js';
+import { handoffFor } from './handoff-wire.js';
 import { runSyscall, type SyscallDeps } from './syscall-path.js';
 import { NO_TELEMETRY, type Telemetry } from './trace.js';
 import { KernelTracing } from './turn-trace.js';
 import { assertUserId, SystemTree } from './system.js';
 import { Lifecycle } from './lifecycle.js';
-import { laneHost, type HrtLaneOptions, type HrtLanes } from './hrt/host.js';
-
-/** What a child spec's `start` may be at this layer. */
-export type StartTarget = AgentDefinition | { agent: AgentDefinition; input?: unknown };
+import { laneHost, type HrtLanes } from './hrt/host.js';
 
 export type { SystemEvent } from './events.js';
-
-export interface KernelOptions {
-  nodeId: string;
-  clock: Clock;
-  defer: (fn: () => void) => void;
-  governance: Governance;
-  inspect?: (event: SystemEvent | InspectionEvent) => void;
-  maxPayloadBytes?: number;
-  validate?: boolean;
-  mailbox?: { capacity?: number; overflow?: OverflowPolicy };
-  scheduler?: Pick<SchedulerOptions, 'dtMinShare' | 'batchSize' | 'sliceMs' | 'srtLevels' | 'srtBurst'>;
-  root?: { intensity?: number; periodMs?: number };
-  onRootExit?: (reason: ExitReason) => void;
-  /** The node's LMDB: persistent actors keep their checkpoints, inbox, turn log and effect journal here. */
-  db?: RootDatabase;
-  /** OpenTelemetry tracer and meter (default: nothing recorded). */
-  telemetry?: Telemetry;
-  /** HRT lanes: worker threads for HRT actors whose definition has `lane`. */
-  hrt?: HrtLaneOptions;
-  /** Where ask correlation ids get their unguessable part (default: the OS CSPRNG). */
-  tokens?: TokenSource;
-  /** Scrubs secrets and credentials from what operators see: inspect events and dead letters. */
-  redact?: (value: unknown) => unknown;
-}
-
-export interface SpawnOptions {
-  id: string;
-  tenant?: string;
-  restart?: RestartType;
-  shutdownMs?: number | 'infinity';
-  input?: unknown;
-}
+export type { KernelOptions, SpawnOptions, StartTarget } from './kernel-types.js';
 
 export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   readonly nodeId: string;
@@ -140,19 +107,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       ...(options.tokens ? { tokens: options.tokens } : {}),
     });
     if (options.redact) this.router.deadLetters.setRedactor(options.redact);
-    this.durability = options.db
-      ? new Durability({
-          db: options.db,
-          clock: this.clock,
-          defer: options.defer,
-          envelope: (cell, stored) => this.router.rebuild(cell, stored),
-          emit: (type, data) => this.emit(type, data),
-          audit: (r) => this.governance.record(r),
-          syscall: (cell, rec, signal) => this.syscall(cell.id, rec.request, signal, rec.key),
-          spent: (id) => this.governance.policy.budgets.spent(id),
-          restoreSpent: (id, tokens) => this.governance.policy.budgets.restoreSpent(id, tokens),
-        })
-      : undefined;
+    this.durability = options.db ? durabilityFor(this, options.db, options.defer) : undefined;
     this.syscallDeps = {
       governance: this.governance,
       syscalls: this.syscalls,
@@ -160,31 +115,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
       durabilityOf: (id) => (this.cells.get(id)?.durable as { persistence?: { durability: 'sync' | 'async' } } | undefined)?.persistence?.durability ?? 'sync',
       kernel: this,
     };
-    this.persistence = new HandoffPersistence(
-      this.durability,
-      {
-        clock: this.clock,
-        cell: (id) => this.cells.get(id),
-        supervisor: (id) => this.supervisors.get(id),
-        spawnRecovered: (target, o) => this.spawn(target, o, true),
-        syscall: (id, request, signal, key) => this.syscall(id, request, signal, key),
-      },
-      (cell, m) => this.handoff.enqueue(cell, m),
-    );
-    this.handoff = new KernelHandoff({
-      nodeId: this.nodeId,
-      clock: this.clock,
-      cells: this.cells,
-      isSupervisor: (id) => this.supervisors.has(id),
-      restartOf: (id) => this.exits.get(id)?.restart,
-      router: this.router,
-      governance: this.governance,
-      durability: this.durability,
-      syscalls: this.syscalls,
-      persistence: this.persistence,
-      spawn: (def, o, registered) => this.spawn(def, o, registered),
-      stopActor: (id) => this.stopActor(id),
-    });
+    ({ persistence: this.persistence, handoff: this.handoff } = handoffFor(this, { cells: this.cells, supervisors: this.supervisors, exits: this.exits }));
     this.leafDeps = {
       nodeId: this.nodeId,
       clock: this.clock,

@@ -70,7 +70,8 @@ describe('placement and options', () => {
   });
 
   it('defaults, and bad values name the option', () => {
-    expect(resolveMobility({})).toEqual({ placement: 'on_prem', replicas: 1, drainMs: 5000, timeoutMs: 10_000, holdMs: 2000 });
+    expect(resolveMobility({})).toEqual({ placement: 'on_prem', replicas: 1, handOffOnLeave: true, drainMs: 5000, timeoutMs: 10_000, holdMs: 2000 });
+    expect(() => resolveMobility({ handOffOnLeave: 'yes' as never })).toThrow(expect.objectContaining({ field: 'cluster.handOffOnLeave' }));
     expect(() => resolveMobility({ placement: 'moon' as never })).toThrow(expect.objectContaining({ code: 'CLUSTER_INVALID_OPTIONS', field: 'cluster.placement' }));
     expect(() => resolveMobility({ replicas: -1 })).toThrow(expect.objectContaining({ field: 'cluster.replicas' }));
     expect(() => resolveMobility({ migration: { drainMs: 0 } })).toThrow(expect.objectContaining({ field: 'cluster.migration.drainMs' }));
