@@ -32,8 +32,11 @@ function thrown(fn: () => unknown): RingError {
 
 const STRUCTURES = [['type', 'deadline', 'payload']];
 
-/** Values msgpack round-trips to an equal value (no undefined in arrays/objects, no -0). */
-const value = fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v)) as unknown);
+/**
+ * Values msgpack round-trips to an equal value (no undefined in arrays/objects, no -0, and no
+ * `__proto__` key: msgpackr renames it to `__proto_` on decode, its guard against prototype pollution).
+ */
+const value = fc.jsonValue().filter((v) => !JSON.stringify(v).includes('"__proto__"')).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
 
 describe('MsgpackRingCodec', () => {
   it('round-trips any JSON value through a ring, in order (separate Packr/Unpackr per end)', () => {
