@@ -12,6 +12,7 @@ import { ClusterCodes, ClusterError } from './errors.js';
 import { Membership, isMembershipMessage, type Member, type MembershipEvent, type MembershipMessage, type PeerTarget } from './membership/index.js';
 import type { DowningStrategy } from './membership/index.js';
 import { RemoteActors, type ClusterMessage } from './remote-actors.js';
+import { CHILDREN_CHANNEL, ClusterChildren } from './remote-children.js';
 import { CloseCodes, ClusterTransport, NODE_ID_PATH, type TlsOptions, type TransportEvent } from './transport/index.js';
 import { ClusterHandoff } from './migration/handoff.js';
 import type { HandOffReport } from './migration/leave.js';
@@ -58,6 +59,8 @@ export class ClusterNode {
   readonly remote: RemoteActors;
   /** Migration, replicas and failover of this node's actors. */
   readonly handoff: ClusterHandoff;
+  /** Children of this node's supervisors placed on other members, and those this node runs for others. */
+  children!: ClusterChildren;
   private readonly transport: ClusterTransport;
   private membership!: Membership;
   private readonly ids = new Map<string, string>(); // address → node id
@@ -127,6 +130,14 @@ export class ClusterNode {
     });
     this.membership.on((event) => this.onMembership(event));
     this.remote.start();
+    const channel = this.channel(CHILDREN_CHANNEL, (from, body) => this.children.receive(from, body));
+    this.children = new ClusterChildren({
+      kernel: this.start_.kernel,
+      isUp: (node) => this.membership.member(node)?.status === 'up',
+      definition: this.start_.definition,
+      send: (node, m) => channel.send(node, m),
+    });
+    this.start_.kernel.setRemoteChildren(this.children);
     this.handoff.route(this.remote);
     this.handoff.start();
     this.membership.start();
@@ -183,6 +194,8 @@ export class ClusterNode {
   async close(): Promise<void> {
     this.membership.stop();
     this.handoff.close();
+    this.start_.kernel.setRemoteChildren(undefined);
+    this.children?.close();
     this.remote.close();
     await this.transport.close();
   }
@@ -215,9 +228,16 @@ export class ClusterNode {
     this.ids.set(address, nodeId);
     if (event.type === 'member-up') {
       this.ensureLink(nodeId, address);
-      this.remote.memberUp(nodeId);
+      // The directory a member gets on coming up includes what this node is failing over right
+      // now: a node back from a partition learns from it whether its paused agents were taken over.
+      const { incarnation } = event.member;
+      this.handoff.afterFailovers(() => {
+        const now = this.membership.member(nodeId);
+        if (now?.status === 'up' && now.incarnation === incarnation) this.remote.memberUp(nodeId);
+      });
     } else if (event.type === 'member-down' || event.type === 'member-removed') {
       this.remote.memberGone(nodeId);
+      this.children.nodeGone(nodeId);
       if (event.type === 'member-removed') {
         this.linked.delete(nodeId);
         this.transport.disconnect(nodeId);

@@ -39,6 +39,8 @@ export const ClusterCodes = {
   migrationFailed: 'CLUSTER_MIGRATION_FAILED',
   /** No up member of the cluster has this node id. */
   unknownNode: 'CLUSTER_UNKNOWN_NODE',
+  /** The node running a child of a supervisor here (or asked to start one) is down or did not answer; the supervisor applies its strategy. */
+  nodeDown: 'CLUSTER_NODE_DOWN',
 } as const;
 
 export type ClusterCode = (typeof ClusterCodes)[keyof typeof ClusterCodes];

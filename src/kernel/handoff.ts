@@ -79,6 +79,7 @@ export interface HandoffDeps {
 export class KernelHandoff {
   /** Actors the router must not see here: moved away (being retired), or arrived and waiting for older messages. */
   private readonly hidden = new Set<string>();
+  private readonly pinned = new Map<string, string>();
   private revealing = 0;
   /** Per arrived actor: one more than the incarnation its source published (its incarnations here count on from it). */
   private readonly bases = new Map<string, number>();
@@ -107,6 +108,15 @@ export class KernelHandoff {
   }
 
   /** The incarnation to publish: the source's, counted on (a move or failover raises it). */
+  /** Keep `id` where it is (a child run here for a supervisor on another node): moves are refused with `reason`. */
+  pin(id: string, reason: string): void {
+    this.pinned.set(id, reason);
+  }
+
+  unpin(id: string): void {
+    this.pinned.delete(id);
+  }
+
   incarnationOf(cell: ActorCell): number {
     return (this.bases.get(cell.id) ?? 0) + cell.incarnation;
   }
@@ -115,6 +125,8 @@ export class KernelHandoff {
 
   /** Why `id` cannot move (undefined: it can). Throws UNKNOWN_ACTOR for an id with no actor here. */
   refusal(id: string): { reason: string; field: string } | undefined {
+    const pinned = this.pinned.get(id);
+    if (pinned !== undefined) return { reason: pinned, field: 'actorId' };
     const cell = this.deps.cells.get(id);
     if (!cell) {
       if (this.deps.isSupervisor(id)) return { reason: `"${id}" is a supervisor; only top-level agents migrate`, field: 'actorId' };

@@ -4,7 +4,8 @@
 // only from the injected Clock.
 
 import { queuedByClass, rootSpec, userActorIds } from './views.js';
-import type { RemoteRouting } from './remote.js';
+import type { RemoteChildren, RemoteRouting } from './remote.js';
+import { placeChild } from './remote-child.js';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { ActorCell, CellHost } from '../actors/cell.js';
 import type { AgentDefinition } from '../actors/define.js';
@@ -67,6 +68,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   private readonly cells = new Map<string, ActorCell>();
   private readonly taps = new Set<(event: SystemEvent) => void>();
   private remote: RemoteRouting | undefined;
+  private remoteChildren: RemoteChildren | undefined;
   private readonly exits = new Map<string, { onExit: (reason: ExitReason) => void; restart: RestartType }>();
   private readonly supervisors = new Map<string, Supervisor<StartTarget>>();
   private readonly tenants = new TenantPaths();
@@ -183,7 +185,13 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
 
   /** ChildHost: admit (first start only) and start a leaf actor; a restart reuses its mailbox. */
   startChild(spec: ChildSpec<StartTarget>, context: { parentPath: string; incarnation: number }, onExit: (reason: ExitReason) => void): ChildHandle | Promise<ChildHandle> {
-    return startLeaf(this.leafDeps, spec, context, onExit);
+    const away = spec.node !== undefined && spec.node !== this.nodeId ? placeChild(spec, context.parentPath, this.remoteChildren, this.tenants) : undefined;
+    return away ? this.remoteChildren!.start(away, onExit) : startLeaf(this.leafDeps, spec, context, onExit);
+  }
+
+  /** Children placed on other nodes: the cluster layer sets this. */
+  setRemoteChildren(children: RemoteChildren | undefined): void {
+    this.remoteChildren = children;
   }
 
   /** ChildHost: a child is gone for good (its supervisor dropped it); its id is free again. */
@@ -210,7 +218,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
 
   describe(id: string): Record<string, unknown> | undefined {
     const cell = this.cells.get(id);
-    if (!cell) return undefined;
+    if (!cell) return this.remoteChildren?.describe(id);
     const lane = this.lanes.report(id);
     return {
       ...describeCell(cell, this.governance.admittedActor(id)),

@@ -8,6 +8,8 @@
 // answering node sends the reply (or the failure) back to it.
 
 import type { RouteOptions, SendOptions } from '../actors/envelope.js';
+import type { ExitReason } from '../base/exit.js';
+import type { ChildHandle } from '../supervisors/types.js';
 
 /** Where an actor lives, as the cluster directory says. */
 export interface RemoteActor {
@@ -51,4 +53,22 @@ export function remoteAskAddress(node: string): string {
 /** The asking node of a remote ask's reply address, or undefined for any other address. */
 export function askingNode(replyTo: string | undefined): string | undefined {
   return replyTo?.startsWith(REMOTE_ASK) ? replyTo.slice(REMOTE_ASK.length) : undefined;
+}
+
+/**
+ * Children of this node's supervisors that run on other members (a child spec
+ * with `node`). The cluster layer implements it: it starts the agent there (by
+ * name and version), stops it when the supervisor asks, and reports its exit —
+ * its own, or its node going down — exactly once, so the supervisor applies its
+ * strategy as for a local child.
+ */
+export interface RemoteChildren {
+  /** Whether `node` is an up member other than this one (else the child runs here). */
+  isUp(node: string): boolean;
+  start(
+    spec: { id: string; node: string; agent: string; version: string; input?: unknown; tenant?: string; parentPath: string },
+    onExit: (reason: ExitReason) => void,
+  ): Promise<ChildHandle>;
+  /** Extra fields for `tree()`: where a remote child runs. */
+  describe(id: string): Record<string, unknown> | undefined;
 }

@@ -127,6 +127,10 @@ export function normalizeChild<S = unknown>(child: unknown, where: string, field
       shutdownMs,
     );
   }
+  if (c.node !== undefined && (typeof c.node !== 'string' || c.node.length === 0 || nested)) {
+    const why = nested ? 'only a leaf child (an agent) can run on another node' : `must be a node id (got ${show(c.node)})`;
+    throw specError(`${where}: ${field}.node ${why}`, `${field}.node`, c.node);
+  }
   const start = nested ? supervisor<S>(c.start as SupervisorSpec<S>) : (c.start as S);
   return {
     ...c,

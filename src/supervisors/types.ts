@@ -23,6 +23,8 @@ export interface ChildSpec<S = unknown> {
   shutdownMs?: number | 'infinity';
   /** Extra start arguments (simple_one_for_one dynamic children); opaque to this layer. */
   args?: unknown;
+  /** Run this (leaf) child on another node of the cluster; opaque to this layer (the host places it). */
+  node?: string;
 }
 
 export interface SupervisorSpec<S = unknown> {
