@@ -6,6 +6,7 @@
 import { queuedByClass, rootSpec, userActorIds } from './views.js';
 import type { RemoteChildren, RemoteRouting } from './remote.js';
 import { placeChild } from './remote-child.js';
+import { ADMISSION_REFUSED } from './admission/controller.js';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { ActorCell, CellHost } from '../actors/cell.js';
 import type { AgentDefinition } from '../actors/define.js';
@@ -170,6 +171,8 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     } catch (err) {
       this.tenants.forget(`/${id}`);
       if (registered) this.persistence.forget(id);
+      // Counted with the other system events (`agentos.events{type}`); the audit log has the record.
+      if ((err as AgentOsError).code === ADMISSION_REFUSED) this.emit('@agentos.admission.refused', { id, agent: isSup ? undefined : (target as AgentDefinition).name, reason: (err as Error).message });
       throw err;
     }
     return this.ref(id);

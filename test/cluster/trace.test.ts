@@ -84,4 +84,21 @@ describe('a trace across nodes', () => {
     });
     expect(a.lineage.byTrace(sent!.spanContext().traceId)).toEqual([]);
   });
+
+  it('records a live migration as an agentos.migrate span on the source: actor, both nodes, its time; a refused move as an error span with its code', async () => {
+    const a = await clusterNode('ma', []);
+    const b = await clusterNode('mb', [a.node.cluster!.url]);
+    await until(() => [a, b].every((n) => n.node.cluster!.members().filter((m) => m.status === 'up').length === 2), 10_000);
+    await a.node.spawn(worker, { id: 'mover' });
+    const result = await a.node.migrate('mover', 'mb');
+    const [span] = a.spans.getFinishedSpans().filter((s) => s.name === 'agentos.migrate');
+    expect(span!.attributes).toMatchObject({ 'agentos.actor': 'mover', 'agentos.node.from': 'ma', 'agentos.node.to': 'mb', 'agentos.migrate.ms': result.ms, 'agentos.incarnation': result.incarnation });
+    expect(span!.status.code).not.toBe(2);
+    // A move refused on the source (its contract says migratable: false) is an error span with the code.
+    await a.node.spawn(caller({ migratable: false }, 'pinned'), { id: 'pinned' });
+    await expect(a.node.migrate('pinned', 'mb')).rejects.toMatchObject({ code: 'CLUSTER_NOT_MIGRATABLE' });
+    const refused = a.spans.getFinishedSpans().find((s) => s.name === 'agentos.migrate' && s.attributes['agentos.actor'] === 'pinned');
+    expect(refused!.status.code).toBe(2);
+    expect(refused!.attributes['agentos.error.code']).toBe('CLUSTER_NOT_MIGRATABLE');
+  });
 });

@@ -9,6 +9,7 @@
 import type { AgentDefinition } from '../../actors/define.js';
 import { ActorError, ErrorCodes, isAgentOsError } from '../../base/errors.js';
 import { contractOf } from '../../kernel/agent-contract.js';
+import { inSpan } from '../../kernel/trace.js';
 import type { ActorTransfer, Captured } from '../../kernel/handoff.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { ClusterCodes, ClusterError } from '../errors.js';
@@ -79,7 +80,12 @@ export class Migrations {
     }
     if (kernel.describe(id) || kernel.lookup(id)) {
       if (target === self) throw new ClusterError(ClusterCodes.invalidOptions, `"${id}" is already on node "${self}"`, { field: 'targetNode' });
-      return this.migrateHere(id, target, options);
+      // One span per move on its source: actor, both nodes, the time it took or the error's code.
+      return inSpan(kernel.telemetry, 'agentos.migrate', undefined, { 'agentos.actor': id, 'agentos.node.from': self, 'agentos.node.to': target }, async (span) => {
+        const result = await this.migrateHere(id, target, options);
+        span.set({ 'agentos.migrate.ms': result.ms, 'agentos.incarnation': result.incarnation });
+        return result;
+      });
     }
     const owner = this.deps.locate(id);
     if (owner === undefined) throw new ActorError(ErrorCodes.unknownActor, `no actor "${id}" is known in the cluster`, { field: 'actorId' });

@@ -119,6 +119,11 @@ describe('metrics and defaults', () => {
       expect(delivered!.value).toBe(2);
       const events = byName('agentos.events')!.dataPoints;
       expect(events.find((p) => p.attributes['agentos.event'] === '@agentos.supervisor.restart')?.value).toBe(1);
+      // An admission refusal is counted too (compute beyond the node's capacity).
+      await expect(n.spawn(counterAgent('huge', { compute: { cpu: '512', mem: '1Mi' } }), { id: 'huge' })).rejects.toMatchObject({ code: 'ADMISSION_REFUSED' });
+      await n.telemetry.flush();
+      const after = exporter.getMetrics().flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics)).filter((m) => m.descriptor.name === 'agentos.events').at(-1)!.dataPoints;
+      expect(after.find((p) => p.attributes['agentos.event'] === '@agentos.admission.refused')?.value).toBe(1);
     } finally {
       await n.stop();
       tmp2.cleanup();
