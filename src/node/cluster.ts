@@ -38,6 +38,10 @@ export function checkClusterOptions(o: unknown): void {
     if (l.port !== undefined && !(Number.isInteger(l.port) && (l.port as number) >= 0 && (l.port as number) < 65536)) bad('listen.port', 'must be a port number 0-65535');
     if (l.host !== undefined && typeof l.host !== 'string') bad('listen.host', 'must be a host name or address');
   }
+  // Behind a proxy or NAT the address others dial differs from the listen address; membership gossips this one.
+  if (c.advertise !== undefined && (typeof c.advertise !== 'string' || !/^wss?:\/\/[^\s/]+(\/\S*)?$/.test(c.advertise))) {
+    bad('advertise', "must be the 'ws://host:port' address the other nodes dial to reach this one");
+  }
   if (c.membership !== undefined && (typeof c.membership !== 'object' || c.membership === null || Array.isArray(c.membership))) bad('membership', 'must be an object of failure-detection timings');
   // Placement, replicas and migration timings: refused here, before anything starts.
   resolveMobility(c as MobilityOptions);

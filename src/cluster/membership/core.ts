@@ -48,6 +48,13 @@ export abstract class MembershipCore {
    * next round, or a change of the set, lifts it). Key of that unreachable set.
    */
   protected probeVeto: string | undefined;
+  /**
+   * Set when this node lost quorum at its current incarnation. Regaining it then takes a
+   * confirmation round answered by every live member (protocol.ts), not merely their messages
+   * arriving again: messages a partition held back arrive late and look fresh, and a member
+   * may have downed this node meanwhile (it does not answer a downed incarnation's probe).
+   */
+  protected unconfirmed = false;
   protected readonly counters: MembershipStats = { received: 0, sent: 0, invalidMessages: 0, spoofedMessages: 0, joinsRefused: 0, listenerErrors: 0 };
 
   constructor(options: MembershipOptions) {
@@ -124,9 +131,10 @@ export abstract class MembershipCore {
     this.lastDecision = decision;
     const vetoed = this.probeVeto !== undefined && this.probeVeto === unreachableKey(this.reach.observe(this.o.clock.now()).unreachable);
     if (!vetoed) this.probeVeto = undefined;
-    const quorate = this.keepsRunning() && !vetoed;
+    const quorate = this.keepsRunning() && !vetoed && !this.unconfirmed;
     if (quorate === this.quorate) return;
     this.quorate = quorate;
+    if (!quorate && this.lifecycle === 'running' && (own === 'up' || own === 'leaving')) this.unconfirmed = true;
     this.emit({ type: quorate ? 'quorum-gained' : 'quorum-lost', decision, memberStatus: own, at: this.o.clock.now() });
   }
 

@@ -2,10 +2,12 @@
 // pause) is good enough to fence oneself, but a member cut off a moment ago still
 // looks fresh; counting it could let both sides of a new partition keep running.
 // So a side that means to down others first asks every member it counts on, and
-// decides only over those that answer within the timeout.
+// decides only over those that answer within the timeout. A node regaining quorum
+// after losing it asks every live member the same way (see MembershipCore).
 
 export interface ProbeResult {
-  /** Members that answered. */
+  /** Members asked, and those that answered. */
+  targets: Set<string>;
   acked: Set<string>;
   /** The unreachable set the round was started for (sorted ids joined), to check it still holds. */
   unreachableKey: string;
@@ -38,7 +40,7 @@ export class ConfirmationProbe {
   finish(): ProbeResult | undefined {
     const c = this.current;
     this.current = undefined;
-    return c === undefined ? undefined : { acked: c.acked, unreachableKey: c.unreachableKey };
+    return c === undefined ? undefined : { targets: c.targets, acked: c.acked, unreachableKey: c.unreachableKey };
   }
 
   cancel(): void {

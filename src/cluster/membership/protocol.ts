@@ -40,7 +40,10 @@ export abstract class MembershipProtocol extends MembershipCore {
       const suspects = unreachable.map((id) => this.table.get(id)).filter((m): m is Member => m !== undefined && (m.status === 'up' || m.status === 'leaving'));
       this.applyAll(suspects.map((m) => ({ ...m, status: 'suspect' })));
       // Probed again while vetoed too: a lost answer must not fence this node for good.
-      if (this.keepsRunning() && unreachable.length > 0 && now - stableSince >= this.o.stableAfterMs && !this.probe.inFlight) this.startProbe(unreachable);
+      // A node back from a loss of quorum asks every live member before it hosts again.
+      const confirming = this.unconfirmed && !this.quorate;
+      const downingDue = unreachable.length > 0 && now - stableSince >= this.o.stableAfterMs;
+      if (this.keepsRunning() && (confirming || downingDue) && !this.probe.inFlight) this.startProbe(unreachable, confirming);
     }
     const removals: Member[] = [];
     for (const m of this.table.all()) {
@@ -54,9 +57,12 @@ export abstract class MembershipProtocol extends MembershipCore {
     this.updateQuorum();
   }
 
-  /** Asks every member this side counts on to answer; the downing decision waits for the answers (or one heartbeat interval). */
-  private startProbe(unreachable: string[]): void {
-    const blocked = new Set(unreachable);
+  /**
+   * Asks every member this side counts on (`all`: every live member, to confirm quorum) to
+   * answer; the decision waits for the answers (or one heartbeat interval).
+   */
+  private startProbe(unreachable: string[], all: boolean): void {
+    const blocked = new Set(all ? [] : unreachable);
     const targets = this.livePeers().filter((m) => !blocked.has(m.nodeId));
     const nonce = this.probe.start(targets.map((m) => m.nodeId), unreachable);
     const from = this.sender();
@@ -66,22 +72,25 @@ export abstract class MembershipProtocol extends MembershipCore {
   }
 
   /**
-   * Downs the unreachable members if they are still the same and the members that
-   * answered keep this side running; if they do not, this side is fenced at once
-   * (rather than when its silent members' freshness runs out).
+   * Confirms quorum when every member asked answered; downs the unreachable members
+   * if they are still the same and the members that answered keep this side
+   * running; if they do not, this side is fenced at once (rather than when its
+   * silent members' freshness runs out).
    */
   private finishProbe(): void {
     this.timers.cancel('probe');
     const result = this.probe.finish();
     if (result === undefined || !this.keepsRunning()) return;
-    const { unreachable } = this.reach.observe(this.o.clock.now());
-    if (unreachableKey(unreachable) !== result.unreachableKey) return;
     const side = new Set([this.o.nodeId, ...result.acked]);
     const keep = decideDowning(this.o.downing, quorumBase(this.table.all(), side), side).keep;
+    if (keep && this.unconfirmed && [...result.targets].every((id) => result.acked.has(id))) this.unconfirmed = false;
+    const { unreachable } = this.reach.observe(this.o.clock.now());
+    if (unreachableKey(unreachable) !== result.unreachableKey) return this.updateQuorum();
     this.probeVeto = keep ? undefined : result.unreachableKey;
     this.updateQuorum();
     if (!keep) return;
-    const targets = unreachable.map((id) => this.table.get(id)).filter((m): m is Member => m !== undefined && isLive(m.status));
+    // A member that answered is not downed, even if its heartbeats have not caught up.
+    const targets = unreachable.filter((id) => !result.acked.has(id)).map((id) => this.table.get(id)).filter((m): m is Member => m !== undefined && isLive(m.status));
     this.applyAll(targets.map((m) => ({ ...m, status: 'down' })));
   }
 
@@ -145,6 +154,7 @@ export abstract class MembershipProtocol extends MembershipCore {
     this.seen.clear();
     this.probe.cancel();
     this.probeVeto = undefined;
+    this.unconfirmed = false;
     this.reach.clear(now);
     this.table.replace(this.ownRecord('joining', 0));
     this.emit({ type: 'member-joined', member: this.self(), at: now });
@@ -183,7 +193,10 @@ export abstract class MembershipProtocol extends MembershipCore {
       case 'membership.gossip':
         return this.onGossip(msg);
       case 'membership.probe':
-        if (!this.isStale(msg.from)) this.send(msg.from, { type: 'membership.probe-ack', from: this.sender(), nonce: msg.nonce });
+        if (this.isStale(msg.from)) return; // a downed incarnation gets no answer: it must not confirm quorum
+        // It is alive and its link works: a downing of it under way here is called off (the unreachable set changes).
+        this.reach.heartbeat(from, msg.from.incarnation, this.o.clock.now());
+        this.send(msg.from, { type: 'membership.probe-ack', from: this.sender(), nonce: msg.nonce });
         return;
       case 'membership.probe-ack':
         if (this.probe.ack(from, msg.nonce)) this.finishProbe();

@@ -132,6 +132,7 @@ export class ClusterHandoff {
         this.order.arrived(id, () => undefined);
         this.replicator.changed(id);
       },
+      owner: (id) => this.inner?.locate(id)?.node,
     });
   }
 
@@ -184,11 +185,18 @@ export class ClusterHandoff {
     return report;
   }
 
+  /** Run `fn` once this node's failovers in progress are done (at once if there are none). */
+  afterFailovers(fn: () => void): void {
+    this.failover.whenIdle(fn);
+  }
+
   onMembership(event: MembershipEvent): void {
     if (event.type === 'quorum-lost') return this.failover.quorumLost();
     if (event.type === 'quorum-gained') return this.failover.quorumGained();
+    if (event.type === 'rejoining') return this.failover.rejoined();
     if (!('member' in event) || event.member.nodeId === this.self) return;
     const node = event.member.nodeId;
+    this.failover.membersChanged();
     if (event.type === 'member-up') {
       this.downed.delete(node);
       this.replicator.membersChanged();
@@ -230,10 +238,10 @@ export class ClusterHandoff {
     }
     const m = raw as ClusterMessage;
     if (m?.k === CLUSTER_MESSAGE && m.op === 'send') return this.order.incoming(from, sanitize(m as SendOp));
-    if (m?.k === CLUSTER_MESSAGE && m.op === 'dir' && m.update.op !== 'remove' && Array.isArray(m.update.entries)) {
-      this.failover.published(from, m.update.entries.map((e) => e.id));
-    }
+    const dir = m?.k === CLUSTER_MESSAGE && m.op === 'dir' ? m.update : undefined;
+    if (dir && dir.op !== 'remove' && Array.isArray(dir.entries)) this.failover.published(from, dir.entries.map((e) => e.id));
     this.actorsHandler?.(from, raw);
+    if (dir?.op === 'sync') this.failover.directorySynced(from);
   }
 
   private handle(from: string, m: HandoffMessage): void {
@@ -248,8 +256,7 @@ export class ClusterHandoff {
       case 'moved':
         return void this.hints.set(m.id, { node: m.node, tenant: m.tenant, incarnation: m.incarnation, at: this.kernel.clock.now() });
       case 'drop':
-        if (this.replicas?.ownerOf(m.id) === from) void this.replicas.delete(m.id).catch(() => undefined);
-        return;
+        return void this.replicas?.dropFrom(from, m.id).catch(() => undefined);
       case 'migrate':
         return void this.migrations.migrateRequest(from, m);
       case 'migrated':
@@ -267,6 +274,8 @@ export class ClusterHandoff {
       if (kind === 'import') return void this.migrations.imported(from, unpackBody('import', bytes), reply!);
       const body = unpackBody('replica', bytes);
       if (!this.replicas || body.owner !== from) return refuse(`node "${this.self}" keeps no replicas for "${from}" of this actor`);
+      // Shipped before a partition ended (held back by it): the actor was failed over here from that node since.
+      if (this.failover.tookOver(body.transfer.id, from)) return refuse(`"${body.transfer.id}" was failed over to node "${this.self}"; this replica from "${from}" is stale`);
       this.replicas.put(body).then(
         () => reply?.({ ok: true }),
         (err: unknown) => refuse((err as Error).message),

@@ -17,6 +17,8 @@ export const REPLICA_DB = 'cluster-replicas';
 /** Replicas this node holds for others: a small header per actor (for failover decisions) and the body. */
 export class ReplicaStore {
   private readonly db: Database<Uint8Array, string>;
+  /** Writes in arrival order: a drop that follows a replica on the link applies after it. */
+  private writes: Promise<unknown> = Promise.resolve();
 
   constructor(root: RootDatabase) {
     this.db = root.openDB<Uint8Array, string>({ name: REPLICA_DB, encoding: 'binary' });
@@ -25,10 +27,18 @@ export class ReplicaStore {
   put(body: ReplicaBody): Promise<void> {
     const id = body.transfer.id;
     const header: HeldReplica = { id, owner: body.owner, replicaSet: body.replicaSet };
-    return this.db.transaction(() => {
-      this.db.put(`h:${id}`, packBody(header));
-      this.db.put(`b:${id}`, packBody(body));
-    }) as Promise<unknown> as Promise<void>;
+    return this.serial(
+      () =>
+        this.db.transaction(() => {
+          this.db.put(`h:${id}`, packBody(header));
+          this.db.put(`b:${id}`, packBody(body));
+        }) as Promise<unknown>,
+    );
+  }
+
+  /** Delete the replica of `id` if `owner` shipped it (checked after the writes before it). */
+  dropFrom(owner: string, id: string): Promise<void> {
+    return this.serial(() => (this.ownerOf(id) === owner ? this.remove(id) : Promise.resolve()));
   }
 
   /** The replica of `id`; undefined if none is held or it does not decode. */
@@ -54,10 +64,20 @@ export class ReplicaStore {
   }
 
   delete(id: string): Promise<void> {
+    return this.serial(() => this.remove(id));
+  }
+
+  private remove(id: string): Promise<unknown> {
     return this.db.transaction(() => {
       this.db.remove(`h:${id}`);
       this.db.remove(`b:${id}`);
-    }) as Promise<unknown> as Promise<void>;
+    }) as Promise<unknown>;
+  }
+
+  private serial(write: () => Promise<unknown>): Promise<void> {
+    const done = this.writes.then(write, write).then(() => undefined);
+    this.writes = done.catch(() => undefined);
+    return done;
   }
 
   /** Who owns each replica held here, and where else it is kept. */

@@ -85,7 +85,12 @@ export class Link {
     if (this.cursor.incarnation === auth.incarnation && auth.resume.base > this.cursor.delivered + 1) {
       return { code: CloseCodes.protocolViolation, reason: `resume base ${auth.resume.base} beyond delivered ${this.cursor.delivered}` };
     }
-    if (auth.resume.recv >= this.log.nextSeq) {
+    if (this.incarnation === undefined && auth.resume.recv > this.log.acked) {
+      // A link made anew (after `disconnect`) to a peer process that still holds its place in the
+      // dropped link's numbering — its goodbye was lost, in a partition say: go on after that place
+      // (numbered from 1 again, what this link holds would be taken for duplicates and dropped).
+      this.log.renumber(auth.resume.recv + 1);
+    } else if (auth.resume.recv >= this.log.nextSeq) {
       return { code: CloseCodes.protocolViolation, reason: `peer acknowledges ${auth.resume.recv}, never sent` };
     }
     // A second connection of the same incarnation won the tie-break: swap quietly, the link never went down.

@@ -103,6 +103,21 @@ export class OutboundLog<M> {
     this.cursor = this.head;
   }
 
+  /**
+   * Number what is held from `first` on (a new link going on from where the peer stands in a
+   * dropped one's numbering). Only before anything was written.
+   */
+  renumber(first: number): void {
+    if (this.cursor !== this.head || first < 1) throw new Error(`OutboundLog: cannot renumber from ${first} after writing`);
+    const held: M[] = [];
+    for (let seq = this.head; seq < this.nextSeq; seq++) held.push(this.ring[seq % this.capacity] as M);
+    this.ring.fill(undefined);
+    this.head = first;
+    this.cursor = first;
+    this.held = 0;
+    for (const msg of held) this.push(msg);
+  }
+
   /** Drop everything held (the link is being removed). Returns how many were dropped. */
   clear(): number {
     const n = this.held;

@@ -1,0 +1,157 @@
+// The parent's side of the partition tests: node processes (partition-node.ts,
+// forked through tsx) behind a LinkSwitch, each advertising its front port, so
+// the test can cut any directed link between them.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DowningStrategy } from '../../../src/cluster/membership/index.js';
+import { tempDir } from '../../support/tmp.js';
+import { LinkSwitch } from './link-switch.js';
+import type { PartitionNodeConfig } from './partition-node.js';
+
+const SCRIPT = fileURLToPath(new URL('./partition-node.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SECRET = 'partition-cluster-secret-0123456789';
+
+export type NodeEvent = { event: string; at: number; node?: string; id?: string; [k: string]: unknown };
+export type MemberView = { nodeId: string; status: string; incarnation: number };
+
+export class PartitionNode {
+  readonly child: ChildProcess;
+  readonly events: NodeEvent[] = [];
+  readonly exited: Promise<number | null>;
+  private rid = 0;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  private readonly ready: Promise<void>;
+
+  constructor(readonly config: PartitionNodeConfig) {
+    this.child = fork(SCRIPT, [JSON.stringify(config)], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    let stderr = '';
+    this.child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', (code) => {
+        for (const w of this.waiting.values()) w.reject(new Error(`node ${config.name} exited (${code}): ${stderr.slice(-2000)}`));
+        this.waiting.clear();
+        resolve(code);
+      }),
+    );
+    this.ready = new Promise((resolve, reject) => {
+      this.child.on('message', (m: { ready?: boolean; rid?: number; ok?: boolean; value?: unknown; code?: string; message?: string } & NodeEvent) => {
+        if (m.ready) resolve();
+        else if (m.rid !== undefined) {
+          const w = this.waiting.get(m.rid);
+          this.waiting.delete(m.rid);
+          if (m.ok) w?.resolve(m.value);
+          else w?.reject(Object.assign(new Error(m.message), { code: m.code }));
+        } else if (m.event) this.events.push(m);
+      });
+      void this.exited.then((code) => reject(new Error(`node ${config.name} exited (${code}) before ready: ${stderr.slice(-2000)}`)));
+    });
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  started(): Promise<void> {
+    return this.ready;
+  }
+
+  call<T = unknown>(command: Record<string, unknown>): Promise<T> {
+    const rid = ++this.rid;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(rid, { resolve: resolve as (v: unknown) => void, reject });
+      this.child.send({ ...command, rid });
+    });
+  }
+
+  members(): Promise<MemberView[]> {
+    return this.call<MemberView[]>({ cmd: 'members' });
+  }
+
+  /** Status of `id` on this node (undefined: not hosted here), and whether this node is quorate. */
+  status(id: string): Promise<{ status: string; incarnation: number; turn: number; mailbox: number; quorate: boolean; checkpoint?: string } | null> {
+    return this.call({ cmd: 'status', id });
+  }
+
+  /** The first time (ms) this node reported `event` (for `node`, if given) at or after `since`. */
+  firstAt(event: string, options: { node?: string; id?: string; since?: number } = {}): number | undefined {
+    return this.events.find((e) => e.event === event && e.at >= (options.since ?? 0) && (options.node === undefined || e.node === options.node) && (options.id === undefined || e.id === options.id))?.at;
+  }
+}
+
+export async function until(check: () => Promise<boolean> | boolean, ms = 15_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`${what} not reached within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface PartitionCluster {
+  nodes: PartitionNode[];
+  links: LinkSwitch;
+  /** Where the ledger's tool calls are recorded (see ledger.ts). */
+  effectsDir: string;
+  stop(): Promise<void>;
+}
+
+/** Start nodes behind a switch (the first forms the cluster, the others join through its front port) and wait until all see all up. */
+export async function startPartitionCluster(names: string[], options: { downing?: DowningStrategy; chargeMs?: number; replicas?: number } = {}): Promise<PartitionCluster> {
+  const tmp = tempDir('agentos-partition-');
+  const effectsDir = join(tmp.dir, 'effects');
+  mkdirSync(effectsDir, { recursive: true });
+  const links = new LinkSwitch();
+  const fronts: string[] = [];
+  const ports: number[] = [];
+  for (const name of names) {
+    const port = await freePort();
+    ports.push(port);
+    fronts.push(`ws://127.0.0.1:${await links.add(name, port)}`);
+  }
+  const config = (i: number, seeds: string[]): PartitionNodeConfig => ({
+    name: names[i]!,
+    dataDir: join(tmp.dir, names[i]!),
+    secret: SECRET,
+    seeds,
+    port: ports[i]!,
+    advertise: fronts[i]!,
+    effectsDir,
+    chargeMs: options.chargeMs ?? 50,
+    ...(options.downing ? { downing: options.downing } : {}),
+    ...(options.replicas === undefined ? {} : { replicas: options.replicas }),
+  });
+  const nodes: PartitionNode[] = [];
+  const stop = async (): Promise<void> => {
+    for (const n of nodes) if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill('SIGKILL');
+    await Promise.all(nodes.map((n) => n.exited));
+    await links.close();
+    tmp.cleanup();
+  };
+  try {
+    nodes.push(new PartitionNode(config(0, [])));
+    await nodes[0]!.started();
+    for (let i = 1; i < names.length; i++) nodes.push(new PartitionNode(config(i, [`${names[0]}@${fronts[0]}`])));
+    await Promise.all(nodes.map((n) => n.started()));
+    const all = [...names].sort().join();
+    for (const n of nodes) await until(async () => (await n.members()).filter((m) => m.status === 'up').map((m) => m.nodeId).sort().join() === all, 30_000, `${n.name} seeing every node up`);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { nodes, links, effectsDir, stop };
+}
