@@ -15,6 +15,7 @@ import { fork } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Progress } from '../src/cli/progress.js';
 import { CALLS_FILE, embedder, generateCorpus, readLines, STORE_FILE, type IndexerConfig, type IndexerEvent, type Invocation, type StoredVector } from './support/indexer.js';
 
 const INDEXER = fileURLToPath(new URL('./support/indexer.ts', import.meta.url));
@@ -75,44 +76,6 @@ function runIndexer(config: IndexerConfig, progress: Progress, onReady: (e: Run[
       resolve({ pid: child.pid!, startMs: readyAt - forkedAt, indexingMs: endedAt - readyAt, ready, ...(finished ? { finished } : {}), killed, lastIndexed });
     });
   });
-}
-
-// ── progress: a bar on a terminal, a line every 20% otherwise ─────────────
-class Progress {
-  private readonly tty = process.stdout.isTTY === true;
-  /** Where the rate counts from: the first report of the current run. */
-  private since: { at: number; done: number } | undefined;
-  private barShown = false;
-  private linesShown = 0;
-
-  constructor(private readonly total: number) {}
-
-  update(done: number): void {
-    this.since ??= { at: performance.now(), done };
-    const pct = Math.floor((100 * done) / this.total);
-    const seconds = (performance.now() - this.since.at) / 1000;
-    const rate = seconds >= 0.2 ? `, ${Math.round((done - this.since.done) / seconds)} docs/s` : '';
-    if (this.tty) {
-      const filled = Math.round(pct / 5);
-      process.stdout.write(`\r[${'#'.repeat(filled)}${'.'.repeat(20 - filled)}] ${String(pct).padStart(3)}% ${done}/${this.total} docs${rate}   `);
-      this.barShown = true;
-    } else if (Math.floor(pct / 20) > this.linesShown) {
-      this.linesShown = Math.floor(pct / 20);
-      console.log(`  indexed ${done}/${this.total} (${pct}%${rate})`);
-    }
-  }
-
-  /** A new run: its rate counts afresh. */
-  restart(): void {
-    this.since = undefined;
-  }
-
-  /** Print a line (ending the bar's line first). */
-  say(line: string): void {
-    if (this.barShown) process.stdout.write('\n');
-    this.barShown = false;
-    console.log(line);
-  }
 }
 
 // ── the checks, from the tool's own records ───────────────────────────────
@@ -202,7 +165,7 @@ export async function main(dir = '.agentos/overnight-indexing'): Promise<Indexin
   console.log(`indexing ${DOCS} documents in batches of ${BATCH}; the indexer process will be killed at ~${KILL_AT * 100}%`);
 
   const began = performance.now();
-  const progress = new Progress(DOCS);
+  const progress = new Progress(DOCS, { unit: 'docs', verb: 'indexed' });
   const first = await runIndexer(config, progress, (e) => progress.say(`run 1: pid ${e.pid} started the job`), (indexed) => indexed >= KILL_AT * DOCS);
   if (!first.killed) throw new Error('overnight indexing: the first run finished before the kill point');
   progress.restart();

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkHistory, summaryLine } from '../test/crash/checker.js';
 import { runCrashCampaign } from '../test/crash/harness.js';
+import { Progress } from '../src/cli/progress.js';
 
 const { values } = parseArgs({
   options: {
@@ -51,6 +52,7 @@ if (values.dir !== undefined && existsSync(dir) && readdirSync(dir).length > 0) 
 
 process.stdout.write(`soak: ${kills} kills, ${agents} agents, seed ${seed}, data in ${dir}\n`);
 const started = performance.now();
+const progress = new Progress(kills, { unit: 'kills', piped: 'silent' });
 const history = await runCrashCampaign({
   seed,
   kills,
@@ -59,8 +61,10 @@ const history = await runCrashCampaign({
   traffic: { ...(burst === undefined ? {} : { burst }), ...(gapMs === undefined ? {} : { gapMs }) },
   finalTimeoutMs: finalTimeoutS * 1000,
   trace: values.trace,
-  ...(values.quiet ? {} : { log: (line: string) => void process.stdout.write(`  ${line}\n`) }),
+  // On a terminal a bar; piped (CI logs, a file) a line per kill, as before.
+  ...(values.quiet ? {} : process.stdout.isTTY ? { onKill: (run: number) => progress.update(run) } : { log: (line: string) => void process.stdout.write(`  ${line}\n`) }),
 });
+progress.end();
 const report = checkHistory(history);
 process.stdout.write(`\n${JSON.stringify({ counts: report.counts, recovery: report.recovery }, null, 2)}\n`);
 for (const v of report.violations.slice(0, 50)) process.stdout.write(`VIOLATION ${v.kind}: ${v.detail}\n`);

@@ -9,7 +9,8 @@ import { StorageError, isAgentOsError } from '../base/errors.js';
 import { decodeRecord, type SignedTreeHead, type VerifyResult } from '../kernel/audit/index.js';
 import { ControlCodes, type AuditHeadResponse, type AuditVerifyResponse } from '../node/control.js';
 import { NODE_NOT_RUNNING, callNode } from './control-client.js';
-import type { CliIo } from './exit.js';
+import { outPaint, type CliIo } from './exit.js';
+import { PLAIN, type Paint } from './style.js';
 import { openAuditReadOnly, type ReadOnlyAudit } from './node-audit.js';
 import { DEFAULT_DATA_DIR, DEFAULT_NODE, nodeName } from './options.js';
 
@@ -63,14 +64,14 @@ async function withAudit<T>(opts: NodeOpts, use: (audit: ReadOnlyAudit) => T): P
   }
 }
 
-export function formatVerify(result: VerifyResult, rootHash: string): string {
+export function formatVerify(result: VerifyResult, rootHash: string, p: Paint = PLAIN): string {
   if (result.ok) {
     const unsigned = result.size - result.signedSize;
     const tail = unsigned > 0 ? `; the last ${unsigned} record(s) are not covered by a signed head yet` : '';
-    return `ok: ${result.size} records, signed head at size ${result.signedSize}, root ${rootHash}${tail}`;
+    return `${p.green('ok')}: ${result.size} records, signed head at size ${result.signedSize}, root ${rootHash}${tail}`;
   }
   const where = result.index !== undefined ? ` at record ${result.index}` : result.headSize !== undefined ? ` at the tree head of size ${result.headSize}` : '';
-  return `TAMPERED${where}: ${result.problem}`;
+  return `${p.red(`TAMPERED${where}`)}: ${result.problem}`;
 }
 
 const examples = (...lines: string[]): string => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}`;
@@ -92,7 +93,7 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
             return { result: verdict, rootHash: verdict.ok ? log.rootHash() : undefined };
           });
       if (live) io.err(`note: verified by the running node "${opts.node}" (all its records flushed and signed); --offline reads the data dir instead`);
-      io.out(opts.json ? JSON.stringify(rootHash === undefined ? result : { ...result, rootHash }) : formatVerify(result, rootHash ?? ''));
+      io.out(opts.json ? JSON.stringify(rootHash === undefined ? result : { ...result, rootHash }) : formatVerify(result, rootHash ?? '', outPaint(io)));
       if (!result.ok) io.fail();
     });
 

@@ -5,7 +5,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ClusterResponse, MigrateResponse } from '../node/control.js';
 import { callNode, helpAfter, withNodeTarget } from './control-client.js';
-import type { CliIo } from './exit.js';
+import { outPaint, type CliIo } from './exit.js';
+import { PLAIN, statusColour, type Paint } from './style.js';
 import { renderTable } from './render.js';
 
 interface MigrateOpts {
@@ -28,15 +29,15 @@ interface StatusOpts {
   json?: boolean;
 }
 
-export function formatCluster(answer: ClusterResponse): string {
+export function formatCluster(answer: ClusterResponse, p: Paint = PLAIN): string {
   const c = answer.cluster!;
   const members = renderTable(
     ['NODE', 'STATUS', 'INCARNATION', 'ADDRESS'],
-    c.members.map((m) => [m.nodeId, m.status, String(m.incarnation), m.address]),
+    c.members.map((m) => [m.nodeId, statusColour(p, m.status), String(m.incarnation), m.address]),
     new Set([2]),
   );
   const actors = c.actors.length === 0 ? '(no actors)' : renderTable(['ACTOR', 'NODE', 'TENANT', 'AGENT'], c.actors.map((a) => [a.id, a.node, a.tenant, a.agent ?? '-']));
-  return `node ${answer.node} at ${c.url}; ${c.quorate ? 'quorate' : 'NOT quorate (minority side: persistent actors are not failed over here)'}\n\n${members}\n\n${actors}`;
+  return `node ${answer.node} at ${c.url}; ${c.quorate ? p.green('quorate') : p.red('NOT quorate (minority side: persistent actors are not failed over here)')}\n\n${members}\n\n${actors}`;
 }
 
 export function registerClusterCommands(program: Command, io: CliIo): void {
@@ -52,7 +53,7 @@ export function registerClusterCommands(program: Command, io: CliIo): void {
         io.err(`node "${answer.node}" is not in a cluster (start it with --listen / createNode({ cluster }))`);
         io.fail();
       }
-      else io.out(formatCluster(answer));
+      else io.out(formatCluster(answer, outPaint(io)));
     });
 
   withNodeTarget(program.command('migrate'))

@@ -16,6 +16,7 @@ import { registerMcpCommands } from './mcp.js';
 import { registerPsCommands } from './ps.js';
 import { registerProjectCommands } from './init.js';
 import { ExitCodes, describeError, exitCodeFor, type CliIo, type ExitCode } from './exit.js';
+import { colourWanted, paint } from './style.js';
 import { registerReplayCommand } from './replay.js';
 import { registerSendCommands } from './send.js';
 import { registerServeCommand } from './serve.js';
@@ -76,7 +77,7 @@ async function runCli(argv: readonly string[], io: Omit<CliIo, 'fail'>): Promise
     await program.parseAsync([...argv]);
     return failed ? ExitCodes.failure : ExitCodes.ok;
   } catch (err) {
-    const line = describeError(err);
+    const line = describeError(err, io.paint?.err);
     if (line !== undefined) io.err(line);
     return exitCodeFor(err);
   }
@@ -92,6 +93,7 @@ for (const stream of [process.stdout, process.stderr]) {
 const code = await runCli(process.argv, {
   out: (line) => void process.stdout.write(`${line}\n`),
   err: (line) => void process.stderr.write(`${line}\n`),
+  paint: { out: paint(colourWanted(process.stdout)), err: paint(colourWanted(process.stderr)) },
 });
 // Not process.exit(): it could cut off output still queued for a pipe.
 process.exitCode = code;

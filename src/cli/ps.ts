@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 import { stateLabel, type PsResponse, type PsRow, type TreeResponse } from '../node/control.js';
 import { callNode, helpAfter, withNodeTarget } from './control-client.js';
-import type { CliIo } from './exit.js';
+import { outPaint, type CliIo } from './exit.js';
+import { PLAIN, statusColour, type Paint } from './style.js';
 import { renderTable, renderTree } from './render.js';
 
 interface ViewOpts {
@@ -24,11 +25,11 @@ const LANE_HEAD = ['RELEASES', 'MISSES', 'JITTER_P99', 'JITTER_MAX', 'RESPONSE_P
 const NUMERIC = [5, 6, 7, 9, 10, 11, 12, 13, 14];
 
 /** The `ps` table; the HRT lane columns appear when any actor runs on a lane. */
-export function formatPs(rows: readonly PsRow[]): string {
+export function formatPs(rows: readonly PsRow[], p: Paint = PLAIN): string {
   const lanes = rows.some((r) => r.lane !== null);
   const head = lanes ? [...BASE_HEAD, ...LANE_HEAD] : BASE_HEAD;
   const cells = rows.map((r) => {
-    const base = [r.id, r.agent ?? '-', r.class ?? '-', r.status, stateLabel(r.state), dash(r.mailbox), dash(r.waitP99Ms, ms), String(r.restarts), r.node];
+    const base = [r.id, r.agent ?? '-', r.class ?? '-', statusColour(p, r.status), stateLabel(r.state), dash(r.mailbox), dash(r.waitP99Ms, ms), String(r.restarts), r.node];
     if (!lanes) return base;
     const l = r.lane;
     return [...base, dash(l?.releases), dash(l?.misses), dash(l?.jitterP99Ms, ms), dash(l?.jitterMaxMs, ms), dash(l?.responseP99Ms, ms), dash(l?.observedWcetMs, ms)];
@@ -50,7 +51,7 @@ export function registerPsCommands(program: Command, io: CliIo): void {
       const answer = await callNode<PsResponse>(opts, `/v1/ps${opts.system ? '?system=1' : ''}`);
       if (opts.json) io.out(JSON.stringify(answer, null, 2));
       else if (answer.actors.length === 0) io.err(`no actors on node "${answer.node}"`);
-      else io.out(formatPs(answer.actors));
+      else io.out(formatPs(answer.actors, outPaint(io)));
     });
 
   withTarget(program.command('tree'))

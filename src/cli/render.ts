@@ -1,5 +1,6 @@
 // Text renderings for the terminal: the supervision tree as ASCII, and tables.
 
+import { stripVTControlCharacters } from 'node:util';
 import type { TreeNode } from '../supervisors/types.js';
 
 /** A lane actor runs on its HRT lane; the main thread holds only a proxy, so its state is the lane's. */
@@ -30,8 +31,14 @@ export function renderTree(root: TreeNode): string {
 
 /** Columns padded to their widest cell, two spaces apart; columns listed in `right` are right-aligned (numbers). */
 export function renderTable(head: readonly string[], rows: readonly (readonly string[])[], right: ReadonlySet<number> = new Set()): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  // Widths as shown: colour escapes take no columns.
+  const shown = (cell: string): number => stripVTControlCharacters(cell).length;
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => shown(r[i] ?? ''))));
+  const pad = (cell: string, i: number): string => {
+    const fill = ' '.repeat(Math.max(0, widths[i]! - shown(cell)));
+    return right.has(i) ? fill + cell : cell + fill;
+  };
   return [head, ...rows]
-    .map((r) => r.map((cell, i) => (right.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd())
+    .map((r) => r.map(pad).join('  ').trimEnd())
     .join('\n');
 }

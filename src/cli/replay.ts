@@ -11,6 +11,7 @@ import { open, type RootDatabase } from 'lmdb';
 import type { CallRequest } from '../actors/cell.js';
 import { isAgentDefinition, type AgentDefinition } from '../actors/define.js';
 import { StorageError } from '../base/errors.js';
+import { Progress } from './progress.js';
 import { replayActor, ReplayCodes, ReplayError, type ReplayReport } from '../kernel/durable/replay.js';
 import { DURABLE_DBS } from '../kernel/durable/store.js';
 import { EFFECT_DBS } from '../kernel/effects/index.js';
@@ -152,7 +153,14 @@ Examples:
         const missing = [...Object.values(DURABLE_DBS), ...Object.values(EFFECT_DBS)].find((name) => db.openDB({ name }) === undefined);
         if (missing !== undefined) throw new ReplayError(ReplayCodes.unknownActor, `node "${opts.node}" stores no persistent actors (no sub-database ${missing})`, { field: 'actor' });
         const normalize = normalizer(loaded.tools);
-        report = await replayActor({ db, definition: loaded.agents, actor, ...(opts.turn === undefined ? {} : { throughTurn: opts.turn }), ...(normalize ? { normalize } : {}) });
+        // A bar on stderr when it is a terminal (nothing when piped: stdout stays the report alone).
+        const progress = new Progress(0, { unit: 'turns', stream: process.stderr, piped: 'silent' });
+        const onTurn = (done: number, total: number): void => (total >= 20 ? progress.at(done, total) : undefined);
+        try {
+          report = await replayActor({ db, definition: loaded.agents, actor, onTurn, ...(opts.turn === undefined ? {} : { throughTurn: opts.turn }), ...(normalize ? { normalize } : {}) });
+        } finally {
+          progress.end();
+        }
       } catch (err) {
         if (err instanceof ReplayError) return cmd.error(`${err.code}: ${err.message}`, USAGE);
         throw err;

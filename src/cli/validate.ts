@@ -15,7 +15,8 @@ import { ContractErrorCodes, contractError } from '../kernel/contract/issues.js'
 import { parseContractYaml, readContractSource } from '../kernel/contract/yaml.js';
 import { loadWorkflow } from '../services/workflow/load.js';
 import type { WorkflowDefinition } from '../services/workflow/types.js';
-import type { CliIo } from './exit.js';
+import { outPaint, type CliIo } from './exit.js';
+import { PLAIN, type Paint } from './style.js';
 
 export type FileVerdict =
   | { file: string; ok: true; kind: typeof CONTRACT_KIND; name: string; class: LatencyClass }
@@ -71,9 +72,9 @@ export function validateFile(file: string, workflows: Map<string, WorkflowDefini
 }
 
 /** One line per valid file; the error's own `file:line:col: field: message` lines per invalid one. */
-export function formatVerdict(v: FileVerdict): string {
-  if (!v.ok) return v.message;
-  return v.kind === 'Workflow' ? `ok  ${v.file} (${v.name}, workflow, ${v.steps} steps)` : `ok  ${v.file} (${v.name}, ${v.class})`;
+export function formatVerdict(v: FileVerdict, p: Paint = PLAIN): string {
+  if (!v.ok) return p.red(v.message);
+  return v.kind === 'Workflow' ? `${p.green('ok')}  ${v.file} (${v.name}, workflow, ${v.steps} steps)` : `${p.green('ok')}  ${v.file} (${v.name}, ${v.class})`;
 }
 
 export function registerValidateCommand(program: Command, io: CliIo): void {
@@ -96,7 +97,7 @@ Examples:
       const workflows = new Map<string, WorkflowDefinition>();
       const verdicts = files.map((f) => validateFile(f, workflows));
       if (opts.json) io.out(JSON.stringify(verdicts, null, 2));
-      else for (const v of verdicts) io.out(formatVerdict(v));
+      else for (const v of verdicts) io.out(formatVerdict(v, outPaint(io)));
       if (verdicts.some((v) => !v.ok)) io.fail();
     });
 }

@@ -27,6 +27,8 @@ export interface CampaignOptions {
   /** How long the final run may take to drain the work the kills left (default 60 s). */
   finalTimeoutMs?: number;
   log?: (line: string) => void;
+  /** Told after each kill (run number, from 1), for a progress bar. */
+  onKill?: (run: number) => void;
   /** Debugging: the worker logs calls and tells to <dataDir>/trace.jsonl. */
   trace?: boolean;
 }
@@ -97,6 +99,7 @@ export async function runCrashCampaign(options: CampaignOptions): Promise<Campai
     }
     const at = plan.dieAt ? `${plan.dieAt.after ? 'after' : 'before'} ${plan.dieAt.tool} #${plan.dieAt.nth}` : `after ${plan.delayMs} ms`;
     log(`run ${run}: ${plan.mode} kill ${at}${afterReady ? '' : ' (before ready)'}; ${history.acked.length}/${history.sent.length} acked`);
+    options.onKill?.(run + 1);
   }
   await finish(config, plans.length, ctx, options.finalTimeoutMs ?? 60_000, log);
   history.invocations = readLines<Invocation>(join(effectsDir, EFFECTS_FILE));

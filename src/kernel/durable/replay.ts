@@ -90,6 +90,8 @@ export interface ReplayOptions {
   normalize?: (request: CallRequest) => unknown;
   /** Yield to let the machine take results (XState delivers them a few microtasks later). Default setImmediate. */
   defer?: (fn: () => void) => void;
+  /** Told after each turn replayed (for a progress bar). */
+  onTurn?: (done: number, total: number) => void;
 }
 
 export async function replayActor(options: ReplayOptions): Promise<ReplayReport> {
@@ -182,6 +184,7 @@ class ReplayRun implements CellDurability {
         await this.yieldToMachine();
       }
       report.log.push({ turn: t.record.turn, type: t.message.type, at: t.record.at, crashed: t.record.crashed === true, calls: [], sent: [], value: this.values.get(t.record.turn), ok: true });
+      this.options.onTurn?.(report.turns, turns.length);
       if (this.host.exit && !t.record.crashed) break;
     }
     const next = this.history.turns.find((t) => t.record.turn > report.throughTurn);
