@@ -4,6 +4,7 @@
 // version, never code: a node hosts only agents it registered.
 
 import type { AgentDefinition } from '../actors/define.js';
+import type { RouteOptions } from '../actors/envelope.js';
 import { ActorError, AgentOsError, ErrorCodes, isAgentOsError } from '../base/errors.js';
 import type { Kernel, SystemEvent } from '../kernel/kernel.js';
 import type { RemoteReply, RemoteRouting, RemoteSend } from '../kernel/remote.js';
@@ -141,14 +142,20 @@ export class RemoteActors implements RemoteRouting {
 
   /** A send from another node, through this kernel's own checks (schema, tenant again, mailbox). */
   private deliver(from: string, send: RemoteSend): void {
+    if (typeof send !== 'object' || send === null) return;
+    const o = send.options;
+    // A peer's options object is read field by field below, so it must be an object (or absent).
+    const options: Partial<RemoteSend['options']> = typeof o === 'object' && o !== null ? o : {};
     try {
       if (send.fromNode !== from) throw new ClusterError(ClusterCodes.messageInvalid, `a message from node "${from}" claims to come from "${send.fromNode}"`, { field: 'fromNode' });
-      this.kernel.router.route(send.to, send.message, { ...send.options, fromNode: from, ...(send.fromTenant === undefined ? {} : { fromTenant: send.fromTenant }) });
+      if (o !== undefined && options !== o) throw new ClusterError(ClusterCodes.messageInvalid, `a message from node "${from}" has options that are not an object`, { field: 'options' });
+      this.kernel.router.route(send.to, send.message, receivedOptions(options, from, send.fromTenant));
     } catch (err) {
       // The router recorded a dead letter; an ask gets the failure back instead of waiting for its timeout.
-      const asker = send.options.replyTo?.startsWith('@ask@') ? send.options.replyTo.slice(5) : undefined;
-      if (asker !== undefined && send.options.correlationId !== undefined && isAgentOsError(err)) {
-        this.reply(asker, { correlationId: send.options.correlationId, replier: send.to, error: { code: err.code, message: err.message, ...(err.field === undefined ? {} : { field: err.field }) } });
+      const replyTo = options.replyTo;
+      const asker = typeof replyTo === 'string' && replyTo.startsWith('@ask@') ? replyTo.slice(5) : undefined;
+      if (asker !== undefined && options.correlationId !== undefined && isAgentOsError(err)) {
+        this.reply(asker, { correlationId: options.correlationId, replier: send.to, error: { code: err.code, message: err.message, ...(err.field === undefined ? {} : { field: err.field }) } });
       }
     }
   }
@@ -203,4 +210,27 @@ export class RemoteActors implements RemoteRouting {
       if (strict) throw isAgentOsError(err) ? err : new ClusterError(ClusterCodes.peerUnknown, `no link to node "${node}": ${String(err)}`, { field: 'node' });
     }
   }
+}
+
+/**
+ * The route options of a message from another node: the fields a sending kernel
+ * sets (see `remoteOptions` in the router), and the sender's node and tenant for
+ * this kernel to check again. Read field by field into one fixed shape: nothing
+ * else a peer put in the object reaches the router (`origin`, which only a local
+ * persistent sender may set, included), and the hot path allocates one object.
+ */
+function receivedOptions(o: Partial<RemoteSend['options']>, fromNode: string, fromTenant: string | undefined): RouteOptions {
+  return {
+    from: o.from,
+    replyTo: o.replyTo,
+    correlationId: o.correlationId,
+    priority: o.priority,
+    deadlineMs: o.deadlineMs,
+    conversationId: o.conversationId,
+    performative: o.performative,
+    traceparent: o.traceparent,
+    idempotencyKey: o.idempotencyKey,
+    fromNode,
+    fromTenant,
+  };
 }

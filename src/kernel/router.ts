@@ -10,7 +10,7 @@ import type { Clock } from '../base/clock.js';
 import { ActorError, ErrorCodes, MailboxFull, PolicyDenied, ValidationError, isAgentOsError, type AgentOsError } from '../base/errors.js';
 import { AskRegistry } from './asks.js';
 import type { AuditRecordInput } from './audit/index.js';
-import { askingNode, remoteAskAddress, type RemoteActor, type RemoteReply, type RemoteRouting } from './remote.js';
+import { askingNode, remoteAskAddress, type RemoteActor, type RemoteReply, type RemoteRouting, type RemoteSend } from './remote.js';
 import type { DurableActor } from './durable/actor.js';
 import { DeadLetterLog } from './deadletters.js';
 import type { AskOptions } from './ref.js';
@@ -204,32 +204,35 @@ export class Router {
    * message against the agent's schema and checks the tenant again.
    */
   private routeRemote(remote: RemoteRouting, where: RemoteActor, to: string, type: string, message: unknown, options: RouteOptions): Envelope {
-    const sender = options.from === undefined ? undefined : this.deps.cell(options.from);
-    const fail = (err: AgentOsError): never => {
-      this.recordDead(to, type, undefined, options.from, err.code);
-      throw err;
-    };
+    const from = options.from;
+    const sender = from === undefined ? undefined : this.deps.cell(from);
     if (sender && sender.tenant !== where.tenant) {
-      this.refusedCrossTenant({ from: options.from, fromTenant: sender.tenant, to, toTenant: where.tenant, nodes: { fromNode: this.deps.nodeId, toNode: where.node } });
-      fail(new PolicyDenied('CROSS_TENANT', `"${options.from}" (tenant ${sender.tenant}) may not message "${to}" (tenant ${where.tenant}, on node ${where.node})`, { field: 'to' }));
+      this.refusedCrossTenant({ from, fromTenant: sender.tenant, to, toTenant: where.tenant, nodes: { fromNode: this.deps.nodeId, toNode: where.node } });
+      this.refuseRemote(to, type, from, new PolicyDenied('CROSS_TENANT', `"${from}" (tenant ${sender.tenant}) may not message "${to}" (tenant ${where.tenant}, on node ${where.node})`, { field: 'to' }));
     }
-    if (typeof message !== 'object' || message === null || type === '?') fail(new ValidationError(ErrorCodes.invalidMessage, `message to "${to}" must be an object with a string "type"`, { field: 'message' }));
+    if (typeof message !== 'object' || message === null || type === '?') {
+      this.refuseRemote(to, type, from, new ValidationError(ErrorCodes.invalidMessage, `message to "${to}" must be an object with a string "type"`, { field: 'message' }));
+    }
     checkOptions(options, to);
     const replyTo = options.replyTo === ASK_ADDRESS ? remoteAskAddress(this.deps.nodeId) : options.replyTo;
-    const { origin: _origin, fromTenant: _ft, fromNode: _fn, ...rest } = options;
+    // Built as literals, not with spreads: this runs for every message, and the objects go
+    // straight into the link's encoder (see remoteOptions).
+    const send: RemoteSend = sender
+      ? { to, message, options: remoteOptions(options, replyTo), fromTenant: sender.tenant, fromNode: this.deps.nodeId }
+      : { to, message, options: remoteOptions(options, replyTo), fromNode: this.deps.nodeId };
     try {
-      remote.forward(where.node, {
-        to,
-        message,
-        options: { ...rest, ...(replyTo === undefined ? {} : { replyTo }) },
-        ...(sender ? { fromTenant: sender.tenant } : {}),
-        fromNode: this.deps.nodeId,
-      });
+      remote.forward(where.node, send);
     } catch (err) {
-      if (isAgentOsError(err)) fail(err);
+      if (isAgentOsError(err)) this.refuseRemote(to, type, from, err);
       throw err;
     }
-    return { id: `${this.deps.nodeId}:${++this.msgSeq}`, from: options.from, to, type, payload: message, class: 'SRT', sentAt: this.deps.clock.now(), tenant: where.tenant };
+    return { id: `${this.deps.nodeId}:${++this.msgSeq}`, from, to, type, payload: message, class: 'SRT', sentAt: this.deps.clock.now(), tenant: where.tenant };
+  }
+
+  /** A message to another node refused on this side: a dead letter (without its body), and the error. */
+  private refuseRemote(to: string, type: string, from: string | undefined, err: AgentOsError): never {
+    this.recordDead(to, type, undefined, from, err.code);
+    throw err;
   }
 
   /** An envelope for a stored message of a persistent actor (validated when it was first accepted). */
@@ -284,13 +287,36 @@ function remoteError(e: { code: string; message: string; field?: string }): Agen
 }
 
 function checkOptions(options: RouteOptions, to: string): void {
-  const bad = (field: string, why: string): never => {
-    throw new ValidationError(ErrorCodes.invalidOptions, `send to "${to}": ${field} ${why}`, { field });
-  };
   if (options.priority !== undefined && !(Number.isInteger(options.priority) && options.priority >= 0 && options.priority <= 9)) {
-    bad('priority', `must be an integer 0-9 (got ${String(options.priority)})`);
+    badOption(to, 'priority', `must be an integer 0-9 (got ${String(options.priority)})`);
   }
   if (options.deadlineMs !== undefined && !(Number.isFinite(options.deadlineMs) && options.deadlineMs >= 0)) {
-    bad('deadlineMs', `must be a finite number >= 0 (got ${String(options.deadlineMs)})`);
+    badOption(to, 'deadlineMs', `must be a finite number >= 0 (got ${String(options.deadlineMs)})`);
   }
+}
+
+// A module function, not a closure made per call: checkOptions runs for every message.
+function badOption(to: string, field: string, why: string): never {
+  throw new ValidationError(ErrorCodes.invalidOptions, `send to "${to}": ${field} ${why}`, { field });
+}
+
+/**
+ * The options a message to another node carries: the public send options, the
+ * sender, the reply address and the correlation — never `origin`, `fromTenant` or
+ * `fromNode` (the receiving side sets those itself). Copied field by field into a
+ * fresh object: nothing else the caller's object holds goes along, and it is
+ * cheaper than an object rest plus spreads, both to build and for the encoder.
+ */
+function remoteOptions(o: RouteOptions, replyTo: string | undefined): RemoteSend['options'] {
+  const out: RemoteSend['options'] = {};
+  if (o.from !== undefined) out.from = o.from;
+  if (replyTo !== undefined) out.replyTo = replyTo;
+  if (o.correlationId !== undefined) out.correlationId = o.correlationId;
+  if (o.priority !== undefined) out.priority = o.priority;
+  if (o.deadlineMs !== undefined) out.deadlineMs = o.deadlineMs;
+  if (o.conversationId !== undefined) out.conversationId = o.conversationId;
+  if (o.performative !== undefined) out.performative = o.performative;
+  if (o.traceparent !== undefined) out.traceparent = o.traceparent;
+  if (o.idempotencyKey !== undefined) out.idempotencyKey = o.idempotencyKey;
+  return out;
 }

@@ -1,9 +1,10 @@
 // Actors across two nodes in one process, over in-memory links: the directory,
 // sends and asks routed by the kernel to the owning node, both kernels' checks,
 // replies and failures back to the asking node, remote spawn.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { RouteOptions, SendOptions } from '../../src/actors/envelope.js';
 import { createNode, type AgentOsNode } from '../../src/index.js';
-import { RemoteActors, type ClusterLinks, type ClusterMessage } from '../../src/cluster/remote-actors.js';
+import { CLUSTER_MESSAGE, RemoteActors, type ClusterLinks, type ClusterMessage } from '../../src/cluster/remote-actors.js';
 import { counterAgent, until } from '../support/agents.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -115,5 +116,47 @@ describe('remote actors', () => {
     ra.memberGone('b');
     expect(ra.locate('c2')).toBeUndefined();
     expect(() => a.kernel.send('c2', { type: 'inc', by: 1 })).toThrow(expect.objectContaining({ code: 'UNKNOWN_ACTOR' }));
+  });
+  it('every public send option crosses to the owning kernel; the sender’s node is the link’s, and nothing else of the caller’s object goes', async () => {
+    const { a, b, rb } = await pair();
+    await a.spawn(counterAgent('counter'), { id: 'c1' });
+    await until(() => rb.locate('c1') !== undefined);
+    const seen: RouteOptions[] = [];
+    const route = a.kernel.router.route.bind(a.kernel.router);
+    vi.spyOn(a.kernel.router, 'route').mockImplementation((to, message, options) => (seen.push({ ...options }), route(to, message, options)));
+    // Required<>: a new send option fails to compile here until the test (and the copy in the router) has it.
+    const all: Required<SendOptions> = { deadlineMs: 500, priority: 7, conversationId: 'conv', performative: 'inform', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', idempotencyKey: 'k1' };
+    b.kernel.send('c1', { type: 'inc', by: 1 }, all);
+    // What only this kernel may set (origin, a tenant, a node) never rides along from the caller's object.
+    b.kernel.router.route('c1', { type: 'inc', by: 1 }, { origin: [3, 4], fromTenant: 'forged', fromNode: 'forged', ...({ extra: 'x' } as object) });
+    await until(() => seen.length === 2);
+    expect(seen[0]).toMatchObject({ ...all, fromNode: 'b' });
+    expect(seen[0]!.fromTenant).toBeUndefined();
+    expect(seen[1]).toMatchObject({ fromNode: 'b' });
+    expect(seen[1]!.origin).toBeUndefined();
+    expect(seen[1]!.fromTenant).toBeUndefined();
+    expect(seen[1]).not.toHaveProperty('extra');
+    expect(await a.lookup('c1')!.ask({ type: 'get' })).toBe(2);
+  });
+
+  it('a peer’s malformed send is dropped before the router; unknown option fields do not reach it', async () => {
+    const { a, rb, wire } = await pair();
+    await a.spawn(counterAgent('counter'), { id: 'c1' });
+    await until(() => rb.locate('c1') !== undefined);
+    const seen: RouteOptions[] = [];
+    const route = a.kernel.router.route.bind(a.kernel.router);
+    vi.spyOn(a.kernel.router, 'route').mockImplementation((to, message, options) => (seen.push({ ...options }), route(to, message, options)));
+    const fromB = wire.links('b');
+    const send = (s: unknown): void => fromB.send('a', { k: CLUSTER_MESSAGE, op: 'send', send: s } as ClusterMessage);
+    send(null);
+    send({ to: 'c1', message: { type: 'inc', by: 1 }, options: 7, fromNode: 'b' });
+    send({ to: 'c1', message: { type: 'inc', by: 1 }, options: {}, fromNode: 'c' });
+    send({ to: 'c1', message: { type: 'inc', by: 2 }, options: { origin: [1, 1], evil: true, conversationId: 'conv' }, fromNode: 'b' });
+    send({ to: 'c1', message: { type: 'inc', by: 4 }, fromNode: 'b' });
+    await until(() => seen.length === 2);
+    expect(seen[0]).toMatchObject({ conversationId: 'conv', fromNode: 'b' });
+    expect(seen[0]!.origin).toBeUndefined();
+    expect(seen[0]).not.toHaveProperty('evil');
+    expect(await a.lookup('c1')!.ask({ type: 'get' })).toBe(6);
   });
 });

@@ -68,11 +68,24 @@ interface Entry {
   message: SendOp;
 }
 
-const MAX_ROUTES = 100_000;
+/** Where this node sends an actor's messages; `at`: the route count when the entry last moved to the end. */
+interface Route {
+  node: string;
+  at: number;
+}
+
+/**
+ * Routes are kept for the actors this node sent to most recently: an entry is dropped
+ * only once MAX_ROUTES other actors have been routed since its last use. The map holds
+ * up to twice that, so a route in use moves to the end only once per MAX_ROUTES (not
+ * on every message): see `route`.
+ */
+export const MAX_ROUTES = 100_000;
 
 export class MessageOrder {
   // ── this node as a sender ──
-  private readonly routes = new Map<string, string>();
+  private readonly routes = new Map<string, Route>();
+  private routeCount = 0;
   private readonly fenceSeq = new Map<string, number>();
   /** Per actor: this node's fences still travelling, n → first hop and when sent. */
   private readonly pending = new Map<string, Map<number, { via: string; at: number }>>();
@@ -92,12 +105,18 @@ export class MessageOrder {
   /** An actor message leaving this node: a changed route sends a fence down the old one; pending fences are listed. */
   outgoing(node: string, message: SendOp): SendOp {
     const id = message.send.to;
-    const prev = this.routes.get(id);
+    const prev = this.routes.get(id)?.node;
     this.route(id, node);
     if (prev !== undefined && prev !== node && prev !== this.deps.self) this.sendFence(id, prev);
-    const hold = this.pendingOf(id);
+    const hold = this.pending.has(id) ? this.pendingOf(id) : undefined;
     const ep = this.fenceSeq.get(id) ?? 0;
-    return hold.length > 0 ? { ...message, ep, hold } : { ...message, ep };
+    // Field by field, not `{ ...message, ep }`: this runs per message, and V8 gives each such
+    // spread-and-extend its own hidden class, which also slows the link's encoder down.
+    const out: SendOp = { k: message.k, op: message.op, send: message.send, ep };
+    if (hold !== undefined && hold.length > 0) out.hold = hold;
+    else if (message.hold !== undefined) out.hold = message.hold;
+    if (message.fw !== undefined) out.fw = message.fw;
+    return out;
   }
 
   /** Our fence `n` for `id` arrived where it was going. */
@@ -109,6 +128,11 @@ export class MessageOrder {
   // ── receiving ──────────────────────────────────────────────────────────
 
   incoming(from: string, message: SendOp): void {
+    // Nothing moved away from here, nothing waiting, no detour, and this message waits for no
+    // fence: the checks below would deliver it at once (this skips their keys and lookups).
+    if (this.moved.size === 0 && this.queues.size === 0 && this.detours.size === 0 && (message.hold === undefined || message.hold.length === 0)) {
+      return this.deps.deliver(from, message);
+    }
     const id = message.send.to;
     const moved = this.moved.get(id);
     if (moved) return this.forwardMoved(moved.node, from, message);
@@ -143,7 +167,7 @@ export class MessageOrder {
       this.checkDetour(id);
     }
     for (const [id, m] of this.moved) if (m.node === node) this.moved.delete(id);
-    for (const [id, r] of this.routes) if (r === node) this.routes.delete(id);
+    for (const [id, r] of this.routes) if (r.node === node) this.routes.delete(id);
   }
 
   // ── moves ──────────────────────────────────────────────────────────────
@@ -195,7 +219,7 @@ export class MessageOrder {
 
   /** Whether an actor arriving here must wait for this node's own older messages (sent to it elsewhere). */
   needsDetour(id: string): boolean {
-    const prev = this.routes.get(id);
+    const prev = this.routes.get(id)?.node;
     return (prev !== undefined && prev !== this.deps.self) || this.pendingOf(id).length > 0;
   }
 
@@ -206,7 +230,7 @@ export class MessageOrder {
    */
   arrived(id: string, done: () => void): void {
     this.moved.delete(id);
-    const prev = this.routes.get(id);
+    const prev = this.routes.get(id)?.node;
     this.route(id, this.deps.self);
     if (prev !== undefined && prev !== this.deps.self) this.sendFence(id, prev);
     if (this.pendingOf(id).length === 0) return done();
@@ -323,10 +347,22 @@ export class MessageOrder {
     if (!this.deps.forward(node, forwarded)) this.deps.deliver(from, message);
   }
 
+  /**
+   * Record that `id`'s messages go to `node`. An entry moves to the end of the map (behind
+   * every other) only when MAX_ROUTES routes have moved there since it last did, and the map
+   * drops its first entries past 2 × MAX_ROUTES. So an entry is dropped only after 2 × MAX_ROUTES
+   * moves since its own last one, more than MAX_ROUTES of them since its last use; and in any
+   * MAX_ROUTES moves an actor moves at most once: those are MAX_ROUTES other actors.
+   */
   private route(id: string, node: string): void {
-    this.routes.delete(id);
-    this.routes.set(id, node);
-    if (this.routes.size > MAX_ROUTES) this.routes.delete(this.routes.keys().next().value as string);
+    const r = this.routes.get(id);
+    if (r !== undefined && this.routeCount - r.at < MAX_ROUTES) {
+      r.node = node;
+      return;
+    }
+    if (r !== undefined) this.routes.delete(id);
+    this.routes.set(id, { node, at: ++this.routeCount });
+    if (this.routes.size > 2 * MAX_ROUTES) this.routes.delete(this.routes.keys().next().value as string);
   }
 }
 

@@ -94,16 +94,18 @@ export class SocketWriter {
   private schedule(): void {
     if (this.flushPending || this.stopped) return;
     this.flushPending = true;
-    const fire = (): void => {
-      this.flushPending = false;
-      this.timer = undefined;
-      this.immediate = undefined;
-      if (this.stopped) return;
-      if (this.encoder.count > 0) this.flush();
-      else if (this.ackOwed > 0) this.sendAck();
-    };
     // maxDelayMs 0 means "end of this event-loop turn": an ordering point, not a time, so no clock.
-    if (this.opts.batchMaxDelayMs > 0) this.timer = this.opts.clock.setTimeout(fire, this.opts.batchMaxDelayMs);
-    else this.immediate = setImmediate(fire);
+    if (this.opts.batchMaxDelayMs > 0) this.timer = this.opts.clock.setTimeout(this.fire, this.opts.batchMaxDelayMs);
+    else this.immediate = setImmediate(this.fire);
   }
+
+  /** The scheduled flush (one function for the writer's life, not one per scheduling). */
+  private readonly fire = (): void => {
+    this.flushPending = false;
+    this.timer = undefined;
+    this.immediate = undefined;
+    if (this.stopped) return;
+    if (this.encoder.count > 0) this.flush();
+    else if (this.ackOwed > 0) this.sendAck();
+  };
 }
