@@ -38,6 +38,9 @@ export const DEFAULT_RULES: readonly RedactionRule[] = Object.freeze([
   },
 ]);
 
+/** The fewest characters any of DEFAULT_RULES can match (the `password` and `url-password` rules: 8). */
+const SHORTEST_DEFAULT_MATCH = 8;
+
 /** Object keys whose string values are replaced whole. */
 export const SENSITIVE_KEY = /^(?:password|passwd|pwd|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|auth[_-]?token|token|authorization|private[_-]?key|cookie|set-cookie|x-api-key)$/i;
 
@@ -64,12 +67,15 @@ export class Redactor {
   private readonly sensitiveKeys: RegExp | null;
   private readonly counts = new Map<string, number>();
   private total = 0;
-  private matcher: { epoch: number; regex: RegExp | undefined; names: Map<string, string>; values: string[] } | undefined;
+  private matcher: { epoch: number; regex: RegExp | undefined; names: Map<string, string>; values: string[]; shortest: number } | undefined;
+  /** No default rule matches fewer characters ("pwd=" and 4 more; "a://b:c@"); custom rules get no such shortcut. */
+  private readonly shortestRuleMatch: number;
 
   constructor(options: RedactorOptions = {}) {
     this.secrets = options.secrets;
     this.rules = (options.rules ?? DEFAULT_RULES).map((r) => ({ id: r.id, pattern: new RegExp(r.pattern.source, r.pattern.flags.includes('g') ? r.pattern.flags : r.pattern.flags + 'g') }));
     this.sensitiveKeys = options.sensitiveKeys === undefined ? SENSITIVE_KEY : options.sensitiveKeys;
+    this.shortestRuleMatch = options.rules === undefined ? SHORTEST_DEFAULT_MATCH : 1;
   }
 
   /** A deep copy of a JSON value with every string (keys too) scrubbed. Other values (Map, Date, class instances) are kept as they are. */
@@ -80,6 +86,8 @@ export class Redactor {
   redactString(text: string): string {
     if (text.length === 0) return text;
     const m = this.secretMatcher();
+    // Shorter than anything a rule or a secret could match (most keys and message types): nothing to scan.
+    if (text.length < this.shortestRuleMatch && text.length < m.shortest) return text;
     let out = text;
     if (m.regex) {
       out = out.replace(m.regex, (hit) => {
@@ -167,13 +175,13 @@ export class Redactor {
 
   /** One alternation over every secret value, longest first, rebuilt when the store changes. */
   private secretMatcher(): NonNullable<Redactor['matcher']> {
-    if (!this.secrets) return (this.matcher ??= { epoch: -1, regex: undefined, names: new Map(), values: [] });
+    if (!this.secrets) return (this.matcher ??= { epoch: -1, regex: undefined, names: new Map(), values: [], shortest: Infinity });
     const { epoch, values } = secretValues(this.secrets);
     if (this.matcher?.epoch === epoch) return this.matcher;
     const names = new Map<string, string>();
     for (const [value, name] of values) if (!names.has(value) || name !== 'retired') names.set(value, name);
     const sorted = [...names.keys()].sort((a, b) => b.length - a.length);
-    this.matcher = { epoch, regex: sorted.length === 0 ? undefined : new RegExp(sorted.map(escape).join('|'), 'g'), names, values: sorted };
+    this.matcher = { epoch, regex: sorted.length === 0 ? undefined : new RegExp(sorted.map(escape).join('|'), 'g'), names, values: sorted, shortest: sorted.at(-1)?.length ?? Infinity };
     return this.matcher;
   }
 }

@@ -96,6 +96,30 @@ describe('redact (properties)', () => {
   });
 });
 
+describe('redact (short strings)', () => {
+  // The redactor skips strings shorter than 8 characters (and than every secret): no default rule may match one.
+  const near = fc.string({ unit: fc.constantFrom(...Array.from('pwdsecrtkyPWDA:=/@ "\'-_.aB1eyJsk')), maxLength: 7 });
+  it('no default rule matches a string under 8 characters (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(near, fc.string({ maxLength: 7 })), (text) => {
+        for (const rule of DEFAULT_RULES) {
+          const pattern = new RegExp(rule.pattern.source, rule.pattern.flags);
+          expect(pattern.test(text), `${rule.id} on ${JSON.stringify(text)}`).toBe(false);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('still scrubs the shortest secret a store takes (8 characters) and the shortest credential shape', () => {
+    const secrets = new SecretStore();
+    secrets.set('pin', '47110815');
+    const r = new Redactor({ secrets });
+    expect(r.redact({ note: 'pin 47110815', code: '47110815', short: '4711081' })).toEqual({ note: 'pin [REDACTED:secret]', code: '[REDACTED:secret]', short: '4711081' });
+    expect(r.redactString('pwd=abcd')).toBe('pwd=[REDACTED:password]');
+  });
+});
+
 describe('redact (credential shapes)', () => {
   const r = new Redactor();
   it.each([
