@@ -37,6 +37,11 @@ export default tseslint.config(
   { files: ['src/kernel/**'], rules: layer(['services', 'cluster', 'cli', 'node']) },
   { files: ['src/services/**', 'src/cluster/**'], rules: layer(['cli', 'node']) },
   {
+    // The inspector's page: plain browser ES modules served as they are (no build step).
+    files: ['src/services/inspector/ui/**/*.js'],
+    languageOptions: { globals: { ...globals.browser }, sourceType: 'module' },
+  },
+  {
     // The kernel and everything below it take time from the injected Clock.
     files: ['src/base/!(clock).ts', 'src/mailboxes/**', 'src/actors/**', 'src/supervisors/**', 'src/kernel/**'],
     rules: {

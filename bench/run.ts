@@ -77,6 +77,7 @@ const { runMarket } = await import('./market.js');
 const { runClusterTransport } = await import('./cluster-transport.js');
 const { runClusterActors } = await import('./cluster-actors.js');
 const { runCluster } = await import('./cluster.js');
+const { runInspector } = await import('./inspector.js');
 const { agentosSource } = await import('./agentos.js');
 const { cleanupScratch, fmt, machineMeta, now, printTable, ratioOf, writeResults } = await import('./lib.js');
 
@@ -94,6 +95,8 @@ const SUITES: Record<string, (opts: BenchOptions, log: (s: string) => void) => P
   market: runMarket, // contract-net rounds/s with 100 bidders
   // node-to-node links and actors across nodes against raw ws; migration (1 MB, under load) and failover after kill -9
   cluster: async (o, log) => [...(await runClusterTransport(o, log)), ...(await runClusterActors(o, log)), ...(await runCluster(o, log))],
+  inspector: runInspector, // a node's messages/s with the inspector attached and a page reading, and with a no-op inspect listener
+
 };
 
 function parseArgs(): { quick: boolean; only: string[] | undefined; out: string | undefined; strict: boolean } {

@@ -227,3 +227,7 @@ export { defineConfig, type AgentOsConfig, type SpawnSpec } from './cli/define-c
 // Lineage: per turn, the sensitive calls it made (agentos trace).
 export { startLineage, lineageOf, LineageRecorder, type LineageApi, type LineageOptions } from './services/telemetry/lineage.js';
 export { LineageError, LineageCodes, parseLineageId, type LineageTurn, type LineageCall, type Digest } from './services/telemetry/lineage-record.js';
+
+// The inspector: a live web view of the node (and its cluster), and its wire protocol.
+export type { InspectorOptions, InspectorHandle } from './node/inspector.js';
+export { InspectorError, InspectorCodes, INSPECTOR_WS_PATH, STATELY_WS_PATH, type InspectorEvent, type NodeView, type ServerFrame, type ClientRequest } from './services/inspector/index.js';

@@ -55,6 +55,8 @@ export interface LoadedConfig {
 export interface NodeOverrides {
   name?: string;
   dataDir?: string;
+  /** The inspector (`--inspect`): its port on 127.0.0.1, over the config's own `inspector` settings; false turns it off. */
+  inspector?: { port: number } | false;
 }
 
 const TOP_LEVEL = ['node', 'agents', 'tools', 'workflows', 'spawn', 'setup', 'watch'] as const;
@@ -226,5 +228,8 @@ function spawnList(value: unknown, names: Map<string, AgentDefinition<any, any>>
 export function nodeOptionsOf(loaded: LoadedConfig, overrides: NodeOverrides = {}): NodeOptions {
   const { node, agents = [], tools = [], workflows = [] } = loaded.config;
   const dataDir = overrides.dataDir !== undefined ? resolve(overrides.dataDir) : resolve(loaded.dir, node.dataDir ?? '.agentos');
-  return { ...node, name: overrides.name ?? node.name, dataDir, agents, tools, workflows };
+  const own = (node as { inspector?: unknown }).inspector;
+  const inspector =
+    overrides.inspector === undefined ? own : overrides.inspector === false ? false : { ...(typeof own === 'object' && own !== null ? own : {}), port: overrides.inspector.port };
+  return { ...node, name: overrides.name ?? node.name, dataDir, agents, tools, workflows, ...(inspector === undefined ? {} : { inspector: inspector as NodeOptions['inspector'] }) };
 }

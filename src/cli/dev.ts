@@ -15,8 +15,9 @@ import type { ControlServer } from '../node/control.js';
 import type { AgentOsNode } from '../node/node.js';
 import type { LoadedConfig, NodeOverrides } from './config.js';
 import { describeError, type CliIo } from './exit.js';
-import { announceNode, stopSignal } from './serve.js';
-import { bootNode, CONFIG_HELP, reachHint, startedLine, withStartOptions, type StartOpts } from './start.js';
+import { announceNode, portNumber, stopSignal } from './serve.js';
+import { InspectorCodes } from '../services/inspector/source.js';
+import { bootNode, CONFIG_HELP, INSPECTOR_PORT, inspectorLine, reachHint, startedLine, withStartOptions, type StartOpts } from './start.js';
 
 interface DevOpts extends StartOpts {
   debounceMs: number;
@@ -101,8 +102,13 @@ class DevSession {
     private readonly io: CliIo,
   ) {}
 
+  /** The inspector's port once it ran (a reload keeps it); 0 after the default one was taken. */
+  private inspectPort: number | undefined;
+
   private get overrides(): NodeOverrides {
-    return { ...(this.opts.node === undefined ? {} : { name: this.opts.node }), ...(this.opts.dataDir === undefined ? {} : { dataDir: this.opts.dataDir }) };
+    // On by default in dev, at 4200 (or the port it had before a reload); `--no-inspect` turns it off.
+    const inspect = this.opts.inspect === false ? false : { port: typeof this.opts.inspect === 'number' ? this.opts.inspect : (this.inspectPort ?? INSPECTOR_PORT) };
+    return { ...(this.opts.node === undefined ? {} : { name: this.opts.node }), ...(this.opts.dataDir === undefined ? {} : { dataDir: this.opts.dataDir }), inspector: inspect };
   }
 
   private label(path: string): string {
@@ -215,10 +221,23 @@ class DevSession {
   }
 
   private async boot(loaded: LoadedConfig): Promise<void> {
-    const { node, started } = await bootNode(loaded, this.overrides);
+    let booted: Awaited<ReturnType<typeof bootNode>>;
+    try {
+      booted = await bootNode(loaded, this.overrides);
+    } catch (err) {
+      // The default inspector port is taken (another dev session): any free port, said below.
+      if ((err as { code?: unknown }).code !== InspectorCodes.listenFailed || typeof this.opts.inspect === 'number' || this.inspectPort === 0) throw err;
+      this.say(`port ${this.inspectPort ?? INSPECTOR_PORT} is taken; the inspector takes a free one`);
+      this.inspectPort = 0;
+      booted = await bootNode(loaded, this.overrides);
+    }
+    const { node, started } = booted;
+    if (node.inspector) this.inspectPort = node.inspector.port;
     let control: ControlServer;
     try {
       this.io.err(startedLine(node, started));
+      const seeIt = inspectorLine(node);
+      if (seeIt) this.io.err(seeIt);
       control = await this.announce(node);
     } catch (err) {
       await node.stop().catch(() => undefined);
@@ -271,6 +290,8 @@ export function registerDevCommand(program: Command, io: CliIo): void {
   withStartOptions(program.command('dev'))
     .description('like start, and restart the node from fresh modules whenever the config or the project sources change')
     .option('--debounce-ms <ms>', 'how long edits must settle before a reload', positiveMs, 200)
+    .option('--inspect <port>', `the inspector web UI's port on 127.0.0.1 (default ${INSPECTOR_PORT}, a free one if that is taken)`, portNumber)
+    .option('--no-inspect', 'do not serve the inspector')
     .addHelpText(
       'after',
       `

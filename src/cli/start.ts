@@ -19,6 +19,22 @@ export interface StartOpts {
   dataDir?: string;
   node?: string;
   port: number;
+  /** `--inspect [port]` (start: off unless given; dev: on at 4200 unless `--no-inspect`). */
+  inspect?: number | boolean;
+}
+
+export const INSPECTOR_PORT = 4200;
+
+/** The inspector override of `--inspect [port]` / `--no-inspect`; undefined leaves the config's setting. */
+export function inspectOverride(inspect: number | boolean | undefined): NodeOverrides['inspector'] {
+  if (inspect === undefined) return undefined;
+  if (inspect === false) return false;
+  return { port: inspect === true ? INSPECTOR_PORT : inspect };
+}
+
+/** The line that says where the inspector is, when it runs. */
+export function inspectorLine(node: AgentOsNode): string | undefined {
+  return node.inspector ? `agentos: inspector at ${node.inspector.url}` : undefined;
 }
 
 /** A path as a user wants to read it: relative when under the current directory, else absolute. */
@@ -81,12 +97,15 @@ export function startedLine(node: AgentOsNode, started: readonly string[]): stri
 async function runStart(opts: StartOpts, io: CliIo): Promise<void> {
   const { findConfig, loadConfig } = await import('./config.js');
   const loaded = await loadConfig(findConfig(process.cwd(), opts.config));
-  const overrides: NodeOverrides = { ...(opts.node === undefined ? {} : { name: opts.node }), ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }) };
+  const inspector = inspectOverride(opts.inspect);
+  const overrides: NodeOverrides = { ...(opts.node === undefined ? {} : { name: opts.node }), ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }), ...(inspector === undefined ? {} : { inspector }) };
   const { node, started } = await bootNode(loaded, overrides);
   let control: ControlServer | undefined;
   let ended: 'signal' | { reason: string };
   try {
     io.err(startedLine(node, started));
+    const seeIt = inspectorLine(node);
+    if (seeIt) io.err(seeIt);
     control = await announceNode(node, io, opts.port);
     io.err(reachHint(node));
     ended = await untilStop(node);
@@ -126,6 +145,7 @@ naming the field, CONFIG_LOAD_FAILED, CONFIG_NOT_FOUND) or the node fails, 2 on 
 
 export function registerStartCommand(program: Command, io: CliIo): void {
   withStartOptions(program.command('start'))
+    .option('--inspect [port]', `serve the inspector web UI on 127.0.0.1 (default port ${INSPECTOR_PORT})`, portNumber)
     .description("run the project's node from agentos.config.ts, with its control endpoint, until SIGINT/SIGTERM")
     .addHelpText('after', `${CONFIG_HELP}\n\nExamples:\n  $ agentos start\n  $ agentos start --config examples/topologies/hybrid.config.ts --port 7070\n  $ agentos start --node edge-2 --data-dir /var/lib/agentos`)
     .action((opts: StartOpts) => runStart(opts, io));

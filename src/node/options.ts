@@ -20,7 +20,7 @@ const HRT_POLICIES = ['edf', 'rm'] as const;
 
 /** Option keys createNode knows, per object; anything else is a typo. */
 const KNOWN = {
-  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools', 'modelGateway', 'secrets', 'toolSandbox', 'dryRun', 'memory', 'telemetry', 'hrt', 'hrtThreads', 'control', 'workflows', 'a2a', 'blackboard', 'cluster', 'lineage'],
+  '': ['name', 'dataDir', 'clock', 'inspect', 'maxPayloadBytes', 'validate', 'mailbox', 'scheduler', 'root', 'capacity', 'hrtPolicy', 'models', 'registry', 'conditions', 'rbac', 'consent', 'tenants', 'defer', 'agents', 'tools', 'modelGateway', 'secrets', 'toolSandbox', 'dryRun', 'memory', 'telemetry', 'hrt', 'hrtThreads', 'control', 'workflows', 'a2a', 'blackboard', 'cluster', 'lineage', 'inspector'],
   hrt: ['lanes', 'realtime', 'ringSlots', 'slotBytes', 'reportEveryMs', 'execArgv'],
   telemetry: ['exporter', 'otlp', 'spanProcessors', 'metricReaders', 'sampleRatio', 'metricIntervalMs'],
   toolSandbox: ['maxThreads', 'timeoutMs', 'memoryMb', 'idleTimeoutMs', 'execArgv'],

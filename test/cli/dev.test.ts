@@ -52,6 +52,12 @@ describe('agentos dev', { timeout: 60_000 }, () => {
     expect(dev!.stderr()).toContain('agentos dev: watching agentos.config.ts and the sources beside it, and agents/, tools/');
   });
 
+  it('serves the inspector by default (at 4200, or a free port when another session has it) and says where', async () => {
+    await dev!.saidOnStderr(/agentos: inspector at http:\/\/127\.0\.0\.1:\d+/);
+    const url = /agentos: inspector at (http:\/\/127\.0\.0\.1:\d+)/.exec(dev!.stderr())![1]!;
+    expect((await fetch(url)).status).toBe(200);
+  });
+
   it('an edit to the hello machine restarts the node with the change, on the same port', async () => {
     const before = dev!.stdout.length;
     await afterEdit(() => writeFileSync(machineFile, original.machine.replace("SALUTATION = 'Hello'", "SALUTATION = 'Howdy'")), 'agentos dev: changed: agents/hello.machine.ts; reloading');

@@ -100,7 +100,7 @@ describe('agentos start on a scaffolded project', { timeout: 60_000 }, () => {
   beforeAll(async () => {
     initProject(project);
     linkDependencies(project);
-    node = agentosInBackground(project, 'start');
+    node = agentosInBackground(project, 'start', '--inspect', '0');
     port = await node.ready();
   }, 40_000);
   afterAll(() => kill(node));
@@ -110,6 +110,15 @@ describe('agentos start on a scaffolded project', { timeout: 60_000 }, () => {
     expect(existsSync(join(project, '.agentos/shop/control.json'))).toBe(true);
     await node!.saidOnStderr('agentos: node "shop" is up with 1 actor (started hello)');
     await node!.saidOnStderr('agentos ps --node shop');
+  });
+
+  it('--inspect serves the inspector page and says where', async () => {
+    await node!.saidOnStderr('agentos: inspector at http://127.0.0.1:');
+    const url = /agentos: inspector at (http:\/\/127\.0\.0\.1:\d+)/.exec(node!.stderr())![1]!;
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toContain('<title>');
   });
 
   it('`agentos ps` shows the hello agent; `agentos ask` gets its greeting through the tool', () => {

@@ -42,13 +42,22 @@ export interface NodeView {
 /** One thing that happened, as the page draws it. `seq` orders events of one node. */
 export type InspectorEvent =
   | { kind: 'actor.started' | 'actor.stopped'; node: string; seq: number; at: number; actor: string; info?: Record<string, unknown> }
-  | { kind: 'transition'; node: string; seq: number; at: number; actor: string; state: unknown; event: string }
-  /** A message delivered to an actor (payload redacted, cut to a bounded size). */
-  | { kind: 'event'; node: string; seq: number; at: number; actor: string; source?: string; event: { type: string; [key: string]: unknown } }
+  /**
+   * The actor's machine moved (or stayed, on a context-only change). Per flush the snapshots of one actor
+   * coalesce: this carries the latest state and the event that led to it; `coalesced` (when > 1) says how
+   * many transitions it stands for.
+   */
+  | { kind: 'transition'; node: string; seq: number; at: number; actor: string; state: unknown; event: string; coalesced?: number }
+  /**
+   * A message delivered to an actor (payload redacted, cut to a bounded size: `truncated` when cut). `child`: the
+   * id of the actor's invoked child it went to (child invocations belong to their agent); `source`: the sender's
+   * XState id, when another XState actor sent it.
+   */
+  | { kind: 'event'; node: string; seq: number; at: number; actor: string; source?: string; child?: string; truncated?: true; event: { type: string; [key: string]: unknown } }
   | { kind: 'restart' | 'escalated'; node: string; seq: number; at: number; actor: string; supervisor: string; reason?: string; restarts?: number }
   | { kind: 'approval.requested' | 'approval.decided'; node: string; seq: number; at: number; approval: string; decision?: 'approved' | 'rejected' | 'expired'; by?: string; reason?: string }
   /** Any other `@agentos.*` system event, passed through as the kernel emitted it. */
-  | { kind: 'system'; node: string; seq: number; at: number; type: string; data: Record<string, unknown> };
+  | { kind: 'system'; node: string; seq: number; at: number; type: string; data: Record<string, unknown>; /** The actor it names (`id`, `actor`, `child` or `to`), if any. */ actor?: string };
 
 /** Server → page. */
 export type ServerFrame =

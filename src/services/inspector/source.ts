@@ -1,0 +1,82 @@
+// What the inspector reads from (and asks of) the node it runs in, as plain
+// functions: the node layer builds one from a node (src/node/inspector.ts),
+// tests build small fakes. Nothing here is called on the inspection hot path:
+// views are taken once per stats window, requests when a page asks.
+
+import { AgentOsError } from '../../base/errors.js';
+import type { PendingApproval } from '../../kernel/policy/approvals.js';
+import type { PsRow } from '../../kernel/ps-rows.js';
+import type { TreeNode } from '../../supervisors/types.js';
+import type { NodeView } from './protocol.js';
+
+export const InspectorCodes = {
+  /** Listening on an interface other than loopback needs a token. */
+  tokenRequired: 'INSPECTOR_TOKEN_REQUIRED',
+  invalidOptions: 'INSPECTOR_INVALID_OPTIONS',
+  /** The inspector could not listen (port in use, permission). */
+  listenFailed: 'INSPECTOR_LISTEN_FAILED',
+  /** A request frame that is not JSON, or not a request. */
+  badRequest: 'INSPECTOR_BAD_REQUEST',
+  unknownOp: 'INSPECTOR_UNKNOWN_OP',
+  unknownNode: 'INSPECTOR_UNKNOWN_NODE',
+  unknownActor: 'INSPECTOR_UNKNOWN_ACTOR',
+  /** Too many requests of one page in flight. */
+  busy: 'INSPECTOR_BUSY',
+  /** A request forwarded to another member got no answer in time. */
+  remoteTimeout: 'INSPECTOR_REMOTE_TIMEOUT',
+  /** The node does not offer this (no lineage, no cluster). */
+  unavailable: 'INSPECTOR_UNAVAILABLE',
+  /** The source failed in a way that is not an AgentOsError. */
+  internal: 'INSPECTOR_INTERNAL',
+} as const;
+
+/** Errors of the inspector itself: bad options, bad requests, unknown nodes, timeouts. */
+export class InspectorError extends AgentOsError {}
+
+/** An approval's outcome, as the approvals list no longer shows it. */
+export interface ApprovalDecision {
+  decision: 'approved' | 'rejected' | 'expired';
+  by?: string;
+  reason?: string;
+}
+
+export interface MachineInfo {
+  actor: string;
+  node: string;
+  /** The actor's current state value. */
+  state: unknown;
+  /** XState's `machine.toJSON()` through JSON (functions dropped); null for logic that is not a machine. */
+  definition: unknown;
+}
+
+export interface InspectorSource {
+  /** The node's name. */
+  readonly node: string;
+  tree(): TreeNode;
+  /** The kernel's service actors (`agentos.system`). */
+  systemTree?(): TreeNode;
+  /** One `ps` row per actor of these trees (taken just before): the users' tree, then the system tree's with `system: true`. */
+  rows(tree: TreeNode, system: TreeNode | undefined): PsRow[];
+  /** Pending approvals (args already redacted by the node). */
+  approvals(): PendingApproval[];
+  /** How a request that left the approvals list ended (undefined: not known). */
+  approvalOutcome?(id: string): ApprovalDecision | undefined;
+  auditHead(): { head: string | null; length: number };
+  members(): NodeView['members'];
+  /** An actor's machine definition and state; throws an AgentOsError (UNKNOWN_ACTOR) for an id this node does not run. */
+  machine(actorId: string): MachineInfo;
+  /**
+   * Scrubs a message payload the contract lets show, at flush time (the node's secret redactor). Needed
+   * only if the node's event relay does not scrub `@xstate.event` itself; must return a copy.
+   */
+  redact?(value: unknown): unknown;
+  /** The actor's contract `observability.log_fields` (undefined: no contract, show only `type`). */
+  logFields(actorId: string): readonly string[] | undefined;
+  /** Through the node's approval queue, as `node.approvals.approve` (audited like every decision). */
+  approve(id: string, decision: { by: string; reason?: string }): unknown;
+  reject(id: string, decision: { by: string; reason: string }): unknown;
+  /** A turn's lineage by trace id or `<actor>#<turn>`. */
+  trace(ref: string): unknown;
+  /** Verify the audit log end to end. */
+  verifyAudit(): { ok: boolean; size?: number; problem?: string };
+}
