@@ -82,6 +82,8 @@ describe('partition between real node processes', () => {
     const [a, , , d] = nodes as [PartitionNode, PartitionNode, PartitionNode, PartitionNode];
     const majority = nodes.filter((n) => n !== d);
     await d.call({ cmd: 'spawn', id: 'acct' });
+    // The directory reaches a a moment after the spawn on d: drive only once a knows where acct lives.
+    await until(async () => (await a.call<{ node: string } | null>({ cmd: 'locate', id: 'acct' }))?.node === 'd', 10_000, 'a locating acct');
     await a.call({ cmd: 'drive', to: 'acct', by: 'a1', everyMs: 30 });
     await until(async () => (await doneVia(a, 'acct')).length >= 8);
     await a.call({ cmd: 'undrive' });
@@ -146,6 +148,8 @@ describe('partition between real node processes', () => {
     const [l0] = losers as [PartitionNode, PartitionNode];
     await w1.call({ cmd: 'spawn', id: 'wacct' });
     await l0.call({ cmd: 'spawn', id: 'lacct' });
+    await until(async () => (await w0.call<{ node: string } | null>({ cmd: 'locate', id: 'wacct' }))?.node === w1.name, 10_000, 'w0 locating wacct');
+    for (const w of winners) await until(async () => (await w.call<{ node: string } | null>({ cmd: 'locate', id: 'lacct' }))?.node === l0.name, 10_000, `${w.name} locating lacct`);
     await w0.call({ cmd: 'drive', to: 'wacct', by: 'w', everyMs: 30 });
     await w1.call({ cmd: 'drive', to: 'lacct', by: 'l', everyMs: 30 });
     await until(async () => (await doneVia(w0, 'wacct')).length >= 5 && (await doneVia(w0, 'lacct')).length >= 5);
