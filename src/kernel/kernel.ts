@@ -6,6 +6,7 @@
 import { queuedByClass, rootSpec, userActorIds } from './views.js';
 import type { RemoteChildren, RemoteRouting } from './remote.js';
 import { placeChild } from './remote-child.js';
+import { Fences } from './fence.js';
 import { ADMISSION_REFUSED } from './admission/controller.js';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { ActorCell, CellHost } from '../actors/cell.js';
@@ -60,6 +61,8 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   /** CellHost: turns are traced by `tracing`. */
   readonly turns: KernelTracing;
   private readonly persistence: HandoffPersistence;
+  /** Actors whose new sensitive calls wait (their node lost quorum); see fence.ts. */
+  readonly fences = new Fences();
   /** Moving actors to and from other nodes (migration, failover). */
   readonly handoff: KernelHandoff;
   private readonly syscallDeps: SyscallDeps;
@@ -308,7 +311,10 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   }
 
   call(from: ActorCell, request: SyscallRequest, signal?: AbortSignal, origin?: AnyActorRef): Promise<unknown> {
-    return this.persistence.call(from, request, signal, origin, () => this.syscall(from.id, request, signal));
+    const run = (): Promise<unknown> => this.persistence.call(from, request, signal, origin, () => this.syscall(from.id, request, signal));
+    // A fenced actor's new calls wait (before anything is journaled) until the fence lifts or the actor goes.
+    const gate = this.fences.gate(from.id);
+    return gate ? gate.then(run) : run();
   }
 
   /** Send and wait until the message is accepted: journaled (and flushed, under sync durability) for a persistent actor. */
@@ -331,6 +337,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     exit?.onExit(reason);
     // A child its restart type will not bring back is gone: its queue becomes dead letters.
     if (exit && !shouldRestart(exit.restart, reason)) {
+      this.fences.drop(cell.id);
       this.lifecycle.drop(cell.id);
       // A top-level agent that ended frees its id (nested children stay in their supervisor's spec, as in OTP).
       if (cell.parentPath === '') void this.lifecycle.forgetRootChild(cell.id);
@@ -341,6 +348,7 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
 
   /** Stop one actor or subtree for good (ref.stop). The kernel's service actors are not the users' to stop. */
   stopActor(id: string): Promise<void> {
+    this.fences.drop(id);
     return this.lifecycle.stop(id);
   }
 

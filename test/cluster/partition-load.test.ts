@@ -1,14 +1,14 @@
 // KNOWN GAP, reproduced on demand (AGENTOS_PARTITION_UNDER_LOAD=1): a node cut off
 // while its persistent agent is busy. The cluster layer fences and fails over as in
-// partition.test.ts, but two things below it still let a charge run twice or get
-// lost: (1) pausing an agent stops its mailbox, not the calls its own state chains
-// (a queue it works through keeps calling tools on the fenced node); (2) the new
-// owner re-runs the turns made after the last replicated checkpoint, and an
-// idempotency key names a turn number, not what the turn does — re-run in another
-// interleaving, the same charge gets another key (charged twice) and another
-// charge the same key (deduplicated away, never charged). Fixing them needs the
-// kernel: see the cluster chapter of the README ("Partitions"). This test states
-// the promise and fails today; it is not part of the default run.
+// partition.test.ts, and a fenced agent makes no new call (kernel fences: the first
+// assertion below holds since they exist), but one thing below it still lets a
+// charge run twice or get lost: the new owner re-runs the turns made after the last
+// replicated checkpoint, and an idempotency key names a turn number, not what the
+// turn does — re-run in another interleaving, the same charge gets another key
+// (charged twice) and another charge the same key (deduplicated away, never
+// charged). Fixing it needs keys derived from the message a turn handles (or keys
+// replicated before each call): see the README's "Partitions". This test states the
+// promise and fails today on the second assertion; it is not part of the default run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAttempts } from './support/ledger.js';
 import { startPartitionCluster, until, type PartitionCluster, type PartitionNode } from './support/partition-cluster.js';

@@ -127,6 +127,8 @@ export class Failover {
       const d = kernel.describe(id);
       if (!d?.persistent || d.status !== 'running' || this.deps.moving(id)) continue;
       kernel.pauseActor(id);
+      // Its own work too: a turn in progress, or a state that calls on its own, makes no new call.
+      kernel.fences.fence(id);
       this.fenced.add(id);
     }
   }
@@ -135,6 +137,7 @@ export class Failover {
     for (const id of [...this.fenced]) {
       if (this.unsettled.has(id)) continue;
       if (this.deps.kernel.describe(id)?.status === 'paused') this.deps.kernel.resumeActor(id);
+      this.deps.kernel.fences.lift(id);
       this.fenced.delete(id);
     }
     void this.settle();
@@ -153,7 +156,10 @@ export class Failover {
       this.fenced.delete(id);
       const owner = this.deps.owner(id);
       if (owner !== undefined && owner !== this.deps.self) await this.superseded(owner, id);
-      else if (this.deps.kernel.describe(id)?.status === 'paused') this.deps.kernel.resumeActor(id);
+      else {
+        if (this.deps.kernel.describe(id)?.status === 'paused') this.deps.kernel.resumeActor(id);
+        this.deps.kernel.fences.lift(id);
+      }
     }
   }
 
