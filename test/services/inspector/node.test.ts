@@ -151,12 +151,12 @@ describe('wiring', () => {
     expect(composeInspect(only, undefined)).toBe(only);
   });
 
-  it('a port already taken fails the start with the listen error, and the hub stops again', async () => {
+  it('a port already taken fails the start with INSPECTOR_LISTEN_FAILED (the OS error as its cause), and the hub stops again', async () => {
     s = await inspectedNode();
     const taken = s.inspector.port!;
     const clock = new VirtualClock(0);
     const hub = inspectorHub('n1', clock);
-    await expect(startInspector(s.node, hub, { port: taken })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(startInspector(s.node, hub, { port: taken })).rejects.toMatchObject({ code: 'INSPECTOR_LISTEN_FAILED', field: 'port', cause: expect.objectContaining({ code: 'EADDRINUSE' }) });
     expect(clock.pending()).toBe(0);
   });
 });
