@@ -1,70 +1,25 @@
 // The parent's side of the partition tests: node processes (partition-node.ts,
 // forked through tsx) behind a LinkSwitch, each advertising its front port, so
 // the test can cut any directed link between them.
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DowningStrategy } from '../../../src/cluster/membership/index.js';
 import { tempDir } from '../../support/tmp.js';
+import { IpcNode } from './ipc-node.js';
 import { LinkSwitch } from './link-switch.js';
 import type { PartitionNodeConfig } from './partition-node.js';
 
 const SCRIPT = fileURLToPath(new URL('./partition-node.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SECRET = 'partition-cluster-secret-0123456789';
 
 export type NodeEvent = { event: string; at: number; node?: string; id?: string; [k: string]: unknown };
 export type MemberView = { nodeId: string; status: string; incarnation: number };
 
-export class PartitionNode {
-  readonly child: ChildProcess;
-  readonly events: NodeEvent[] = [];
-  readonly exited: Promise<number | null>;
-  private rid = 0;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
-  private readonly ready: Promise<void>;
-
-  constructor(readonly config: PartitionNodeConfig) {
-    this.child = fork(SCRIPT, [JSON.stringify(config)], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-    let stderr = '';
-    this.child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    this.exited = new Promise((resolve) =>
-      this.child.once('exit', (code) => {
-        for (const w of this.waiting.values()) w.reject(new Error(`node ${config.name} exited (${code}): ${stderr.slice(-2000)}`));
-        this.waiting.clear();
-        resolve(code);
-      }),
-    );
-    this.ready = new Promise((resolve, reject) => {
-      this.child.on('message', (m: { ready?: boolean; rid?: number; ok?: boolean; value?: unknown; code?: string; message?: string } & NodeEvent) => {
-        if (m.ready) resolve();
-        else if (m.rid !== undefined) {
-          const w = this.waiting.get(m.rid);
-          this.waiting.delete(m.rid);
-          if (m.ok) w?.resolve(m.value);
-          else w?.reject(Object.assign(new Error(m.message), { code: m.code }));
-        } else if (m.event) this.events.push(m);
-      });
-      void this.exited.then((code) => reject(new Error(`node ${config.name} exited (${code}) before ready: ${stderr.slice(-2000)}`)));
-    });
-  }
-
-  get name(): string {
-    return this.config.name;
-  }
-
-  started(): Promise<void> {
-    return this.ready;
-  }
-
-  call<T = unknown>(command: Record<string, unknown>): Promise<T> {
-    const rid = ++this.rid;
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(rid, { resolve: resolve as (v: unknown) => void, reject });
-      this.child.send({ ...command, rid });
-    });
+export class PartitionNode extends IpcNode<NodeEvent> {
+  constructor(override readonly config: PartitionNodeConfig) {
+    super(SCRIPT, config);
   }
 
   members(): Promise<MemberView[]> {

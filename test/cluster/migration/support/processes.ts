@@ -1,12 +1,11 @@
 // The parent's handle on mobile-node processes (forked through tsx), and a small
 // cluster of them on 127.0.0.1.
-import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../../../support/tmp.js';
+import { IpcNode } from '../../support/ipc-node.js';
 
 const SCRIPT = fileURLToPath(new URL('./mobile-node.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 export const SECRET = 'test-mobility-secret-0123456789';
 
 export interface NodeConfig {
@@ -24,61 +23,9 @@ export interface NodeConfig {
 
 export type NodeEvent = { event: string; node?: string; [k: string]: unknown };
 
-export class MobileNode {
-  readonly child: ChildProcess;
-  readonly events: NodeEvent[] = [];
-  url = '';
-  readonly exited: Promise<number | null>;
-  private rid = 0;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
-  private readonly ready: Promise<void>;
-
-  constructor(readonly config: NodeConfig) {
-    this.child = fork(SCRIPT, [JSON.stringify(config)], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-    let stderr = '';
-    this.child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    this.exited = new Promise((resolve) =>
-      this.child.once('exit', (code) => {
-        for (const w of this.waiting.values()) w.reject(new Error(`node ${config.name} exited (${code}): ${stderr.slice(-2000)}`));
-        this.waiting.clear();
-        resolve(code);
-      }),
-    );
-    this.ready = new Promise((resolve, reject) => {
-      this.child.on('message', (m: { ready?: boolean; url?: string; rid?: number; ok?: boolean; value?: unknown; code?: string; field?: string; message?: string } & NodeEvent) => {
-        if (m.ready) {
-          this.url = m.url!;
-          resolve();
-        } else if (m.rid !== undefined) {
-          const w = this.waiting.get(m.rid);
-          this.waiting.delete(m.rid);
-          if (m.ok) w?.resolve(m.value);
-          else w?.reject(Object.assign(new Error(m.message), { code: m.code, field: m.field }));
-        } else if (m.event) this.events.push(m);
-      });
-      void this.exited.then((code) => reject(new Error(`node ${config.name} exited (${code}) before ready: ${stderr.slice(-2000)}`)));
-    });
-  }
-
-  get name(): string {
-    return this.config.name;
-  }
-
-  started(): Promise<void> {
-    return this.ready;
-  }
-
-  call<T = unknown>(command: Record<string, unknown>): Promise<T> {
-    const rid = ++this.rid;
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(rid, { resolve: resolve as (v: unknown) => void, reject });
-      this.child.send({ ...command, rid });
-    });
-  }
-
-  kill(): Promise<number | null> {
-    this.child.kill('SIGKILL');
-    return this.exited;
+export class MobileNode extends IpcNode<NodeEvent> {
+  constructor(override readonly config: NodeConfig) {
+    super(SCRIPT, config);
   }
 }
 
