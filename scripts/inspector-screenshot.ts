@@ -15,8 +15,8 @@ import { chromium } from 'playwright-core';
 import { setup } from 'xstate';
 import { z } from 'zod';
 import { bookkeeper, ledgerBook } from '../src/cli/demo-agents.js';
-import { auditor, counter } from '../src/cli/demo.js';
-import { createNode, defineAgent, defineTool, RealClock, supervisor, syscall } from '../src/index.js';
+import { demoApp } from '../src/cli/demo.js';
+import { createNode, defineAgent, defineTool, RealClock, syscall } from '../src/index.js';
 import { inspectorHub, startInspector } from '../src/node/inspector.js';
 
 const argv = process.argv.slice(2);
@@ -91,19 +91,7 @@ async function main(): Promise<void> {
   const inspector = await startInspector(node, hub, { port: keep ? 4200 : 0, statsMs: 250 });
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   try {
-    await node.spawn(
-      supervisor({
-        id: 'app',
-        strategy: 'one_for_one',
-        intensity: 3,
-        periodMs: 5000,
-        children: [
-          { id: 'audit', start: auditor },
-          { id: 'counter', start: counter, restart: 'permanent' },
-        ],
-      }),
-      { id: 'app' },
-    );
+    await node.spawn(demoApp(), { id: 'app' });
     const books = await node.spawn(bookkeeper, { id: 'books' });
     const light = await node.spawn(crossing, { id: 'crossing' });
     const door = await node.spawn(doorman, { id: 'door' });

@@ -48,6 +48,20 @@ export const auditor = defineAgent({
   }),
 });
 
+/** The showcase's supervision tree: an auditor and a counter (permanent) under one_for_one. */
+export function demoApp() {
+  return supervisor({
+    id: 'app',
+    strategy: 'one_for_one',
+    intensity: 3,
+    periodMs: 5000,
+    children: [
+      { id: 'audit', start: auditor },
+      { id: 'counter', start: counter, restart: 'permanent' },
+    ],
+  });
+}
+
 /** An HRT guard: 10 ms period, the given worst-case execution time, may stop the pump. */
 const guard = (name: string, wcetMs: number) =>
   defineAgent({
@@ -120,19 +134,7 @@ async function showcase(
   invocations: { count: number },
   spans: InMemorySpanExporter,
 ): Promise<DemoResult> {
-  await node.spawn(
-    supervisor({
-      id: 'app',
-      strategy: 'one_for_one',
-      intensity: 3,
-      periodMs: 5000,
-      children: [
-        { id: 'audit', start: auditor },
-        { id: 'counter', start: counter, restart: 'permanent' },
-      ],
-    }),
-    { id: 'app' },
-  );
+  await node.spawn(demoApp(), { id: 'app' });
   const ref = node.lookup('counter')!;
   ref.send({ type: 'inc', by: 2 });
   ref.send({ type: 'inc', by: 3 });
