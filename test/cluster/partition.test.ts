@@ -108,7 +108,8 @@ describe('partition between real node processes', () => {
       expect(n.firstAt('quorum-lost', { since: cut })).toBeUndefined();
     }
     expect(failedOver()).toEqual([takerName]);
-    // It goes on from the replicated state, and serves the majority.
+    // It goes on from the replicated state, and serves the majority (once a's directory names the new owner).
+    await until(() => ledger(a, 'acct').then(() => true, () => false), 10_000, 'a reaching acct on its new owner');
     expect((await ledger(a, 'acct')).done).toEqual(before.done);
     await a.call({ cmd: 'drive', to: 'acct', by: 'a2', everyMs: 30 });
     await until(async () => (await doneVia(a, 'acct')).filter((x) => x.startsWith('a2-')).length >= 5, 10_000, 'the majority charging');
@@ -168,6 +169,7 @@ describe('partition between real node processes', () => {
       expect(w.firstAt('quorum-lost', { since: cut }), `${w.name} kept quorum`).toBeUndefined();
       for (const l of losers) expect(l.firstAt('quorum-lost', { since: cut })!).toBeLessThan(w.firstAt('member-down', { node: l.name, since: cut })!);
     }
+    await until(() => ledger(w0, 'lacct').then(() => true, () => false), 10_000, 'w0 reaching lacct on its new owner');
     expect((await ledger(w0, 'lacct')).done).toEqual(lBefore.done);
     expect(await l0.status('lacct')).toMatchObject({ status: 'paused', quorate: false });
     expect(await w1.status('wacct')).toMatchObject({ status: 'running', quorate: true });

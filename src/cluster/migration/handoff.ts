@@ -72,6 +72,11 @@ export class ClusterHandoff {
       const def = host.definition(name, version);
       return def?.version === version ? def : undefined;
     };
+    // Where an actor runs now, told to every member (senders route there before the directory says so).
+    const announce = (id: string, node: string, incarnation: number, tenant: string): void => {
+      this.hints.set(id, { node, tenant, incarnation, at: this.kernel.clock.now() });
+      for (const member of upMembers()) if (member !== this.self && member !== node) trySend(member, { k: HANDOFF_MESSAGE, op: 'moved', id, node, incarnation, tenant });
+    };
     this.exchange = new Exchange({ clock: this.kernel.clock, send, assemblyMs: options.timeoutMs, received: (from, kind, bytes, reply) => this.received(from, kind, bytes, reply) });
     this.order = new MessageOrder({
       self: this.self,
@@ -109,10 +114,7 @@ export class ClusterHandoff {
       },
       send,
       forward: (node, message) => host.links.send(node, message),
-      moved: (id, node, incarnation, tenant) => {
-        this.hints.set(id, { node, tenant, incarnation, at: this.kernel.clock.now() });
-        for (const member of upMembers()) if (member !== this.self && member !== node) trySend(member, { k: HANDOFF_MESSAGE, op: 'moved', id, node, incarnation, tenant });
-      },
+      moved: (id, node, incarnation, tenant) => announce(id, node, incarnation, tenant),
       leaving: (id) => this.replicator.suspend(id),
       staying: (id) => this.replicator.resume(id),
       left: (id) => this.replicator.forget(id),
@@ -131,6 +133,10 @@ export class ClusterHandoff {
       restarted: (id) => {
         this.order.arrived(id, () => undefined);
         this.replicator.changed(id);
+        // As after a move: the members learn the new owner at once, whatever order the directory's
+        // updates and their own view of the removed node reach them in.
+        const d = this.kernel.describe(id);
+        if (d) announce(id, this.self, (d.incarnation as number | undefined) ?? 0, (d.tenant as string | undefined) ?? 'default');
       },
       owner: (id) => this.inner?.locate(id)?.node,
     });
