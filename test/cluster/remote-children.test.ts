@@ -88,6 +88,25 @@ describe('children of a supervisor on other nodes', () => {
     await until(() => n2.lookup('far') === undefined, 10_000);
   }, 30_000);
 
+  it('drops malformed frames on the children channel, and refuses a second channel of the same name', async () => {
+    const n1 = await member('n1', []);
+    const n2 = await member('n2', [n1.cluster!.url]);
+    const n3 = await member('n3', [n1.cluster!.url]);
+    await until(() => [n1, n2, n3].every((n) => up(n) === 3), 10_000);
+    expect(() => n1.cluster!.channel('children', () => undefined)).toThrow(expect.objectContaining({ code: 'CLUSTER_INVALID_OPTIONS', field: 'name' }));
+    // Hostile or garbled frames from a member: no crash, no actor started, no exit reported.
+    for (const junk of [null, 42, 'start', { op: 'start' }, { op: 'start', rid: 1, id: '', agent: 'counter', version: '1', parentPath: '' }, { op: 'exit', id: 'far' }, { op: 'nope', rid: 2 }]) {
+      n2.cluster!.children.receive('n1', junk);
+    }
+    expect(n2.lookup('far')).toBeUndefined();
+    // An unknown agent asked for is refused to the asker with a typed error, and nothing runs.
+    await n1.spawn(supervisor({ id: 'ok', strategy: 'one_for_one', intensity: 1, periodMs: 1000, children: [{ id: 'fine', start: counter, node: 'n2' }] }), { id: 'ok' });
+    expect(n2.lookup('fine')).toBeDefined();
+    const stranger = counterAgent('stranger');
+    await expect(n1.spawn(supervisor({ id: 'bad', strategy: 'one_for_one', intensity: 0, periodMs: 1000, children: [{ id: 'ghost', start: stranger, node: 'n3' }] }), { id: 'bad' })).rejects.toMatchObject({ code: 'INVALID_AGENT' });
+    expect(n3.lookup('ghost')).toBeUndefined();
+  }, 30_000);
+
   it('refuses bad placements with a typed error naming node', async () => {
     const t = tempDir('agentos-children-solo-');
     cleanups.push(t.cleanup);

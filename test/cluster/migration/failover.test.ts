@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../support/tmp.js';
 import { payerAgent, payTool, recorderAgent, type RecorderState } from './support/agents.js';
+import { until } from '../../support/agents.js';
 import { wiredCluster, type WiredCluster, type WiredNode } from './support/wire.js';
 
 let cluster: WiredCluster | undefined;
@@ -16,13 +17,6 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-const until = async (check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 type Got = { count: number; log: RecorderState['log'] };
 

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recorderAgent, type RecorderState } from './support/agents.js';
+import { until } from '../../support/agents.js';
 import { wiredCluster, type WiredCluster } from './support/wire.js';
 
 let cluster: WiredCluster | undefined;
@@ -14,13 +15,6 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-const until = async (check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-};
 
 type Got = { count: number; log: RecorderState['log']; padKb: number };
 

@@ -13,6 +13,7 @@ import { ReplicaStore } from '../../../src/cluster/migration/replicas.js';
 import type { ReplicaBody } from '../../../src/cluster/migration/protocol.js';
 import { tempDir } from '../../support/tmp.js';
 import { recorderAgent, type RecorderState } from './support/agents.js';
+import { until } from '../../support/agents.js';
 import { wiredCluster, type WiredCluster, type WiredNode } from './support/wire.js';
 
 let cluster: WiredCluster | undefined;
@@ -21,13 +22,6 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-const until = async (check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-};
 
 type Got = { count: number; log: RecorderState['log'] };
 const agent = recorderAgent({ persistent: true });
