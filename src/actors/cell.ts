@@ -33,6 +33,8 @@ export interface CellHost {
   readonly clock: Clock;
   /** XState inspection events of every actor, when the node was created with `inspect`. */
   readonly xstateInspect: ((event: InspectionEvent) => void) | undefined;
+  /** On-demand inspection: told of each XState actor the cell creates, before it starts (src/kernel/inspection.ts). */
+  readonly inspection?: { created(cell: ActorCell, actor: AnyActorRef): void };
   /** The cell has a message to deliver and is runnable. */
   schedule(cell: ActorCell): void;
   /** The incarnation ended on its own (final state or crash). Called once per incarnation. */
@@ -116,6 +118,11 @@ export class ActorCell {
   private readonly calls = new Map<AnyActorRef, CallRecord>();
 
   private actor: Actor<AnyStateMachine> | undefined;
+
+  /** The running XState actor of this incarnation (for inspection; undefined before the first start). */
+  get xstateActor(): AnyActorRef | undefined {
+    return this.actor;
+  }
   /** Aborted when the incarnation ends: its pending syscalls (and consent requests) are withdrawn. */
   private lifetime = new AbortController();
   private exitReported = false;
@@ -159,6 +166,7 @@ export class ActorCell {
     trackDelays(actor, clock);
     this.actor = actor;
     cellsBySystem.set(actor.system, this);
+    this.host.inspection?.created(this, actor);
     this.watch(actor);
     this.status = this.pausedByUser ? 'paused' : 'running';
     this.startError = undefined;
@@ -194,6 +202,7 @@ export class ActorCell {
     this.replay?.clock.pin(snapshot.capturedAt);
     this.actor = actor;
     cellsBySystem.set(actor.system, this);
+    this.host.inspection?.created(this, actor);
     this.status = this.pausedByUser ? 'paused' : 'running';
     this.watch(actor);
     if (actor.getSnapshot().status === 'done') this.incarnationEnded(actor, normalExit);

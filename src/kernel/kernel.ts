@@ -6,6 +6,7 @@
 import { queuedByClass, rootSpec, userActorIds } from './views.js';
 import type { RemoteChildren, RemoteRouting } from './remote.js';
 import { placeChild } from './remote-child.js';
+import { Inspection } from './inspection.js';
 import { Fences } from './fence.js';
 import { ADMISSION_REFUSED } from './admission/controller.js';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
@@ -63,6 +64,8 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
   private readonly persistence: HandoffPersistence;
   /** Actors whose new sensitive calls wait (their node lost quorum); see fence.ts. */
   readonly fences = new Fences();
+  /** On-demand XState inspection for in-process services (the inspector): per actor, or every actor. */
+  readonly inspection = new Inspection((id) => this.cells.get(id), () => this.cells.values());
   /** Moving actors to and from other nodes (migration, failover). */
   readonly handoff: KernelHandoff;
   private readonly syscallDeps: SyscallDeps;
