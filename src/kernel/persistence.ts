@@ -111,7 +111,9 @@ export class KernelPersistence {
     const key = this.durability.claimKey(from);
     const record: CallRecord = { key, request };
     from.trackCall(origin, record);
-    const p = this.host.syscall(from.id, request, signal, key);
+    // A barrier (replication, in a cluster) holds the call before it is journaled or run.
+    const barrier = this.durability.callBarrier?.(from);
+    const p = barrier ? passBarrier(barrier, from.id, key, signal).then(() => this.host.syscall(from.id, request, signal, key)) : this.host.syscall(from.id, request, signal, key);
     durable.callStarted(key, p);
     return p.finally(() => from.callSettled(origin, key));
   }
@@ -156,4 +158,25 @@ export class KernelPersistence {
     if (!this.durability) throw new ActorError(ErrorCodes.invalidOptions, `"${id}": persistent agents need a node with storage (createNode)`, { field: 'persistent' });
     return this.durability;
   }
+}
+
+/** The barrier passed, or an ActorError if the caller stops first (the call never ran). */
+function passBarrier(barrier: Promise<void>, actor: string, key: string, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return barrier;
+  const stopped = (): ActorError => new ActorError(ErrorCodes.actorStopped, `"${actor}" stopped before its call ${key} was dispatched; it never ran`, { field: 'actor' });
+  if (signal.aborted) return Promise.reject(stopped());
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => reject(stopped());
+    signal.addEventListener('abort', onAbort, { once: true });
+    barrier.then(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err as Error);
+      },
+    );
+  });
 }

@@ -98,7 +98,16 @@ export class ClusterHandoff {
       onHoldExpired: (id, origin) => this.kernel.emit('@agentos.cluster.hold-expired', { id, origin }),
     });
     this.replicas = this.kernel.durability ? new ReplicaStore(this.kernel.durability.store.root) : undefined;
-    this.replicator = new Replicator({ kernel: this.kernel, self: this.self, replicas: this.replicas ? options.replicas : 0, timeoutMs: options.timeoutMs, upMembers, exchange: this.exchange, send });
+    this.replicator = new Replicator({
+      kernel: this.kernel,
+      self: this.self,
+      replicas: this.replicas ? options.replicas : 0,
+      timeoutMs: options.timeoutMs,
+      upMembers,
+      settled: () => host.isQuorate() && !host.members().some((m) => m.status === 'suspect' || m.status === 'joining'),
+      exchange: this.exchange,
+      send,
+    });
     this.migrations = new Migrations({
       kernel: this.kernel,
       self: this.self,

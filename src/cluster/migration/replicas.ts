@@ -7,6 +7,8 @@
 
 import type { Database, RootDatabase } from 'lmdb';
 import { agentSpawnRecord, replicaState } from '../../kernel/durable/transfer.js';
+import type { ActorCell } from '../../actors/cell.js';
+import type { DurableActor } from '../../kernel/durable/actor.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Exchange } from './exchange.js';
 import { replicaSet, type HeldReplica } from './placement.js';
@@ -107,13 +109,43 @@ export interface ReplicatorDeps {
   timeoutMs: number;
   /** Up members, this node included. */
   upMembers(): string[];
+  /** This node holds quorum and no member is suspect: members not up are out for good (an empty replica set lets calls go). */
+  settled(): boolean;
   exchange: Exchange;
   send(node: string, message: HandoffMessage): void;
 }
 
-/** The owner's side: ship each persistent agent's newest checkpoint to its replica set. */
+/** A checkpoint that every holder of the replica set stored: its capture number, of one DurableActor. */
+interface Acked {
+  d: DurableActor;
+  capture: number;
+}
+
+interface Tracked {
+  set: string[];
+  busy: boolean;
+  dirty: boolean;
+  acked?: Acked;
+  /** Calls waiting at the barrier: each for a capture of `d` at least `need` stored by every holder. */
+  waiters: Array<{ d: DurableActor; need: number; resolve: () => void }>;
+}
+
+/** A failed shipment that calls wait on is tried again after this long (the replica set may have changed by then). */
+const RETRY_MS = 100;
+
+/**
+ * The owner's side: ship each persistent agent's newest checkpoint to its replica set.
+ *
+ * It is also the agents' call barrier (exactly-once across a failover): a persistent
+ * agent's new sensitive call waits until a checkpoint captured after the call was made
+ * (so holding it in flight, under its idempotency key) is stored by every member of
+ * the replica set. Whatever call an owner ever dispatched is then in the replica a
+ * failover restarts from, and the new owner resumes it under the same key (the tool or
+ * provider deduplicates) instead of running other turns into that key. With no other
+ * member up there is nobody to replicate to, and calls are not held.
+ */
 export class Replicator {
-  private readonly tracked = new Map<string, { set: string[]; busy: boolean; dirty: boolean }>();
+  private readonly tracked = new Map<string, Tracked>();
   /** Actors being migrated: the checkpoint a move takes is not shipped as a replica (the target gets it). */
   private readonly suspended = new Set<string>();
   private readonly undo: (() => void)[] = [];
@@ -127,6 +159,11 @@ export class Replicator {
     const durability = this.deps.kernel.durability;
     if (this.deps.replicas === 0 || !durability) return;
     this.undo.push(durability.onCheckpoint((id) => this.changed(id)));
+    durability.callBarrier = (cell) => this.barrier(cell);
+    this.undo.push(() => {
+      if (durability.callBarrier) durability.callBarrier = undefined;
+      for (const t of this.tracked.values()) this.release(t); // closing: nothing will ship any more
+    });
     this.undo.push(
       this.deps.kernel.tap((e) => {
         if (e.type === '@agentos.actor.stopped' && typeof e.id === 'string') {
@@ -170,34 +207,86 @@ export class Replicator {
     const t = this.tracked.get(id);
     if (!t) return;
     this.tracked.delete(id);
+    this.release(t);
     for (const node of t.set) this.trySend(node, { k: HANDOFF_MESSAGE, op: 'drop', id });
   }
 
   /** A checkpoint of `id` was committed. */
   changed(id: string): void {
     const durability = this.deps.kernel.durability;
-    if (this.closed || this.deps.replicas === 0 || !durability || this.suspended.has(id) || !agentSpawnRecord(durability.store, id)) return;
+    if (this.closed || this.deps.replicas === 0 || !durability || !agentSpawnRecord(durability.store, id)) return;
     let t = this.tracked.get(id);
-    if (!t) this.tracked.set(id, (t = { set: [], busy: false, dirty: false }));
+    // A moving actor ships nothing (the target gets its state), unless a call waits on a replica.
+    if (this.suspended.has(id) && !(t && t.waiters.length > 0)) return;
+    if (!t) this.tracked.set(id, (t = { set: [], busy: false, dirty: false, waiters: [] }));
     t.dirty = true;
     if (!t.busy) void this.ship(id, t);
   }
 
-  private async ship(id: string, t: { set: string[]; busy: boolean; dirty: boolean }): Promise<void> {
+  /** What a call of `cell` waits for before it is dispatched (undefined: nothing to wait for). */
+  private barrier(cell: ActorCell): Promise<void> | undefined {
+    const durability = this.deps.kernel.durability;
+    const d = cell.durable as DurableActor | undefined;
+    if (this.closed || !durability || !d || !agentSpawnRecord(durability.store, cell.id)) return undefined;
+    if (replicaSet(cell.id, this.deps.self, this.deps.upMembers(), this.deps.replicas).length === 0 && this.deps.settled()) return undefined;
+    const passed = d.covered().then(
+      (capture) =>
+        new Promise<void>((resolve) => {
+          const t = this.tracked.get(cell.id);
+          if (this.closed || (t?.acked?.d === d && t.acked.capture >= capture)) return resolve();
+          this.changed(cell.id);
+          const now = this.tracked.get(cell.id);
+          if (!now) return resolve(); // not replicated after all (the agent left)
+          now.waiters.push({ d, need: capture, resolve });
+        }),
+    );
+    // Released, the call still passes the actor's fence: the node may have lost quorum meanwhile.
+    return passed.then(() => this.deps.kernel.fences.gate(cell.id));
+  }
+
+  private async ship(id: string, t: Tracked): Promise<void> {
     t.busy = true;
     t.dirty = false;
+    let retry = false;
     try {
+      // Read before the body: the body holds this capture or a newer one.
+      const d = this.deps.kernel.durability?.actorOf(id);
+      const capture = d?.lastCommittedCapture ?? 0;
       const body = this.body(id);
-      if (!body) return;
+      if (!body) {
+        // Nobody to replicate to, or nothing stored: calls go, once the members not up are out for good.
+        if (this.deps.settled()) this.release(t);
+        else retry = t.waiters.length > 0;
+        return;
+      }
       for (const node of t.set) if (!body.replicaSet.includes(node)) this.trySend(node, { k: HANDOFF_MESSAGE, op: 'drop', id });
       t.set = body.replicaSet;
-      await Promise.allSettled(body.replicaSet.map((node) => this.deps.exchange.request(node, 'replica', body, this.deps.timeoutMs)));
+      const results = await Promise.allSettled(body.replicaSet.map((node) => this.deps.exchange.request(node, 'replica', body, this.deps.timeoutMs)));
+      const stored = results.every((r) => r.status === 'fulfilled' && (r.value as { ok?: unknown } | undefined)?.ok === true);
+      if (stored && d) this.ackedUpTo(t, d, capture);
+      retry = !stored && t.waiters.length > 0;
     } catch {
       // unreadable state is reported by the durable layer; the next checkpoint tries again
+      retry = t.waiters.length > 0;
     } finally {
       t.busy = false;
-      if (t.dirty && this.tracked.get(id) === t && !this.suspended.has(id)) void this.ship(id, t);
+      const live = this.tracked.get(id) === t;
+      if (live && t.dirty && (!this.suspended.has(id) || t.waiters.length > 0)) void this.ship(id, t);
+      else if (live && retry) this.later(() => this.changed(id), RETRY_MS);
     }
+  }
+
+  private ackedUpTo(t: Tracked, d: DurableActor, capture: number): void {
+    if (t.acked?.d !== d || t.acked.capture < capture) t.acked = { d, capture };
+    if (t.waiters.length === 0) return;
+    const ready = t.waiters.filter((w) => w.d === d && w.need <= capture);
+    t.waiters = t.waiters.filter((w) => !(w.d === d && w.need <= capture));
+    for (const w of ready) w.resolve();
+  }
+
+  /** Let every waiting call go (no replica set any more, the agent left, the node closes). */
+  private release(t: Tracked): void {
+    for (const w of t.waiters.splice(0)) w.resolve();
   }
 
   private body(id: string): ReplicaBody | undefined {

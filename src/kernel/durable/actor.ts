@@ -65,6 +65,10 @@ export class DurableActor implements CellDurability {
   private readonly seqs = new WeakMap<Envelope, { seq: number; body: Body; written: Promise<void> }>();
   private readonly origins = new Map<string, [number, number] | null>();
   private readonly inflight = new Map<string, Promise<unknown>>();
+  /** Checkpoints captured so far, and the number of the newest one committed (see `covered`). */
+  private captures = 0;
+  private committedCapture = 0;
+  private readonly coverWaiters: Array<{ need: number; resolve: (capture: number) => void }> = [];
 
   constructor(
     readonly cell: ActorCell,
@@ -162,6 +166,7 @@ export class DurableActor implements CellDurability {
     if (this.cell.status !== 'running' && this.cell.status !== 'paused') return;
     const snapshot = this.cell.capture({ tokens: this.deps.spent(this.cell.id) });
     if (!snapshot) return;
+    const capture = ++this.captures;
     afterCapture?.();
     const turn = this.cell.turn;
     const chain = this.chainAt(turn);
@@ -173,6 +178,7 @@ export class DurableActor implements CellDurability {
     const write = this.deps.store.checkpoint(this.cell.id, { v: 1, turn, at: wholeMs(this.deps.clock.now()), chain, snapshot: encodeSnapshot(snapshot) }, base);
     this.writing = write.finally(() => (this.writing = undefined));
     await this.writing;
+    this.committed(capture);
     this.deps.checkpointed?.(this.cell.id, turn);
     if (base && turn > 0) {
       // Keep what a restore from this checkpoint may still ask the journal for: the calls it
@@ -183,6 +189,34 @@ export class DurableActor implements CellDurability {
       for (const key of [...captured.map((c) => c.key), ...this.inflight.keys()]) upTo = Math.min(upTo, turnOfKey(key) - 1);
       if (upTo >= 0) await this.deps.compact(this.cell.id, upTo);
     }
+  }
+
+  /**
+   * Resolves, with its capture number, once a checkpoint captured after this call is
+   * committed (one is scheduled for after the current turn if none is due): what a call
+   * barrier waits for, so that the call in flight now is in the checkpoint. Never
+   * resolves if the actor stops first; the caller races it with the actor's lifetime.
+   */
+  covered(): Promise<number> {
+    const need = this.captures + 1;
+    return new Promise<number>((resolve) => {
+      this.coverWaiters.push({ need, resolve });
+      this.scheduleCheckpoint();
+    });
+  }
+
+  /** The capture number of the newest committed checkpoint (0: none in this process). */
+  get lastCommittedCapture(): number {
+    return this.committedCapture;
+  }
+
+  private committed(capture: number): void {
+    if (capture > this.committedCapture) this.committedCapture = capture;
+    if (this.coverWaiters.length === 0) return;
+    const ready = this.coverWaiters.filter((w) => w.need <= this.committedCapture);
+    if (ready.length === 0) return;
+    this.coverWaiters.splice(0, this.coverWaiters.length, ...this.coverWaiters.filter((w) => w.need > this.committedCapture));
+    for (const w of ready) w.resolve(this.committedCapture);
   }
 
   /** The turn log's chain hash after `turn`: mid re-run (a stop, or ref.checkpoint()) that is not the last logged turn's. */

@@ -75,6 +75,11 @@ export class Durability {
     for (const r of this.store.registrations()) if ('order' in r) this.order = Math.max(this.order, r.order);
   }
 
+  /** The durable side of the running persistent actor `id`, if there is one. */
+  actorOf(id: string): DurableActor | undefined {
+    return this.actors.get(id);
+  }
+
   of(cell: ActorCell): DurableActor | undefined {
     return cell.durable as DurableActor | undefined;
   }
@@ -141,6 +146,13 @@ export class Durability {
   }
 
   /** Listen to committed checkpoints (id, turn); returns the unsubscribe. */
+  /**
+   * What a persistent actor's new sensitive call waits for before it is dispatched (undefined: nothing).
+   * The cluster sets it while replicas are kept: the call waits until a checkpoint holding it in flight
+   * is stored by the actor's replica holders, so a failover resumes that call under its own key.
+   */
+  callBarrier: ((cell: ActorCell) => Promise<void> | undefined) | undefined;
+
   onCheckpoint(listener: (id: string, turn: number) => void): () => void {
     this.checkpointListeners.add(listener);
     return () => this.checkpointListeners.delete(listener);

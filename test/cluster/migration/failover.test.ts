@@ -3,9 +3,12 @@
 // holder (on the quorate side) restarts it from the last replicated checkpoint,
 // with the messages it had accepted; on a side without quorum nothing is
 // restarted; a stale copy published again by the old owner is told it is superseded.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineTool } from '../../../src/index.js';
+import { callsInCheckpoint } from '../../../src/kernel/durable/transfer.js';
 import { tempDir } from '../../support/tmp.js';
 import { payerAgent, payTool, recorderAgent, type RecorderState } from './support/agents.js';
 import { until } from '../../support/agents.js';
@@ -107,7 +110,8 @@ describe('failover', () => {
         const cp = b.handoff.replicas?.get('payer')?.transfer.durable?.checkpoint;
         return cp ? cp.turn : -1;
       };
-      await until(() => inFlight() >= 1 && readFileSync(file, 'utf8').includes('"start"'));
+      // The call starts only after the replica holding it is stored (the call barrier): wait for the tool to have started.
+      await until(() => inFlight() >= 1 && existsSync(file) && readFileSync(file, 'utf8').includes('"start"'));
       await ownerDies(cluster, 'a');
       await until(() => b.node.durability.inDoubt().length === 1);
       const [call] = b.node.durability.inDoubt();
@@ -121,6 +125,31 @@ describe('failover', () => {
       cluster = undefined;
       files.cleanup();
     }
+  });
+
+  it("a persistent agent's call is dispatched only once its replica holder stores a checkpoint holding that call in flight (the call barrier)", async () => {
+    const seen: Array<{ order: string; inReplica: boolean }> = [];
+    const at: { holder?: WiredNode } = {};
+    // The tool runs on the owner and looks at the holder's store at the moment it is dispatched.
+    const probe = defineTool({
+      name: 'pay',
+      description: 'notes whether its call is in the replica when it runs',
+      input: z.object({ order: z.string() }),
+      idempotent: 'key',
+      execute: async (args, ctx) => {
+        const stored = at.holder?.handoff.replicas?.get('payer')?.transfer.durable;
+        seen.push({ order: args.order, inReplica: stored !== undefined && callsInCheckpoint(stored).some((c) => c.key === ctx.key) });
+        return { ok: true };
+      },
+    });
+    cluster = await wiredCluster(['a', 'b'], { agents: [payerAgent()], tools: () => [probe] });
+    const { a, b } = cluster.nodes as Record<'a' | 'b', WiredNode>;
+    at.holder = b;
+    await a.node.spawn(payerAgent(), { id: 'payer' });
+    for (let i = 0; i < 5; i++) await a.node.kernel.post('payer', { type: 'pay', order: `o${i}` });
+    await until(async () => ((await a.node.kernel.ask('payer', { type: 'get' })) as { paid: string[] }).paid.length === 5);
+    expect(seen.map((s) => s.order)).toEqual(['o0', 'o1', 'o2', 'o3', 'o4']);
+    expect(seen.filter((s) => !s.inReplica), 'calls dispatched before their replica was stored').toEqual([]);
   });
 
   it('an old owner that publishes a failed-over actor again is told its copy is superseded, and stops it', async () => {
