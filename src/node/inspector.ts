@@ -230,11 +230,26 @@ function machineOf(node: AgentOsNode, actorId: string, cache: WeakMap<object, un
     if (definition === undefined) {
       // Through JSON: guards and actions given as functions drop out, ids and targets stay.
       definition = JSON.parse(JSON.stringify(machine.toJSON())) as unknown;
+      addEventless((machine as { root?: unknown }).root, definition);
       cache.set(machine, definition);
     }
   }
   const state = (node.kernel.snapshotOf(actorId) as { value?: unknown } | undefined)?.value ?? info.state ?? null;
   return { actor: actorId, node: node.name, state, definition };
+}
+
+interface StateNodeLike {
+  always?: unknown[];
+  states?: Record<string, StateNodeLike>;
+}
+
+/** XState's toJSON leaves eventless (`always`) transitions out: put them back, per state, as the page draws them. */
+function addEventless(node: unknown, json: unknown): void {
+  const n = node as StateNodeLike | undefined;
+  const j = json as { always?: unknown; states?: Record<string, unknown> } | null;
+  if (!n || typeof j !== 'object' || j === null) return;
+  if (Array.isArray(n.always) && n.always.length > 0) j.always = JSON.parse(JSON.stringify(n.always)) as unknown;
+  for (const [key, child] of Object.entries(n.states ?? {})) addEventless(child, j.states?.[key]);
 }
 
 function checkOptions(o: InspectorOptions): void {
