@@ -112,7 +112,8 @@ export class KernelPersistence {
     const record: CallRecord = { key, request };
     from.trackCall(origin, record);
     // A barrier (replication, in a cluster) holds the call before it is journaled or run.
-    const barrier = this.durability.callBarrier?.(from);
+    // Only a call never dispatched waits: one the journal knows (re-run after a crash, in doubt) ran before.
+    const barrier = this.durability.callBarrier && this.durability.journal.lookup(key).state === 'new' ? this.durability.callBarrier(from) : undefined;
     const p = barrier ? passBarrier(barrier, from.id, key, signal).then(() => this.host.syscall(from.id, request, signal, key)) : this.host.syscall(from.id, request, signal, key);
     durable.callStarted(key, p);
     return p.finally(() => from.callSettled(origin, key));
