@@ -93,6 +93,8 @@ export class Kernel implements CellHost, ChildHost<StartTarget>, RefHost {
     this.governance = options.governance;
     this.lanes = laneHost(options.hrt, this.clock, (e) => this.emit(e));
     this.governance.policy.budgets.onAlert((a) => this.emit('@agentos.budget.alert', { ...a }));
+    // Approvals raised, decided, escalated, expired: system events `@agentos.consent.*` (redacted by the queue).
+    this.governance.policy.approvals.listen(({ type, ...event }) => this.emit(`@agentos.${type}`, event));
     this.tracing = this.turns = new KernelTracing(options.telemetry ?? NO_TELEMETRY, this.nodeId, () => this.clock.now());
     this.events = new EventRelay(options.inspect, options.redact ? { redact: options.redact } : {});
     this.xstateInspect = this.events.xstate;

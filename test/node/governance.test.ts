@@ -168,6 +168,31 @@ describe('syscalls', () => {
     expect(consent).toEqual(['consent-requested', 'consent-granted']);
   });
 
+  it('approvals raised and decided are system events (`@agentos.consent.*`), once each, with who and why', async () => {
+    const seen: Array<Record<string, any>> = [];
+    node.kernel.tap((e) => void (e.type.startsWith('@agentos.consent.') && seen.push(e)));
+    const ref = await node.spawn(caller({ capabilities: ['mail.send'], security: { consent_for: ['mail.send'] } }), { id: 'mailer' });
+    ref.send({ type: 'call', tool: 'mail.send', args: { to: 'a@example.org', body: 'one' } });
+    await until(() => node.approvals.list().length === 1);
+    const first = node.approvals.list()[0]!.id;
+    node.approvals.reject(first, { by: 'alice', reason: 'not today' });
+    await until(() => ref.getSnapshot()?.context.calls === 1);
+    ref.send({ type: 'call', tool: 'mail.send', args: { to: 'b@example.org', body: 'two' } });
+    await until(() => node.approvals.list().length === 1);
+    const second = node.approvals.list()[0]!.id;
+    node.approvals.approve(second, { by: 'bob' });
+    await until(() => ref.getSnapshot()?.context.calls === 2);
+    expect(seen.map((e) => [e.type, e.approval.id])).toEqual([
+      ['@agentos.consent.requested', first],
+      ['@agentos.consent.rejected', first],
+      ['@agentos.consent.requested', second],
+      ['@agentos.consent.granted', second],
+    ]);
+    expect(seen[1]).toMatchObject({ by: 'alice', reason: 'not today' });
+    expect(seen[3]).toMatchObject({ by: 'bob' });
+    expect(seen[0]!.approval).toMatchObject({ actor: 'mailer', capability: 'mail.send' });
+  });
+
   it('a rejected approval fails the call and the tool never runs', async () => {
     const ref = await node.spawn(caller({ capabilities: ['mail.send'], security: { consent_for: ['mail.send'] } }), { id: 'mailer' });
     ref.send({ type: 'call', tool: 'mail.send', args: { to: 'a@example.org', body: 'x' } });

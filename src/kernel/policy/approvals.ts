@@ -130,6 +130,7 @@ export class ApprovalQueue {
   private readonly clock: Clock;
   private readonly rbac: Rbac | undefined;
   private readonly onEvent: (event: ApprovalEvent) => void;
+  private readonly listeners = new Set<(event: ApprovalEvent) => void>();
   private readonly newId: () => string;
   private readonly grants: GrantRegistry;
   private readonly pending = new Map<string, Entry>();
@@ -147,6 +148,12 @@ export class ApprovalQueue {
     this.newId = options.newId ?? (() => `apr-${++this.seq}`);
     this.grants = new GrantRegistry({ clock: options.clock, newToken: options.newToken });
     this.redact = options.redact;
+  }
+
+  /** Also deliver every event (redacted, as `onEvent` gets it) to `listener`, until the returned function is called. A throwing listener is ignored. */
+  listen(listener: (event: ApprovalEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Scrub what operators see from now on (`undefined`: show args as given). */
@@ -334,9 +341,16 @@ export class ApprovalQueue {
   }
 
   private emit(event: ApprovalEvent): void {
-    if (!this.redact) return this.onEvent(event);
     const reason = event.reason === undefined ? {} : { reason: this.scrub(event.reason) };
-    this.onEvent({ ...event, approval: this.view(event.approval), ...reason });
+    const shown = this.redact ? { ...event, approval: this.view(event.approval), ...reason } : event;
+    this.onEvent(shown);
+    for (const l of this.listeners) {
+      try {
+        l(shown);
+      } catch {
+        // a listener's failure is its own: the decision stands
+      }
+    }
   }
 
   /** The item with args and reason redacted (itself without a redactor); `argsHash` stays the hash of the original args. */

@@ -63,6 +63,12 @@ export class ApprovalWatch {
     }
     if (draft.kind === 'approval.decided') {
       this.known.delete(draft.approval);
+      // Decided here: the queue's event is the one shown (with who); the list diff must not repeat it.
+      const mine = this.decided.get(draft.approval);
+      if (mine) {
+        this.decided.delete(draft.approval);
+        if (draft.reason === undefined && mine.reason !== undefined) draft.reason = mine.reason;
+      }
       return true;
     }
     return true;
