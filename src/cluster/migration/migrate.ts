@@ -9,6 +9,7 @@
 import type { AgentDefinition } from '../../actors/define.js';
 import { ActorError, ErrorCodes, isAgentOsError } from '../../base/errors.js';
 import { contractOf } from '../../kernel/agent-contract.js';
+import { sourceSettled } from '../../kernel/durable/transfer.js';
 import { inSpan } from '../../kernel/trace.js';
 import type { ActorTransfer, Captured } from '../../kernel/handoff.js';
 import type { Kernel } from '../../kernel/kernel.js';
@@ -132,8 +133,11 @@ export class Migrations {
         details: { code: reply.error.code, ...(reply.error.details === undefined ? {} : { cause: reply.error.details }) },
       });
     }
-    // The target runs it: what queued here since the capture goes after it, with the fences this
-    // node saw and the messages it held for them; then stragglers are forwarded.
+    // The target has the state on disk and runs it. A checkpoint this node was writing when the
+    // move began settles before the actor leaves (its replication must not run after `left`).
+    await sourceSettled(captured.transfer.durable);
+    // What queued here since the capture goes after it, with the fences this node saw and the
+    // messages it held for them; then stragglers are forwarded.
     const late = kernel.handoff.seal(id);
     const { fences, held } = order.handover(id);
     try {

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../../base/clock.js';
 import { stateDigest } from './digest.js';
 import { StorageError } from '../../base/errors.js';
-import { DurableCodes, pack, type Body, type InboxRecord, type TurnRecord } from './records.js';
+import { DurableCodes, pack, type Body, type CheckpointRecord, type InboxRecord, type TurnRecord } from './records.js';
 import { GENESIS_CHAIN, prepareBody, type DurableStore } from './store.js';
 
 /** A handled turn not yet covered by a checkpoint: what a restore delivers again. */
@@ -192,6 +192,41 @@ export class DurableActor implements CellDurability {
   }
 
   /**
+   * A migration's checkpoint: captured and encoded now, and not written here. The target
+   * stores it before it answers; this node needs no copy: should the move fail, the actor
+   * carries on here from the capture, and its stored checkpoint with the turns logged since
+   * (all queued before the capture) still bring it back after a crash, as they would have
+   * without the move. `settled` resolves once a checkpoint write in flight at the capture
+   * has settled (a move waits for it before the actor leaves: its replication and compaction
+   * must not run after). Undefined if the actor is neither running nor paused;
+   * `afterCapture` runs right after the capture.
+   */
+  captureForMove(afterCapture: () => void): { record: CheckpointRecord; snapshot: ActorSnapshot; settled: Promise<void> } | undefined {
+    if (this.cell.status !== 'running' && this.cell.status !== 'paused') return undefined;
+    const snapshot = this.cell.capture({ tokens: this.deps.spent(this.cell.id) });
+    if (!snapshot) return undefined;
+    afterCapture();
+    const turn = this.cell.turn;
+    const record: CheckpointRecord = { v: 1, turn, at: wholeMs(this.deps.clock.now()), chain: this.chainAt(turn), snapshot: encodeSnapshot(snapshot) };
+    const settled = (this.writing ?? Promise.resolve()).then(
+      () => undefined,
+      () => undefined, // reported by the checkpoint that wrote it
+    );
+    return { record, snapshot, settled };
+  }
+
+  /**
+   * The dedupe marks as of now (what a move carries): those stored, less those of senders
+   * whose forgetting is not committed yet, under the marks of accepts not committed yet.
+   */
+  currentMarks(): Array<[string, [number, number]]> {
+    const { store } = this.deps;
+    const marks = new Map(store.marks(this.cell.id).filter(([from]) => !store.isForgetting(from)));
+    for (const [from, at] of this.origins) if (at !== null) marks.set(from, at);
+    return [...marks];
+  }
+
+  /**
    * Resolves, with its capture number, once a checkpoint captured after this call is
    * committed (one is scheduled for after the current turn if none is due): what a call
    * barrier waits for, so that the call in flight now is in the checkpoint. Never
@@ -300,11 +335,6 @@ export class DurableActor implements CellDurability {
     if (this.persistence.restart === 'initial' || !this.latest) return { snapshot: undefined, turns: [], inbox: [] };
     const turns = this.since.filter((m) => m.turn > this.latest!.turn);
     return { snapshot: this.latest.snapshot, turns, inbox: [] };
-  }
-
-  /** The snapshot of the last checkpoint taken in this process (a migration resumes from it if the move fails). */
-  get latestSnapshot(): ActorSnapshot | undefined {
-    return this.latest?.snapshot;
   }
 
   /** Where the turn counter stands in a plan (for a restart from the initial state, it keeps counting). */

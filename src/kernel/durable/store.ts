@@ -50,6 +50,8 @@ export class DurableStore {
   private readonly dedupeDb: Database<Uint8Array, [string, string]>;
   private readonly blobsDb: Database<Uint8Array, string>;
   private failure: unknown;
+  /** Senders whose marks a queued forget drops (count of such forgets not yet committed). */
+  private readonly forgettingSenders = new Map<string, number>();
 
   constructor(readonly root: RootDatabase) {
     const sub = <K extends string | Key2 | [string, string]>(name: string): Database<Uint8Array, K> => root.openDB<Uint8Array, K>({ name, encoding: 'binary' });
@@ -72,7 +74,8 @@ export class DurableStore {
    * references. `movedAway`: the actor lives on elsewhere, so the marks others keep of it stay.
    */
   forget(id: string, registration: boolean, movedAway = false): Promise<void> {
-    return this.txn(() => {
+    if (!movedAway) this.forgettingSenders.set(id, (this.forgettingSenders.get(id) ?? 0) + 1);
+    const done = this.txn(() => {
       if (registration) this.actorsDb.remove(id);
       this.checkpointsDb.remove([id, 'latest']);
       this.checkpointsDb.remove([id, 'base']);
@@ -87,6 +90,19 @@ export class DurableStore {
       // Marks it kept, and marks others kept of it: a new actor may take the id and start its history again.
       for (const key of this.dedupeDb.getKeys()) if (key[0] === id || (!movedAway && key[1] === id)) this.dedupeDb.remove(key);
     });
+    if (movedAway) return done;
+    const settled = (): void => {
+      const n = (this.forgettingSenders.get(id) ?? 1) - 1;
+      if (n > 0) this.forgettingSenders.set(id, n);
+      else this.forgettingSenders.delete(id);
+    };
+    done.then(settled, settled);
+    return done;
+  }
+
+  /** Whether a forget that drops the marks others keep of sender `id` is queued and not yet committed. */
+  isForgetting(id: string): boolean {
+    return this.forgettingSenders.has(id);
   }
 
   /**

@@ -1,7 +1,8 @@
 // A persistent actor's stored state as it travels between nodes (live migration,
-// and the replicas a failover restarts from): its spawn record, its last
-// checkpoint exactly as stored, the dedupe marks it keeps and, for a replica, the
-// messages it had accepted and not yet handled. Importing writes the checkpoint
+// and the replicas a failover restarts from): its spawn record, a checkpoint (for
+// a move, captured for it; for a replica, the last one stored), the dedupe marks
+// it keeps and, for a replica, the messages it had accepted and not yet handled.
+// Importing writes the checkpoint
 // and marks into this node's store; the ordinary start path (load → restore →
 // resume) then brings the actor up from there.
 
@@ -16,7 +17,7 @@ import type { DurableStore } from './store.js';
 export interface DurableTransfer {
   /** How it was spawned (tenant, restart type, input). */
   spawn: SpawnRecord;
-  /** The last checkpoint, as stored on the node it comes from. */
+  /** A move: the checkpoint captured for it (stored by the target only). A replica: the last one stored on its owner. */
   checkpoint: CheckpointRecord;
   /** The last [turn, call] it saw from each persistent sender. */
   marks: Array<[string, [number, number]]>;
@@ -38,23 +39,35 @@ export function agentSpawnRecord(store: DurableStore, id: string): SpawnRecord |
   return r?.kind === 'agent' ? r.spawn : undefined;
 }
 
+/** Per transfer taken for a move: when the checkpoint write in flight at its capture has settled. */
+const settledAtSource = new WeakMap<DurableTransfer, Promise<void>>();
+
 /**
- * Checkpoint `cell` now and read back what was stored. `afterCapture` runs right after
- * the capture (a migration stops the actor there, so nothing happens after it).
+ * Capture `cell` for a move: its checkpoint record, encoded once and not written here (the
+ * target stores it before it answers; see `DurableActor.captureForMove` for why this node
+ * needs no copy), its spawn record and its dedupe marks as of the capture. `afterCapture`
+ * runs right after the capture (a migration stops the actor there, so nothing happens after it).
  */
 export async function checkpointForTransfer(durability: Durability, cell: ActorCell, afterCapture: () => void): Promise<{ transfer: DurableTransfer; snapshot: ActorSnapshot }> {
   const d = durability.of(cell) as DurableActor;
-  let captured = false;
-  await d.checkpoint(() => {
-    captured = true;
-    afterCapture();
-  });
-  const checkpoint = storedCheckpoint(durability.store, cell.id);
   const spawn = agentSpawnRecord(durability.store, cell.id);
-  if (!captured || !checkpoint || !spawn || !d.latestSnapshot) {
+  const taken = spawn && d.captureForMove(afterCapture);
+  if (!spawn || !taken) {
     throw new StorageError(DurableCodes.held, `"${cell.id}" could not be checkpointed for the move (status ${cell.status})`, { field: 'id' });
   }
-  return { transfer: { spawn, checkpoint, marks: durability.store.marks(cell.id) }, snapshot: d.latestSnapshot };
+  const transfer: DurableTransfer = { spawn, checkpoint: taken.record, marks: d.currentMarks() };
+  settledAtSource.set(transfer, taken.settled);
+  return { transfer, snapshot: taken.snapshot };
+}
+
+/**
+ * Resolves once the checkpoint write that was in flight on the source when `t` was captured
+ * has settled (at once if there was none, or `t` was not taken by `checkpointForTransfer`).
+ * A move waits for it before the actor leaves, so that nothing of that write (its
+ * replication, its compaction) runs after.
+ */
+export function sourceSettled(t: DurableTransfer | undefined): Promise<void> {
+  return (t && settledAtSource.get(t)) ?? Promise.resolve();
 }
 
 /** What a replica carries: the last stored checkpoint (nothing is captured), marks and the accepted messages. */
