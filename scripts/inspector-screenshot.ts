@@ -17,7 +17,6 @@ import { z } from 'zod';
 import { bookkeeper, ledgerBook } from '../src/cli/demo-agents.js';
 import { demoApp } from '../src/cli/demo.js';
 import { createNode, defineAgent, defineTool, RealClock, syscall } from '../src/index.js';
-import { inspectorHub, startInspector } from '../src/node/inspector.js';
 
 const argv = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -86,9 +85,8 @@ async function main(): Promise<void> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`apt install chromium\` (or set CHROMIUM_PATH)`);
   const dir = mkdtempSync(join(tmpdir(), 'agentos-inspector-shot-'));
   const clock = new RealClock();
-  const hub = inspectorHub('demo', clock, { statsMs: 250 });
-  const node = await createNode({ name: 'demo', dataDir: dir, clock, inspect: hub.listener, tools: [ledgerBook(), doorOpen] });
-  const inspector = await startInspector(node, hub, { port: keep ? 4200 : 0, statsMs: 250 });
+  const node = await createNode({ name: 'demo', dataDir: dir, clock, tools: [ledgerBook(), doorOpen], inspector: { port: keep ? 4200 : 0, statsMs: 250 } });
+  const inspector = node.inspector!;
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   try {
     await node.spawn(demoApp(), { id: 'app' });
@@ -133,7 +131,6 @@ async function main(): Promise<void> {
     }
   } finally {
     await browser.close();
-    await inspector.close();
     await node.stop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,15 +1,16 @@
-// The inspector on a node. In two steps, because the kernel turns XState
-// inspection on only when a listener exists at its creation: `inspectorHub`
-// makes the hub (its `listener` goes into the kernel's `inspect` option, beside
-// the user's), then `startInspector` — once the node exists — gives the hub its
-// source (the node's trees, ps rows, approvals, audit, members, machines,
-// lineage), serves the page unless `serve: false`, and joins the cluster's
+// The inspector on a node. `inspectorHub` makes the hub (with the node's
+// secret redactor), then `startInspector` — once the node exists — gives the
+// hub its source (the node's trees, ps rows, approvals, audit, members,
+// machines, lineage; its system events through the kernel's tap; its cells, to
+// sample their state; on-demand XState inspection of the actors a page
+// watches), serves the page unless `serve: false`, and joins the cluster's
 // `inspector` channel so every member's actors show on the members that serve.
+// The hub is not the node's `inspect` listener: an actor nobody watches costs
+// the inspector nothing per message.
 
-import type { InspectionEvent } from 'xstate';
 import type { Clock } from '../base/clock.js';
 import { ActorError, ErrorCodes } from '../base/errors.js';
-import type { SystemEvent } from '../kernel/events.js';
+import { ALL_ACTORS } from '../kernel/inspection.js';
 import { psRows } from '../kernel/ps-rows.js';
 import {
   InspectorCodes,
@@ -40,6 +41,10 @@ export interface InspectorOptions {
   payloadBytes?: number;
   /** Messages and system events one flush takes at most (default 1,024); more are dropped, and counted in an event. */
   inboxEvents?: number;
+  /** How long a page's `watch` on an actor lasts unless renewed (default 30,000 ms). */
+  watchLeaseMs?: number;
+  /** Actors watched at once, over all pages (default 64). */
+  maxWatched?: number;
   /** Serve the page here (default true). False: a cluster member that only streams to the members that serve. */
   serve?: boolean;
   /** Browser origins besides the page's own that may open the WebSockets (e.g. a hosted Stately inspector). */
@@ -62,30 +67,21 @@ export interface InspectorHandle {
 /** The cluster channel the inspector streams over. */
 export const INSPECTOR_CHANNEL = 'inspector';
 
-/** Step one, before the kernel: the hub. Pass `hub.listener` (composed with the user's, see `composeInspect`) as the kernel's `inspect`. */
-export function inspectorHub(name: string, clock: Clock, options: InspectorOptions = {}): InspectorHub {
+/** Step one: the hub, with the node's secret redactor (what it gets from the kernel is unscrubbed). */
+export function inspectorHub(name: string, clock: Clock, options: InspectorOptions = {}, redact?: (value: unknown) => unknown): InspectorHub {
   checkOptions(options);
   return new InspectorHub({
     node: name,
     clock,
+    ...(redact ? { redact } : {}),
+    ...(options.watchLeaseMs === undefined ? {} : { watchLeaseMs: options.watchLeaseMs }),
+    ...(options.maxWatched === undefined ? {} : { maxWatched: options.maxWatched }),
     ...(options.flushMs === undefined ? {} : { flushMs: options.flushMs }),
     ...(options.statsMs === undefined ? {} : { statsMs: options.statsMs }),
     ...(options.bufferEvents === undefined ? {} : { bufferEvents: options.bufferEvents }),
     ...(options.payloadBytes === undefined ? {} : { payloadBytes: options.payloadBytes }),
     ...(options.inboxEvents === undefined ? {} : { inboxEvents: options.inboxEvents }),
   });
-}
-
-type Listener = (event: SystemEvent | InspectionEvent) => void;
-
-/** One `inspect` listener that calls both (either may be absent); a throwing user listener does not starve the inspector. */
-export function composeInspect(user: Listener | undefined, inspector: Listener | undefined): Listener | undefined {
-  if (!user) return inspector;
-  if (!inspector) return user;
-  return (event) => {
-    inspector(event);
-    user(event);
-  };
 }
 
 /** Step two, once the node exists: source, server, cluster link; the hub starts flushing. */
@@ -127,6 +123,7 @@ export async function startInspector(node: AgentOsNode, hub: InspectorHub, optio
   } catch (err) {
     await server?.close();
     hub.stop();
+    hub.detach();
     throw err;
   }
   let closing: Promise<void> | undefined;
@@ -141,6 +138,7 @@ export async function startInspector(node: AgentOsNode, hub: InspectorHub, optio
         link?.close();
         channel?.close();
         hub.stop();
+        hub.detach();
         await server?.close();
       })()),
   };
@@ -149,6 +147,7 @@ export async function startInspector(node: AgentOsNode, hub: InspectorHub, optio
 /** What the inspector reads from a node. */
 export function nodeInspectorSource(node: AgentOsNode): InspectorSource {
   const definitions = new WeakMap<object, unknown>();
+  const inspection = node.kernel.inspection;
   return {
     node: node.name,
     tree: () => node.tree(),
@@ -178,6 +177,16 @@ export function nodeInspectorSource(node: AgentOsNode): InspectorSource {
       return node.lineage.find(ref);
     },
     verifyAudit: () => node.audit.verify(),
+    tap: (listener) => node.kernel.tap(listener),
+    eachActor: (visit) => {
+      for (const cell of inspection.cells()) visit(cell.id, cell.xstateActor, cell.delivered);
+    },
+    watch: (id, listener) => {
+      if (id !== ALL_ACTORS && !inspection.has(id)) {
+        throw new InspectorError(InspectorCodes.unknownActor, `no actor "${id}" on node "${node.name}" to watch`, { field: 'actor' });
+      }
+      return inspection.watch(id, listener);
+    },
   };
 }
 
@@ -259,7 +268,7 @@ function checkOptions(o: InspectorOptions): void {
   if (typeof o !== 'object' || o === null) bad('', 'must be an object');
   if (o.serve !== undefined && typeof o.serve !== 'boolean') bad('serve', 'must be true or false');
   if (o.allowOrigins !== undefined && (!Array.isArray(o.allowOrigins) || o.allowOrigins.some((x) => typeof x !== 'string'))) bad('allowOrigins', 'must be an array of origins');
-  for (const key of ['flushMs', 'statsMs', 'bufferEvents', 'payloadBytes', 'inboxEvents', 'maxQueueBytes', 'requestTimeoutMs'] as const) {
+  for (const key of ['flushMs', 'statsMs', 'bufferEvents', 'payloadBytes', 'inboxEvents', 'watchLeaseMs', 'maxWatched', 'maxQueueBytes', 'requestTimeoutMs'] as const) {
     const v = o[key];
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) bad(key, `must be a positive integer, got ${String(v)}`);
   }

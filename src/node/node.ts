@@ -23,7 +23,7 @@ import { approvedToolsIn, Redactor, SecretStore, ToolRegistry, toolRegistryEntri
 import type { SupervisorSpec } from '../supervisors/types.js';
 import { approvalsApi, auditApi } from './apis.js';
 import { startControlServer, type ControlServer } from './control.js';
-import { composeInspect, inspectorHub, startInspector, type InspectorHandle } from './inspector.js';
+import { inspectorHub, startInspector, type InspectorHandle } from './inspector.js';
 import { startCluster } from './cluster.js';
 import type { ClusterNode } from '../cluster/cluster.js';
 import { startBuses, startCoordination, type Coordination } from './coordination.js';
@@ -122,10 +122,11 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
         }
         resolveStopped(reason);
       })());
-    // The inspector's hub listens from the start (XState inspection is on only when someone listens).
+    // The inspector is not an `inspect` listener: it taps system events, samples actors and watches on demand
+    // (src/node/inspector.ts), so XState inspection stays off unless the user asks for it here.
     const inspectorOptions = options.inspector === true ? {} : options.inspector || undefined;
-    const hub = inspectorOptions ? inspectorHub(options.name, clock, inspectorOptions) : undefined;
-    const inspect = composeInspect(options.inspect, hub?.listener);
+    const hub = inspectorOptions ? inspectorHub(options.name, clock, inspectorOptions, redact) : undefined;
+    const inspect = options.inspect;
     const kernel = new Kernel({
       nodeId: options.name,
       clock,
@@ -145,6 +146,8 @@ export async function createNode(options: NodeOptions): Promise<AgentOsNode> {
       ...(options.hrt || hrtLanes !== undefined ? { hrt: { ...options.hrt, ...(hrtLanes === undefined ? {} : { lanes: hrtLanes }) } } : {}),
     });
     observeKernel(kernel);
+    // The inspector keeps the system events from here on (recovery's too), before the node is built.
+    hub?.tapEarly((listener) => kernel.tap(listener));
     // Lineage of the turns that make sensitive calls (agentos trace); closed after the actors stop, before LMDB closes.
     const lineage = options.lineage === false ? undefined : startLineage(kernel, { db, redact, ...options.lineage });
     if (lineage) services.push(lineage);

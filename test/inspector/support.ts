@@ -4,7 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createNode, RealClock, type AgentOsNode, type NodeOptions } from '../../src/index.js';
-import { inspectorHub, startInspector, type InspectorHandle, type InspectorOptions } from '../../src/node/inspector.js';
+import type { InspectorHandle, InspectorOptions } from '../../src/node/inspector.js';
 import { tempDir } from '../support/tmp.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -27,20 +27,18 @@ export interface InspectedNode {
 
 let seq = 0;
 
-/** A node (real clock, LMDB in a temp dir) with the inspector on a free port; views every 200 ms so tests need not wait a second. */
+/** A node (real clock, LMDB in a temp dir) created with the inspector on a free port; views every 200 ms so tests need not wait a second. */
 export async function startInspectedNode(options: Partial<NodeOptions> = {}, inspector: InspectorOptions = {}): Promise<InspectedNode> {
   const tmp = tempDir('agentos-inspector-');
   const name = `insp${++seq}`;
   const clock = new RealClock();
-  const hub = inspectorHub(name, clock, { statsMs: 200, ...inspector });
-  const node = await createNode({ name, dataDir: tmp.dir, clock, inspect: hub.listener, ...options });
-  const handle = await startInspector(node, hub, { port: 0, statsMs: 200, ...inspector });
+  const node = await createNode({ name, dataDir: tmp.dir, clock, ...options, inspector: { port: 0, statsMs: 200, ...inspector } });
+  const handle = node.inspector!;
   return {
     node,
     inspector: handle,
     url: handle.url!,
     close: async () => {
-      await handle.close();
       await node.stop();
       tmp.cleanup();
     },

@@ -1,7 +1,9 @@
 // The inspector page in a real browser (the system Chromium) against a real
-// node: the tree and table show the actors, a crash raises the restart count,
-// the statechart follows a transition, an approval clicked in the page unblocks
-// the held tool call, and a burst of events streams without layout shifts.
+// node: the tree and table show the actors (their state kept current with
+// nothing watched), a crash raises the restart count, the statechart follows a
+// transition of the selected (so watched) actor, an approval clicked in the
+// page unblocks the held tool call, and a burst of events streams without
+// layout shifts to a page that watches every actor.
 import { setup } from 'xstate';
 import { z } from 'zod';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -97,6 +99,14 @@ describe('inspector page', () => {
       expect(await textOf(page, `${tableRow(id)} [data-col=status]`)).toBe('running');
     }
     expect(await textOf(page, `${tableRow('sw')} [data-col=state]`)).toBe('off');
+    // Nothing selected, nothing watched: the node inspects no actor, and the log says where messages show.
+    expect(inspected.node.kernel.inspection.active).toBe(false);
+    expect(await textOf(page, '[data-testid=log-scope]')).toContain('selected actor');
+    // A state change of an actor nobody watches still reaches the table (sampled at the flush).
+    inspected.node.lookup('sw')!.send({ type: 'switch' });
+    await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === 'on.low', `${tableRow('sw')} [data-col=state]`);
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=event-log] .text')].some((e) => e.textContent === 'sw → on.low (sampled)'));
+    expect(inspected.node.kernel.inspection.active).toBe(false);
     // Keyboard: arrows move the table's cursor, Enter selects, and the tree follows (rows sorted by id: c1, c2, sw).
     await page.locator('[data-testid=actor-table]').focus();
     await page.keyboard.press('Home');
@@ -105,6 +115,10 @@ describe('inspector page', () => {
     await page.waitForSelector(`${tree('c2')}[aria-selected=true]`);
     expect(await page.locator(tableRow('c2')).getAttribute('aria-selected')).toBe('true');
     expect(await textOf(page, '[data-testid=log-actor]')).toMatch(/^c2 @ /);
+    // Selected: watched (on the node) for as long as it stays selected.
+    await page.waitForSelector('[data-testid=log-scope][data-watch=on]');
+    expect(inspected.node.kernel.inspection.watched()).toEqual(['c2']);
+    expect(await textOf(page, '[data-testid=log-scope]')).toContain('messages of c2');
     // Sorting: a second click on a column reverses it.
     await page.locator('.thead [data-col=id]').click();
     // The header updates with the next paint (rendering is batched per animation frame).
@@ -140,6 +154,9 @@ describe('inspector page', () => {
     page = await openPage(browser, inspected.url, errors);
     await page.locator(tableRow('sw')).click();
     await page.waitForSelector(`${chartState('toggle.off')}[data-active=true]`);
+    // The selected actor is watched: its transitions come exact, with the event that took them.
+    await page.waitForSelector('[data-testid=log-scope][data-watch=on]');
+    expect(inspected.node.kernel.inspection.watched()).toEqual(['sw']);
     expect(await page.locator(`${chartState('toggle.on')}`).getAttribute('data-active')).toBe('false');
     inspected.node.lookup('sw')!.send({ type: 'switch' });
     await page.waitForSelector(`${chartState('toggle.on.low')}[data-active=true]`);
@@ -164,6 +181,8 @@ describe('inspector page', () => {
     await page.waitForSelector(`${chartState('toggle.off')}[data-active=true]`);
     expect(await page.locator(tree('sw2')).getAttribute('aria-selected')).toBe('true');
     expect(await page.locator(tableRow('sw2')).getAttribute('aria-selected')).toBe('true');
+    // The watch moved with the selection.
+    await until(() => inspected!.node.kernel.inspection.watched().join() === 'sw2');
   });
 
   it('an approval clicked in the page unblocks the held tool call', async () => {
@@ -276,6 +295,9 @@ describe('inspector page', () => {
     for (let i = 0; i < 200; i++) refs.push(await inspected.node.spawn(counterAgent(), { id: `w${i}` }));
     page = await openPage(browser, inspected.url, errors);
     await page.waitForFunction(() => document.querySelector('[data-testid=actor-count]')?.textContent === '200');
+    // Every actor's messages reach this page: it watches '*' (trace everything), as a page may.
+    expect(await page.evaluate(() => window.__inspector.request({ op: 'watch', node: window.__inspector.model.served, actor: '*' }))).toMatchObject({ actor: '*' });
+    expect(inspected.inspector.hub.watched()).toEqual(['*']);
     await page.locator(tableRow('w0')).click();
     await page.waitForSelector('[data-testid=statechart] [data-state-id="counter.counting"]');
     // Layout shifts from here on (the clicks above are more than 500 ms old by the burst).

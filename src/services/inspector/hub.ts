@@ -1,71 +1,39 @@
-// The inspector's fan-in. `listener` is the node's `inspect` option: it runs on
-// every XState transition of every actor, so it only parks the event — a
-// message or system event goes into a bounded ring, a snapshot overwrites its
-// actor's slot (per actor only the latest state waits). A flush tick on the
-// node's clock turns what came in into inspector events with this node's `seq`,
-// keeps the newest `bufferEvents` of them for replay, and hands them, with a
-// fresh NodeView once per stats window, to subscribers (the page server, the
-// link that streams to another member). Other members' batches merge in through
+// The inspector's fan-in. It costs the node nothing per message for actors
+// nobody looks at: it is not the node's `inspect` listener. What reaches it:
+// the node's system events (the kernel's tap), and XState's inspection events
+// only of the actors a page watches (watches.ts: leases; `'*'` while a Stately
+// receiver is attached). `listener` only parks them: a message or system event
+// goes into a bounded ring, a snapshot overwrites its actor's slot. A flush tick
+// on the node's clock turns what came in into inspector events with this node's
+// `seq`, samples every actor's state for changes (poll.ts: how the table and the
+// log follow actors nobody watches), keeps the newest `bufferEvents` for replay,
+// and hands them, with a fresh NodeView once per stats window, to subscribers
+// (the page server, the link that streams to another member). Secrets are
+// scrubbed here, at flush time. Other members' batches merge in through
 // `ingestRemote`, so one hub can show a whole cluster.
 
-import type { AnyActorRef, AnyEventObject, InspectionEvent, Snapshot } from 'xstate';
-import { cellOfSystem } from '../../actors/cell.js';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { Clock, TimerHandle } from '../../base/clock.js';
 import type { SystemEvent } from '../../kernel/events.js';
 import { mapMessageEvent, mapSystemEvent, mapTransition, type Draft } from './mapping.js';
 import { DEFAULT_PAYLOAD_BYTES, fieldTree, type FieldTree } from './payload.js';
-import type { ClientRequest, InspectorEvent, NodeView, ServerFrame } from './protocol.js';
+import type { ClientRequest, InspectorEvent, NodeView } from './protocol.js';
 import { MAX_EVENTS_LIMIT } from './requests.js';
+import { Intake } from './intake.js';
+import { StateSampler } from './poll.js';
 import { Ring } from './ring.js';
+import { positive, type HubSubscriber, type InspectorHubOptions, type RawBatch, type ResyncReason } from './hub-types.js';
 import { InspectorCodes, InspectorError, type InspectorSource } from './source.js';
 import { ApprovalWatch, ViewTaker } from './views.js';
+import { WATCH_ALL, Watches } from './watches.js';
+import { runLocal } from './local-requests.js';
 
-export interface InspectorHubOptions {
-  /** This node's name (the `node` of every local event). */
-  node: string;
-  clock: Clock;
-  /** How often what came in is turned into events and sent (default 50 ms). */
-  flushMs?: number;
-  /** How often a NodeView is taken while someone listens (default 1000 ms). */
-  statsMs?: number;
-  /** Events kept for replay (the snapshot a new page gets, the `events` op). Default 10,000. */
-  bufferEvents?: number;
-  /**
-   * Raw events (messages, system events) parked between two flushes: what one flush maps at most, so the
-   * hub's work is bounded however busy the node (1,024 per 50 ms: 20k events/s). Beyond it the oldest are
-   * dropped, and a `@agentos.inspector.dropped` system event says how many. Transitions are not counted
-   * here: they coalesce per actor. Default 1,024.
-   */
-  inboxEvents?: number;
-  /** Bound on one payload (message, state, system event data) as JSON. Default 2,048 bytes. */
-  payloadBytes?: number;
-}
+export type { HubSubscriber, InspectorHubOptions, RawBatch } from './hub-types.js';
 
-type ResyncReason = Extract<ServerFrame, { t: 'resync' }>['reason'];
-
-/** XState's own events of one flush, for a Stately receiver (only the local node's). */
-export interface RawBatch {
-  actors: AnyActorRef[];
-  events: Extract<InspectionEvent, { type: '@xstate.event' }>[];
-  snapshots: { ref: AnyActorRef; snapshot: Snapshot<unknown>; event: AnyEventObject }[];
-}
-
-export interface HubSubscriber {
-  /** New events of a flush (local and merged remote ones), and the views taken or received since the last. */
-  batch?(events: InspectorEvent[], nodes: NodeView[] | undefined): void;
-  /** What a page shows changed as a whole (a node joined or left): send it a fresh snapshot. */
-  resync?(reason: ResyncReason): void;
-  raw?(raw: RawBatch): void;
-}
-
-interface PendingSnapshot {
-  ref: AnyActorRef;
-  rootId: string;
-  snapshot: Snapshot<unknown>;
-  event: AnyEventObject;
-  count: number;
-  at: number;
-}
+/** Who holds the lease a request takes, when the request does not say (a request made in-process). */
+export const LOCAL_HOLDER = 'local';
+/** The hold a Stately receiver puts on every actor. */
+const STATELY_HOLDER = 'stately';
 
 export class InspectorHub {
   readonly node: string;
@@ -73,9 +41,9 @@ export class InspectorHub {
   readonly flushMs: number;
   readonly statsMs: number;
   readonly payloadBytes: number;
-  private readonly inbox: Ring<SystemEvent | InspectionEvent>;
+  readonly watchLeaseMs: number;
+  private readonly intake: Intake;
   private readonly replay: Ring<InspectorEvent>;
-  private pending = new Map<AnyActorRef, PendingSnapshot>();
   private seq = 0;
   private source: InspectorSource | undefined;
   private viewTaker: ViewTaker | undefined;
@@ -87,13 +55,16 @@ export class InspectorHub {
   private readonly subscribers = new Set<HubSubscriber>();
   private rawSubscribers = 0;
   private readonly filters = new Map<string, FieldTree>();
-  /** Root XState session → actor id (when the cell cannot be found from the actor's system). */
-  private readonly roots = new Map<string, string>();
-  /** The running root XState actor of each local actor (for a Stately receiver that attaches late). */
-  private readonly live = new Map<string, AnyActorRef>();
+  private readonly watches: Watches;
+  private readonly sampler: StateSampler;
+  private eachActor: InspectorSource['eachActor'];
+  private untap: (() => void) | undefined;
+  private early: (() => void) | undefined;
+  private readonly redactOption: ((value: unknown) => unknown) | undefined;
+  private redactor: ((value: unknown) => unknown) | undefined;
   private timer: TimerHandle | undefined;
   private running = false;
-  private forwarder: ((request: ClientRequest) => Promise<unknown>) | undefined;
+  private forwarder: ((request: ClientRequest, holder: string) => Promise<unknown>) | undefined;
 
   constructor(options: InspectorHubOptions) {
     this.node = options.node;
@@ -102,38 +73,61 @@ export class InspectorHub {
     this.statsMs = positive(options.statsMs ?? 1000, 'statsMs');
     this.payloadBytes = positive(options.payloadBytes ?? DEFAULT_PAYLOAD_BYTES, 'payloadBytes');
     this.replay = new Ring(positive(options.bufferEvents ?? 10_000, 'bufferEvents'));
-    this.inbox = new Ring(positive(options.inboxEvents ?? 1024, 'inboxEvents'));
+    this.intake = new Intake(this.clock, positive(options.inboxEvents ?? 1024, 'inboxEvents'));
+    this.watchLeaseMs = positive(options.watchLeaseMs ?? 30_000, 'watchLeaseMs');
+    this.watches = new Watches({ leaseMs: this.watchLeaseMs, max: positive(options.maxWatched ?? 64, 'maxWatched'), start: (actor) => this.inspect(actor) });
+    this.sampler = new StateSampler(this.node, this.payloadBytes);
+    this.redactOption = options.redact;
   }
 
   /**
-   * The hot path: the node's `inspect` listener. Parks the event and returns;
-   * XState's microsteps, actions and transitions are not kept (the snapshot
-   * after them says where the machine went).
+   * Where system events and watched actors' inspection events arrive (inside the kernel, on the path of
+   * those actors' messages): parks the event (intake.ts) and returns; never throws.
    */
-  readonly listener = (event: SystemEvent | InspectionEvent): void => {
-    const type = event.type;
-    if (type === '@xstate.snapshot') {
-      const e = event as Extract<InspectionEvent, { type: '@xstate.snapshot' }>;
-      const ref = e.actorRef as AnyActorRef;
-      const p = this.pending.get(ref);
-      if (p === undefined) this.pending.set(ref, { ref, rootId: e.rootId, snapshot: e.snapshot, event: e.event, count: 1, at: this.clock.now() });
-      else {
-        p.snapshot = e.snapshot;
-        p.event = e.event;
-        p.count++;
-        p.at = this.clock.now();
-      }
-    } else if (type === '@xstate.event' || type === '@xstate.actor' || type.startsWith('@agentos.')) {
-      this.inbox.push(event, this.clock.now());
-    }
-  };
+  get listener(): (event: SystemEvent | InspectionEvent) => void {
+    return this.intake.listener;
+  }
 
-  /** The node the hub reads views from and runs requests on (once the node exists). */
+  /** Take system events from `tap` now, before `attach` (the node taps its kernel at once, so recovery's events are kept). */
+  tapEarly(tap: (listener: (event: SystemEvent) => void) => () => void): void {
+    this.early?.();
+    this.early = tap(this.listener);
+  }
+
+  /** The node the hub reads views from, samples, taps and runs requests on (once the node exists). */
   attach(source: InspectorSource): void {
+    this.detach();
     this.source = source;
     this.viewTaker = new ViewTaker(source);
     this.approvals = new ApprovalWatch(source);
     this.filters.clear();
+    this.eachActor = source.eachActor?.bind(source);
+    this.untap = this.early ?? source.tap?.(this.listener);
+    this.early = undefined;
+    this.redactor = this.redactOption ?? source.redact?.bind(source);
+    if (this.rawSubscribers > 0) this.holdAll();
+  }
+
+  /** Stop taking events from the node: the tap and every watch end (the inspector is closing). */
+  detach(): void {
+    this.untap?.();
+    this.untap = undefined;
+    this.watches.clear();
+  }
+
+  /** The node's secret redactor, if any. */
+  get redact(): ((value: unknown) => unknown) | undefined {
+    return this.redactor ?? this.redactOption;
+  }
+
+  /** Actors watched now (`'*'` when every actor is). */
+  watched(): string[] {
+    return this.watches.watched();
+  }
+
+  /** End every lease `holder` took (a page that closed). */
+  release(holder: string): void {
+    this.watches.release(holder);
   }
 
   /** Start the flush tick (idempotent). */
@@ -149,16 +143,25 @@ export class InspectorHub {
     this.timer = undefined;
   }
 
+  /** A subscriber with `raw` (a Stately receiver) has every actor watched while it is subscribed. */
   subscribe(subscriber: HubSubscriber): () => void {
     this.subscribers.add(subscriber);
-    if (subscriber.raw) this.rawSubscribers++;
+    if (subscriber.raw && ++this.rawSubscribers === 1) {
+      this.intake.keepBorn = true;
+      if (this.source) this.holdAll();
+    }
     return () => {
-      if (this.subscribers.delete(subscriber) && subscriber.raw) this.rawSubscribers--;
+      if (!this.subscribers.delete(subscriber) || !subscriber.raw) return;
+      if (--this.rawSubscribers === 0) {
+        this.watches.release(STATELY_HOLDER);
+        this.intake.keepBorn = false;
+        this.intake.takeBorn();
+      }
     };
   }
 
-  /** Requests for another node's actors go here (the cluster link sets it). */
-  setForwarder(forward: ((request: ClientRequest) => Promise<unknown>) | undefined): void {
+  /** Requests for another node's actors go here (the cluster link sets it); `holder` is who takes a watch lease. */
+  setForwarder(forward: ((request: ClientRequest, holder: string) => Promise<unknown>) | undefined): void {
     this.forwarder = forward;
   }
 
@@ -180,9 +183,13 @@ export class InspectorHub {
     return this.replay.newest(n, (e) => e.node === node && 'actor' in e && e.actor === actor).reverse();
   }
 
-  /** Local actors' running root XState actors (id → ref). */
-  liveActors(): ReadonlyMap<string, AnyActorRef> {
-    return this.live;
+  /** Local actors' running root XState actors (id → ref), read from the node now. */
+  liveActors(): Map<string, AnyActorRef> {
+    const live = new Map<string, AnyActorRef>();
+    this.eachActor?.((id, actor) => {
+      if (actor && actor.getSnapshot()?.status === 'active') live.set(id, actor);
+    });
+    return live;
   }
 
   /** The contract filter of an actor's payloads (only `type` without a source or contract). */
@@ -228,56 +235,59 @@ export class InspectorHub {
     return [...this.views.keys()];
   }
 
-  /** Run a page's request: here, or on the member that runs the actor. */
-  async request(req: ClientRequest): Promise<unknown> {
+  /** Run a page's request: here, or on the member that runs the actor. `holder`: who a `watch` lease is for (one per page). */
+  async request(req: ClientRequest, holder: string = LOCAL_HOLDER): Promise<unknown> {
     if (req.op === 'events') return this.eventsOf(req.node, req.actor, req.limit);
     if (req.node !== this.node) {
       if (!this.forwarder) throw new InspectorError(InspectorCodes.unknownNode, `no node "${req.node}" here (this is "${this.node}", not in a cluster)`, { field: 'node' });
-      return this.forwarder(req);
+      return this.forwarder(req, holder);
     }
     const source = this.source;
     if (!source) throw new InspectorError(InspectorCodes.unavailable, `node "${this.node}" is still starting`, { field: 'node' });
-    switch (req.op) {
-      case 'machine':
-        return source.machine(req.actor);
-      case 'approve': {
-        const result = source.approve(req.approval, { by: req.by, ...(req.reason === undefined ? {} : { reason: req.reason }) });
-        this.approvals?.decide(req.approval, { decision: 'approved', by: req.by, ...(req.reason === undefined ? {} : { reason: req.reason }) });
-        return result ?? { id: req.approval, by: req.by };
-      }
-      case 'reject': {
-        const reason = req.reason ?? 'rejected in the inspector';
-        const result = source.reject(req.approval, { by: req.by, reason });
-        this.approvals?.decide(req.approval, { decision: 'rejected', by: req.by, reason });
-        return result ?? { id: req.approval, by: req.by, reason };
-      }
-      case 'trace':
-        return source.trace(req.ref);
-      case 'audit.verify': {
-        const result = source.verifyAudit();
-        if (this.viewTaker) this.viewTaker.verified = result.ok;
-        return result;
-      }
-    }
+    return runLocal(req, holder, {
+      node: this.node,
+      source,
+      watches: this.watches,
+      watchLeaseMs: this.watchLeaseMs,
+      now: this.clock.now(),
+      approvals: this.approvals,
+      viewTaker: this.viewTaker,
+    });
   }
 
   /** Turn what came in since the last flush into events, and send them. Called by the tick; tests may call it. */
   flush(): void {
     const at = this.clock.now();
+    this.watches.expire(at);
     const drafts: Draft[] = [];
-    const raw: RawBatch | undefined = this.rawSubscribers > 0 ? { actors: [], events: [], snapshots: [] } : undefined;
-    this.inbox.drain((ev, t) => this.map(ev, t, drafts, raw));
-    const dropped = this.inbox.takeDropped();
+    const raw: RawBatch | undefined = this.rawSubscribers > 0 ? { actors: this.intake.takeBorn(), events: [], snapshots: [] } : undefined;
+    const redact = this.redact;
+    this.intake.inbox.drain((ev, t) => this.map(ev, t, drafts, raw, redact));
+    const dropped = this.intake.inbox.takeDropped();
     if (dropped > 0) drafts.push({ kind: 'system', node: this.node, at, type: '@agentos.inspector.dropped', data: { events: dropped, reason: 'more events between two flushes than the inbox holds' } });
-    const pending = this.pending;
-    this.pending = new Map();
-    for (const p of pending.values()) {
-      raw?.snapshots.push({ ref: p.ref, snapshot: p.snapshot, event: p.event });
-      if (p.ref._parent !== undefined) continue; // a child's snapshot is not its agent's state
-      const actor = this.actorIdOf(p.ref, p.rootId);
-      const value = (p.snapshot as { value?: unknown }).value;
-      if (actor === undefined || value === undefined) continue;
-      drafts.push(mapTransition(actor, this.node, p.at, value, String(p.event?.type ?? ''), p.count, this.payloadBytes));
+    // Watched actors' exact transitions; then every other actor's, sampled.
+    const pending = this.intake.takeSnapshots();
+    let exact: Set<string> | undefined;
+    if (pending) {
+      exact = new Set();
+      for (const p of pending.values()) {
+        raw?.snapshots.push({ ref: p.ref, snapshot: p.snapshot, event: p.event });
+        if (p.ref._parent !== undefined) continue; // a child's snapshot is not its agent's state
+        const actor = this.actorIdOf(p.ref, p.rootId);
+        const value = (p.snapshot as { value?: unknown }).value;
+        if (actor === undefined || value === undefined) continue;
+        exact.add(actor);
+        drafts.push(mapTransition(actor, this.node, p.at, value, String(p.event?.type ?? ''), p.count, this.payloadBytes));
+      }
+    }
+    // Sampled only while someone listens (a page's snapshot has every actor's state in its view).
+    if (this.subscribers.size === 0) this.sampler.reset();
+    else if (this.eachActor) {
+      try {
+        this.sampler.sample(this.eachActor, at, drafts, exact);
+      } catch {
+        // The node is stopping under the sample: the next flush samples again.
+      }
     }
     if (this.approvals) {
       try {
@@ -311,37 +321,31 @@ export class InspectorHub {
     }
   }
 
-  private map(ev: SystemEvent | InspectionEvent, at: number, drafts: Draft[], raw: RawBatch | undefined): void {
+  private map(ev: SystemEvent | InspectionEvent, at: number, drafts: Draft[], raw: RawBatch | undefined, redact: ((value: unknown) => unknown) | undefined): void {
     if (ev.type === '@xstate.event') {
       const e = ev as Extract<InspectionEvent, { type: '@xstate.event' }>;
       raw?.events.push(e);
       const actor = this.actorIdOf(e.actorRef as AnyActorRef, e.rootId);
-      if (actor !== undefined) drafts.push(mapMessageEvent(e, this.node, at, actor, this.fieldsOf(actor), this.payloadBytes, this.source?.redact));
+      if (actor !== undefined) drafts.push(mapMessageEvent(e, this.node, at, actor, this.fieldsOf(actor), this.payloadBytes, redact));
       return;
     }
-    if (ev.type === '@xstate.actor') {
-      const ref = (ev as Extract<InspectionEvent, { type: '@xstate.actor' }>).actorRef as AnyActorRef;
-      raw?.actors.push(ref);
-      if (ref._parent === undefined) {
-        if (this.roots.size > 100_000) this.roots.clear();
-        this.roots.set(ref.sessionId, ref.id);
-        const actor = this.actorIdOf(ref, ref.sessionId);
-        if (actor !== undefined) this.live.set(actor, ref);
+    let sys = ev as SystemEvent;
+    if (redact) {
+      try {
+        sys = redact(sys) as SystemEvent;
+      } catch {
+        return; // an event the redactor cannot handle is not shown at all
       }
-      return;
     }
-    const draft = mapSystemEvent(ev as SystemEvent, this.node, at, this.payloadBytes);
-    if (draft.kind === 'actor.started' || draft.kind === 'actor.stopped') {
-      this.filters.delete(draft.actor); // a new incarnation may run a new contract version
-      if (draft.kind === 'actor.stopped' && this.live.get(draft.actor)?.getSnapshot().status !== 'active') this.live.delete(draft.actor);
-    }
+    const draft = mapSystemEvent(sys, this.node, at, this.payloadBytes);
+    if (draft.kind === 'actor.started' || draft.kind === 'actor.stopped') this.filters.delete(draft.actor); // a new incarnation may run a new contract version
     if (this.approvals && !this.approvals.noted(draft)) return;
     drafts.push(draft);
   }
 
   /** The agentos actor an XState actor belongs to (an invoked child belongs to its agent). */
   actorIdOf(ref: AnyActorRef, rootId: string): string | undefined {
-    return cellOfSystem(ref.system)?.id ?? this.roots.get(rootId);
+    return this.intake.actorIdOf(ref, rootId);
   }
 
   private ensureView(): void {
@@ -371,6 +375,22 @@ export class InspectorHub {
     }
   }
 
+  /** Every actor watched while a Stately receiver listens (a node that cannot watch sends it what it has). */
+  private holdAll(): void {
+    try {
+      this.watches.hold(WATCH_ALL, STATELY_HOLDER);
+    } catch {
+      // no `watch` in this source: the receiver gets announcements and nothing more
+    }
+  }
+
+  /** Start inspecting `actor` for the watches (the source throws for an actor the node does not run). */
+  private inspect(actor: string): () => void {
+    const source = this.source;
+    if (!source?.watch) throw new InspectorError(InspectorCodes.unavailable, `node "${this.node}" cannot watch actors${source ? '' : ' yet (still starting)'}`, { field: 'actor' });
+    return source.watch(actor, this.listener);
+  }
+
   private arm(): void {
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
@@ -384,11 +404,4 @@ export class InspectorHub {
       }
     }, this.flushMs);
   }
-}
-
-function positive(value: number, field: string): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new InspectorError(InspectorCodes.invalidOptions, `inspector ${field} must be a positive integer, got ${String(value)}`, { field });
-  }
-  return value;
 }

@@ -1,8 +1,9 @@
 // Raw inspection events → the inspector's events (protocol.ts), as pure
 // functions called at flush time: `@agentos.*` system events by their type,
 // XState's `@xstate.event` as a delivered message (payload filtered by the
-// actor's contract and cut to a bound), coalesced `@xstate.snapshot`s as one
-// `transition` per actor. `seq` is stamped by the hub afterwards.
+// actor's contract and cut to a bound), coalesced `@xstate.snapshot`s (or a
+// sampled state, poll.ts) as one `transition` per actor. `seq` is stamped by
+// the hub afterwards. Redaction of secrets is the hub's (it holds the redactor).
 
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { describeExit, type ExitReason } from '../../base/exit.js';
@@ -98,15 +99,18 @@ export function mapMessageEvent(
   return draft;
 }
 
-/** The latest snapshot of an actor's machine since the last flush, as one `transition`. */
-export function mapTransition(actor: string, node: string, at: number, value: unknown, eventType: string, coalesced: number, maxBytes: number): Draft {
+/**
+ * The latest snapshot of an actor's machine since the last flush, as one `transition`: exact (from inspection,
+ * with the event that led there) or, without an event type, `sampled` (read at the flush; the cause unknown).
+ */
+export function mapTransition(actor: string, node: string, at: number, value: unknown, eventType: string | undefined, coalesced: number, maxBytes: number): Draft {
   return {
     kind: 'transition',
     node,
     at,
     actor,
     state: boundedCopy(value, maxBytes).value,
-    event: eventType,
+    ...(eventType === undefined ? { sampled: true as const } : { event: eventType }),
     ...(coalesced > 1 ? { coalesced } : {}),
   };
 }

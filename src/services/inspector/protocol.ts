@@ -44,12 +44,15 @@ export type InspectorEvent =
   | { kind: 'actor.started' | 'actor.stopped'; node: string; seq: number; at: number; actor: string; info?: Record<string, unknown> }
   /**
    * The actor's machine moved (or stayed, on a context-only change). Per flush the snapshots of one actor
-   * coalesce: this carries the latest state and the event that led to it; `coalesced` (when > 1) says how
-   * many transitions it stands for.
+   * coalesce into one transition carrying the latest state. For a watched actor (see `watch`) it is exact:
+   * `event` is the event that led there and `coalesced` (when > 1) counts the transitions it stands for.
+   * For any other actor it is `sampled`: the hub read the actor's state at the flush and found it changed;
+   * the event that caused it is not known (no `event`), and `coalesced` counts the messages delivered since
+   * the last sample.
    */
-  | { kind: 'transition'; node: string; seq: number; at: number; actor: string; state: unknown; event: string; coalesced?: number }
+  | { kind: 'transition'; node: string; seq: number; at: number; actor: string; state: unknown; event?: string; sampled?: true; coalesced?: number }
   /**
-   * A message delivered to an actor (payload redacted, cut to a bounded size: `truncated` when cut). `child`: the
+   * A message delivered to a watched actor (payload redacted, cut to a bounded size: `truncated` when cut). `child`: the
    * id of the actor's invoked child it went to (child invocations belong to their agent); `source`: the sender's
    * XState id, when another XState actor sent it.
    */
@@ -78,6 +81,14 @@ export type ClientRequest =
    * dropped), and `state` the actor's current state value; `definition: null` for non-machine logic.
    */
   | { id: number; op: 'machine'; node: string; actor: string }
+  /**
+   * Show this actor's messages (and exact transitions) from now on: XState inspection is turned on for it
+   * alone. A lease: it ends `leaseMs` after the last `watch` (send it again to renew; the result says
+   * `{ node, actor, leaseMs, expiresAt }` on that node's clock) or at `unwatch`. `actor: '*'` watches every
+   * actor, present and future (trace everything: it costs the node what XState inspection costs). At most
+   * `maxWatched` actors at once (INSPECTOR_WATCH_LIMIT); an actor the node does not run: INSPECTOR_UNKNOWN_ACTOR.
+   */
+  | { id: number; op: 'watch' | 'unwatch'; node: string; actor: string }
   /** Recent events of one actor from the replay buffer. */
   | { id: number; op: 'events'; node: string; actor: string; limit?: number }
   | { id: number; op: 'approve' | 'reject'; node: string; approval: string; by: string; reason?: string }

@@ -3,7 +3,7 @@
 // links come up is made good); a subscribed member streams its own events per
 // flush and its NodeView per stats window to each subscriber, views cut into
 // parts so no message outgrows the cluster transport's frame bound. Requests for
-// another member's actors (`machine`, `approve`, …) are forwarded to it and
+// another member's actors (`machine`, `watch`, `approve`, …) are forwarded to it and
 // answered, or fail with INSPECTOR_REMOTE_TIMEOUT / INSPECTOR_UNKNOWN_NODE.
 // The transport is any `send(node, body)` (the node layer gives it a cluster
 // channel); messages from it are checked before use.
@@ -37,7 +37,8 @@ type LinkMessage =
   | { t: 'unsubscribe' }
   | { t: 'events'; events: InspectorEvent[] }
   | { t: 'view'; view: NodeView; part: number; parts: number }
-  | { t: 'req'; id: number; request: ClientRequest }
+  /** `holder`: who on the serving member a `watch` lease is for (the member keeps it apart per serving member). */
+  | { t: 'req'; id: number; request: ClientRequest; holder?: string }
   | { t: 'res'; id: number; ok: true; result: unknown }
   | { t: 'res'; id: number; ok: false; error: { code: string; message: string } };
 
@@ -69,7 +70,7 @@ export class InspectorLink {
     private readonly options: InspectorLinkOptions,
   ) {
     this.unsubscribe = hub.subscribe({ batch: (events, nodes) => this.stream(events, nodes) });
-    hub.setForwarder((req) => this.forward(req));
+    hub.setForwarder((req, holder) => this.forward(req, holder));
     if (options.serve) this.armRenew();
   }
 
@@ -194,7 +195,7 @@ export class InspectorLink {
 
   // ── requests ────────────────────────────────────────────────────────────
 
-  private forward(request: ClientRequest): Promise<unknown> {
+  private forward(request: ClientRequest, holder: string): Promise<unknown> {
     if (this.closed) return Promise.reject(new InspectorError(InspectorCodes.unavailable, 'the inspector is closing', { field: 'node' }));
     const node = request.node;
     const id = ++this.nextId;
@@ -206,7 +207,7 @@ export class InspectorLink {
       }, ms);
       this.waiting.set(id, { node, resolve, reject, timer });
       try {
-        this.transport.send(node, { t: 'req', id, request });
+        this.transport.send(node, { t: 'req', id, request, holder });
       } catch (err) {
         this.waiting.delete(id);
         this.hub.clock.clearTimeout(timer);
@@ -222,7 +223,9 @@ export class InspectorLink {
     try {
       const request = checkRequest(m.request);
       if (request.node !== this.hub.node) throw new InspectorError(InspectorCodes.unknownNode, `this is node "${this.hub.node}", not "${request.node}"`, { field: 'node' });
-      const result = await this.hub.request(request);
+      // A lease taken for a page on another member is that member's page's: kept apart from this node's own.
+      const holder = typeof m.holder === 'string' && m.holder.length <= 200 ? m.holder : 'remote';
+      const result = await this.hub.request(request, `${from}/${holder}`);
       reply = { t: 'res', id, ok: true, result: result ?? null };
     } catch (err) {
       reply = { t: 'res', id, ok: false, error: errorOf(err) };

@@ -6,7 +6,7 @@ import { isAgentOsError } from '../../base/errors.js';
 import type { ClientRequest } from './protocol.js';
 import { InspectorCodes, InspectorError } from './source.js';
 
-export const REQUEST_OPS = ['machine', 'events', 'approve', 'reject', 'trace', 'audit.verify'] as const;
+export const REQUEST_OPS = ['machine', 'events', 'watch', 'unwatch', 'approve', 'reject', 'trace', 'audit.verify'] as const;
 const OPS: ReadonlySet<string> = new Set(REQUEST_OPS);
 /** Longest id, name or reason a request may carry. */
 const MAX_TEXT = 1024;
@@ -50,7 +50,9 @@ export function checkRequest(value: unknown): ClientRequest {
   const node = text(o, 'node')!;
   switch (o.op) {
     case 'machine':
-      return { id, op: 'machine', node, actor: text(o, 'actor')! };
+    case 'watch':
+    case 'unwatch':
+      return { id, op: o.op, node, actor: text(o, 'actor')! };
     case 'events': {
       const limit = o.limit;
       if (limit !== undefined && !(typeof limit === 'number' && Number.isInteger(limit) && limit >= 1 && limit <= MAX_EVENTS_LIMIT)) {

@@ -1,7 +1,8 @@
 // The inspector's HTTP + WebSocket server. `GET /` and the page's files; at
 // INSPECTOR_WS_PATH a page gets `hello`, one `snapshot`, then one `delta` per
 // flush (serialised once for every page), and sends requests that each get one
-// `reply`; at STATELY_WS_PATH a Stately receiver gets `@xstate.*` frames. Frames
+// `reply` (a page's `watch` leases are its own, and end when it closes); at
+// STATELY_WS_PATH a Stately receiver gets `@xstate.*` frames. Frames
 // the server cannot use (not JSON, not a request, binary, over `maxPayload`) get
 // an error reply or close the socket with a code; none reaches the node. Each
 // client has its own bounded queue (client.ts): a slow one is resynced, never
@@ -59,6 +60,7 @@ export class InspectorServer {
   private unsubscribe: (() => void) | undefined;
   private unsubscribeRaw: (() => void) | undefined;
   private boundPort = 0;
+  private pageCount = 0;
   private closed = false;
 
   private constructor(
@@ -206,9 +208,12 @@ export class InspectorServer {
 
   private attachPage(ws: WebSocket): void {
     const c = this.channel(ws, this.pages, (ch) => this.sendSnapshot(ch, 'slow-consumer'));
+    // Who this page's watch leases belong to: they end with it (on other members, at their expiry).
+    const holder = `page-${++this.pageCount}`;
+    ws.on('close', () => this.options.hub.release(holder));
     c.pushPriority(JSON.stringify({ t: 'hello', version: INSPECTOR_PROTOCOL_VERSION, served: this.options.hub.node } satisfies ServerFrame));
     this.sendSnapshot(c);
-    ws.on('message', (data, isBinary) => this.message(c, data, isBinary));
+    ws.on('message', (data, isBinary) => this.message(c, holder, data, isBinary));
   }
 
   private attachStately(ws: WebSocket): void {
@@ -229,7 +234,7 @@ export class InspectorServer {
     });
   }
 
-  private message(c: ClientChannel, data: RawData, isBinary: boolean): void {
+  private message(c: ClientChannel, holder: string, data: RawData, isBinary: boolean): void {
     if (isBinary) return c.ws.close(CloseCodes.unsupported, 'text frames only');
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
     let id = 0;
@@ -239,7 +244,7 @@ export class InspectorServer {
       if (c.inFlight >= (this.options.maxInFlight ?? 16)) throw new InspectorError(InspectorCodes.busy, `more than ${this.options.maxInFlight ?? 16} requests in flight`, { field: 'id' });
       c.inFlight++;
       this.options.hub
-        .request(req)
+        .request(req, holder)
         .then(
           (result) => this.reply(c, { t: 'reply', id, ok: true, result: result ?? null }),
           (err: unknown) => this.reply(c, { t: 'reply', id, ok: false, error: errorOf(err) }),

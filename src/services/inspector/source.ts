@@ -1,9 +1,13 @@
 // What the inspector reads from (and asks of) the node it runs in, as plain
 // functions: the node layer builds one from a node (src/node/inspector.ts),
-// tests build small fakes. Nothing here is called on the inspection hot path:
-// views are taken once per stats window, requests when a page asks.
+// tests build small fakes. Nothing here is called on the message path: views
+// are taken once per stats window, actors sampled once per flush, requests run
+// when a page asks. What reaches the hub per message is only what it asked
+// for: system events, and the inspection events of the actors it watches.
 
+import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { AgentOsError } from '../../base/errors.js';
+import type { SystemEvent } from '../../kernel/events.js';
 import type { PendingApproval } from '../../kernel/policy/approvals.js';
 import type { PsRow } from '../../kernel/ps-rows.js';
 import type { TreeNode } from '../../supervisors/types.js';
@@ -20,6 +24,8 @@ export const InspectorCodes = {
   unknownOp: 'INSPECTOR_UNKNOWN_OP',
   unknownNode: 'INSPECTOR_UNKNOWN_NODE',
   unknownActor: 'INSPECTOR_UNKNOWN_ACTOR',
+  /** More actors watched at once than the inspector's `maxWatched`. */
+  watchLimit: 'INSPECTOR_WATCH_LIMIT',
   /** Too many requests of one page in flight. */
   busy: 'INSPECTOR_BUSY',
   /** A request forwarded to another member got no answer in time. */
@@ -66,10 +72,23 @@ export interface InspectorSource {
   /** An actor's machine definition and state; throws an AgentOsError (UNKNOWN_ACTOR) for an id this node does not run. */
   machine(actorId: string): MachineInfo;
   /**
-   * Scrubs a message payload the contract lets show, at flush time (the node's secret redactor). Needed
-   * only if the node's event relay does not scrub `@xstate.event` itself; must return a copy.
+   * Scrubs what the inspector shows (system events, message payloads) at flush time: the node's secret
+   * redactor. What `tap` and `watch` deliver is unscrubbed. Must return a copy.
    */
   redact?(value: unknown): unknown;
+  /** The node's `@agentos.*` system events, as emitted (unscrubbed), until the returned function is called. Must not throw into the kernel. */
+  tap?(listener: (event: SystemEvent) => void): () => void;
+  /**
+   * Visit every local actor without copying: its id, its running XState actor (undefined before its first
+   * start) and the messages delivered to it so far. Called once per flush: must not allocate per actor.
+   */
+  eachActor?(visit: (id: string, actor: AnyActorRef | undefined, delivered: number) => void): void;
+  /**
+   * XState's inspection events of actor `id` (every actor: `'*'`), unscrubbed, following it across restarts,
+   * until the returned function is called. Throws InspectorError INSPECTOR_UNKNOWN_ACTOR for an id the node
+   * does not run.
+   */
+  watch?(id: string, listener: (event: InspectionEvent) => void): () => void;
   /** The actor's contract `observability.log_fields` (undefined: no contract, show only `type`). */
   logFields(actorId: string): readonly string[] | undefined;
   /** Through the node's approval queue, as `node.approvals.approve` (audited like every decision). */

@@ -3,8 +3,11 @@
 // JSON text frame per event, shaped as the package's own inspector sends them
 // (`@xstate.actor` with the machine config as a JSON string, `@xstate.event`,
 // `@xstate.snapshot`; each with `sessionId`, `rootId`, `_version`, `createdAt`,
-// `id: null`). Only this node's actors. Payloads and contexts pass the actor's
-// contract filter and the size bound, like everything else the inspector shows.
+// `id: null`). Only this node's actors: while a receiver is attached the hub
+// watches every actor (XState inspection on for all of them). Payloads and
+// contexts pass the actor's contract filter and the size bound, like everything
+// else the inspector shows, and payloads the node's secret redactor (what the
+// hub gets from a watch is unscrubbed).
 
 import type { AnyActorRef, AnyEventObject, Snapshot } from 'xstate';
 import type { InspectorHub, RawBatch } from './hub.js';
@@ -44,7 +47,7 @@ function rootOf(ref: AnyActorRef): AnyActorRef {
 export class StatelyFrames {
   constructor(private readonly hub: InspectorHub) {}
 
-  /** `@xstate.actor` for every running actor of the node: what a receiver that attaches now is told first. */
+  /** `@xstate.actor` for every running actor of the node (read from its cells now): what a receiver that attaches now is told first. */
   announce(): string[] {
     return [...this.hub.liveActors().values()].map((ref) => this.actor(ref));
   }
@@ -106,7 +109,16 @@ export class StatelyFrames {
 
   private payload(ref: AnyActorRef, event: AnyEventObject | undefined): unknown {
     if (!event) return { type: '' };
-    const value = boundedCopy(filterFields(event, this.fields(ref)), this.hub.payloadBytes).value as Record<string, unknown>;
+    let value = boundedCopy(filterFields(event, this.fields(ref)), this.hub.payloadBytes).value as Record<string, unknown>;
+    const redact = this.hub.redact;
+    if (redact) {
+      try {
+        const clean = redact(value);
+        value = typeof clean === 'object' && clean !== null ? (clean as Record<string, unknown>) : {};
+      } catch {
+        value = {}; // what the redactor cannot handle is not shown
+      }
+    }
     value.type = typeof event.type === 'string' ? event.type : 'unknown';
     return value;
   }

@@ -1,7 +1,8 @@
 // One inspector for a cluster. Two real nodes in this process, linked on
 // loopback with a shared secret: the node serving the page shows both nodes'
 // actors and the member's events, forwards a request for the member's actor to
-// it, and drops the member when it leaves. And the link alone, over an
+// it (a `watch` too: the member inspects its actor for that page, and stops at
+// `unwatch`), and drops the member when it leaves. And the link alone, over an
 // in-memory transport on a virtual clock: views cut into parts arrive whole,
 // an unanswered request times out with a typed error.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -48,7 +49,11 @@ describe('an inspector over a two-node cluster', () => {
     expect(now.get('n2')!.actors.filter((a) => !a.system).map((a) => [a.id, a.node])).toEqual([['c2', 'n2']]);
     expect(now.get('n2')!.members.map((m) => m.nodeId).sort()).toEqual(['n1', 'n2']);
 
-    // The member's events stream to the page, with the member's own seq.
+    // A watch on the member's actor is taken on the member; its messages then stream to the page, with the member's own seq.
+    expect(await page.request({ op: 'watch', node: 'n2', actor: 'c2' })).toMatchObject({ ok: true, result: { node: 'n2', actor: 'c2', leaseMs: 30_000 } });
+    expect(n2.node.kernel.inspection.watched()).toEqual(['c2']);
+    expect(n1.node.kernel.inspection.active).toBe(false);
+    expect(await page.request({ op: 'watch', node: 'n2', actor: 'ghost' })).toMatchObject({ ok: false, error: { code: 'INSPECTOR_UNKNOWN_ACTOR' } });
     c2.send({ type: 'inc', by: 4 });
     const delta = await page.next((f) => f.t === 'delta' && f.events.some((e) => e.node === 'n2' && e.kind === 'event' && e.event.type === 'inc'), 10_000);
     const inc = (delta as Extract<ServerFrame, { t: 'delta' }>).events.find((e) => e.node === 'n2' && e.kind === 'event') as Extract<InspectorEvent, { kind: 'event' }>;
@@ -61,6 +66,8 @@ describe('an inspector over a two-node cluster', () => {
     expect(await page.request({ op: 'machine', node: 'n3', actor: 'c2' })).toMatchObject({ ok: false, error: { code: 'INSPECTOR_UNKNOWN_NODE' } });
     const events = await page.request({ op: 'events', node: 'n2', actor: 'c2' });
     expect((events as { result: InspectorEvent[] }).result.some((e) => e.kind === 'event' && e.event.type === 'inc')).toBe(true);
+    expect(await page.request({ op: 'unwatch', node: 'n2', actor: 'c2' })).toMatchObject({ ok: true, result: { watching: false } });
+    expect(n2.node.kernel.inspection.active).toBe(false);
 
     // The member leaves: the page is told, and its next snapshot shows only n1.
     const from = page.frames.length;

@@ -1,9 +1,11 @@
-// The hub on a real node and on a virtual clock: nothing leaves before a flush;
-// a flush maps messages, transitions and system events with a per-node seq;
-// one actor's snapshots coalesce into one transition per flush while every
-// message stays in the log; a crash becomes a restart event and the next view's
-// restart count; payloads show only the contract's log_fields, cut to a bound;
-// the inbox between flushes is bounded and says what it dropped.
+// The hub on a real node and on a virtual clock: with nobody watching, XState
+// inspection is off and every actor's state changes still show (sampled per
+// flush); a watched actor's messages and exact transitions show, with a
+// per-node seq, until its lease runs out or it is unwatched; one actor's
+// snapshots coalesce into one transition per flush while every message stays in
+// the log; a crash becomes a restart event and the next view's restart count;
+// payloads show only the contract's log_fields, cut to a bound, secrets
+// scrubbed; the inbox between flushes is bounded and says what it dropped.
 import { setup } from 'xstate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -21,6 +23,14 @@ afterEach(async () => {
 });
 
 const of = (events: InspectorEvent[], actor: string) => events.filter((e) => 'actor' in e && e.actor === actor);
+const kinds = (events: InspectorEvent[]) => events.map((e) => (e.kind === 'event' ? `event:${e.event.type}` : e.kind));
+const watch = (i: Inspected, actor: string) => i.hub.request({ id: 1, op: 'watch', node: i.node.name, actor });
+
+const toggleAgent = defineAgent({
+  name: 'toggle',
+  machine: setup({}).createMachine({ id: 'toggle', initial: 'off', states: { off: { on: { switch: 'on' } }, on: { on: { switch: 'off' } } } }),
+  messages: z.object({ type: z.literal('switch') }),
+});
 
 const noteAgent = (logFields: string[]) =>
   defineAgent({
@@ -31,25 +41,105 @@ const noteAgent = (logFields: string[]) =>
   });
 
 describe('the inspector hub on a real node (virtual clock)', () => {
-  it('maps a message, its transition and the actor start at the flush tick, each with a strictly increasing seq', async () => {
+  it('with nobody watching, XState inspection is off, yet every actor’s state changes show as sampled transitions', async () => {
     const clock = new VirtualClock(1000);
     s = await inspectedNode({ clock, inspector: { serve: false, flushMs: 50 } });
     const seen = collect(s.hub);
-    const ref = await s.node.spawn(counterAgent(), { id: 'c1' });
-    ref.send({ type: 'inc', by: 2 });
+    clock.advance(50); // the first flush notes the actors there are
+    const sw = await s.node.spawn(toggleAgent, { id: 'sw' });
+    const counter = await s.node.spawn(counterAgent(), { id: 'c1' });
+    for (let i = 0; i < 3; i++) sw.send({ type: 'switch' });
+    counter.send({ type: 'inc', by: 2 });
     await settle();
-    expect(ref.getSnapshot()?.context).toMatchObject({ count: 2 });
-    expect(seen.events).toEqual([]); // parked, not sent: the hot path does nothing more
+    expect(sw.getSnapshot()?.value).toBe('on');
+    // Neither every actor's inspection (the node's `inspect` path) nor any actor's on demand.
+    expect(s.node.kernel.xstateInspect).toBeUndefined();
+    expect(s.node.kernel.inspection.active).toBe(false);
+    expect(of(seen.events, 'sw')).toEqual([]); // nothing before the flush
     clock.advance(50);
-    const c1 = of(seen.events, 'c1');
-    expect(c1.map((e) => (e.kind === 'event' ? `event:${e.event.type}` : e.kind))).toEqual(['event:xstate.init', 'actor.started', 'event:inc', 'transition']);
-    expect(c1[1]).toMatchObject({ kind: 'actor.started', node: 'n1', info: { path: '/c1', parent: '/', incarnation: 0 } });
-    // No contract log_fields: only the message type shows.
-    expect(c1[2]).toMatchObject({ kind: 'event', event: { type: 'inc', by: REDACTED } });
-    expect(c1[3]).toMatchObject({ kind: 'transition', state: 'counting', event: 'inc', coalesced: 2, at: 1000 });
+    // A new actor that handled messages: where it is now, the cause unknown; one that did nothing: only its start.
+    expect(kinds(of(seen.events, 'sw'))).toEqual(['actor.started', 'transition']);
+    expect(of(seen.events, 'sw')[0]).toMatchObject({ kind: 'actor.started', node: 'n1', info: { path: '/sw', parent: '/', incarnation: 0 } });
+    expect(of(seen.events, 'sw')[1]).toEqual({ kind: 'transition', node: 'n1', seq: expect.any(Number), at: 1100, actor: 'sw', state: 'on', sampled: true, coalesced: 3 });
+    // Moved again: one sampled transition per flush, counting the messages since the last one.
+    sw.send({ type: 'switch' });
+    counter.send({ type: 'inc', by: 1 });
+    await settle();
+    clock.advance(50);
+    expect(of(seen.events, 'sw').at(-1)).toEqual({ kind: 'transition', node: 'n1', seq: expect.any(Number), at: 1150, actor: 'sw', state: 'off', sampled: true });
+    // Back in the state it was in at the last flush, or a change of context only: nothing new to show.
+    const before = seen.events.length;
+    sw.send({ type: 'switch' });
+    sw.send({ type: 'switch' });
+    counter.send({ type: 'inc', by: 1 });
+    await settle();
+    clock.advance(50);
+    expect(seen.events.length).toBe(before);
+    // The counter: seen first with a message handled (where it is), then only context changes: nothing more.
+    expect(of(seen.events, 'c1').map((e) => (e.kind === 'transition' ? `${e.kind}:${String(e.state)}@${e.at}` : e.kind))).toEqual(['actor.started', 'transition:counting@1100']);
+    // Never a message: nobody watches.
+    expect(seen.events.some((e) => e.kind === 'event')).toBe(false);
+    expect(s.node.kernel.inspection.active).toBe(false);
     const seqs = seen.events.map((e) => e.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(new Set(seqs).size).toBe(seqs.length);
+  });
+
+  it('a watched actor shows its messages and exact transitions until its lease runs out (renewed by watching again)', async () => {
+    const clock = new VirtualClock(1000);
+    s = await inspectedNode({ clock, inspector: { serve: false, flushMs: 50, watchLeaseMs: 1000 } });
+    const seen = collect(s.hub);
+    const ref = await s.node.spawn(counterAgent(), { id: 'c1' });
+    clock.advance(50);
+    expect(await watch(s, 'c1')).toEqual({ node: 'n1', actor: 'c1', leaseMs: 1000, expiresAt: 2050 });
+    expect(s.node.kernel.inspection.watched()).toEqual(['c1']);
+    ref.send({ type: 'inc', by: 2 });
+    await settle();
+    clock.advance(50);
+    // No contract log_fields: only the message type shows.
+    expect(of(seen.events, 'c1').slice(-2)).toEqual([
+      expect.objectContaining({ kind: 'event', event: { type: 'inc', by: REDACTED } }),
+      // At the time of the transition itself (sampled ones carry the flush's).
+      expect.objectContaining({ kind: 'transition', state: 'counting', event: 'inc', at: 1050 }),
+    ]);
+    expect(of(seen.events, 'c1').at(-1)).not.toHaveProperty('sampled');
+    // Renewed at 1900: runs to 2900 on the hub's clock.
+    clock.advance(800);
+    expect(await watch(s, 'c1')).toMatchObject({ expiresAt: 2900 });
+    clock.advance(950); // 2850: still watched
+    expect(s.hub.watched()).toEqual(['c1']);
+    clock.advance(100); // 2950: the lease ran out, seen at the flush
+    expect(s.hub.watched()).toEqual([]);
+    expect(s.node.kernel.inspection.active).toBe(false);
+    const logged = of(seen.events, 'c1').length;
+    ref.send({ type: 'inc', by: 1 });
+    await settle();
+    clock.advance(50);
+    // Unwatched again: no message, and a context-only change is not reported.
+    expect(of(seen.events, 'c1').length).toBe(logged);
+    expect((ref.getSnapshot()?.context as { count: number }).count).toBe(3);
+  });
+
+  it('refuses an unknown actor and more watched actors than maxWatched, with typed errors naming the field; unwatch frees a place', async () => {
+    const clock = new VirtualClock(0);
+    s = await inspectedNode({ clock, inspector: { serve: false, maxWatched: 2 } });
+    for (const id of ['a', 'b', 'c']) await s.node.spawn(counterAgent(), { id });
+    await expect(watch(s, 'ghost')).rejects.toMatchObject({ code: 'INSPECTOR_UNKNOWN_ACTOR', field: 'actor' });
+    await watch(s, 'a');
+    await watch(s, 'b');
+    await expect(watch(s, 'c')).rejects.toMatchObject({ code: 'INSPECTOR_WATCH_LIMIT', field: 'actor' });
+    await expect(watch(s, 'a')).resolves.toMatchObject({ actor: 'a' }); // renewing is not a new watch
+    // Another holder's lease on the same actor: unwatched by one, still watched for the other.
+    await s.hub.request({ id: 2, op: 'watch', node: 'n1', actor: 'a' }, 'page-9');
+    expect(await s.hub.request({ id: 3, op: 'unwatch', node: 'n1', actor: 'a' })).toEqual({ node: 'n1', actor: 'a', watching: true });
+    s.hub.release('page-9');
+    expect(s.hub.watched()).toEqual(['b']);
+    await watch(s, 'c');
+    expect(s.node.kernel.inspection.watched().sort()).toEqual(['b', 'c']);
+    await expect(watch(s, '*')).rejects.toMatchObject({ code: 'INSPECTOR_WATCH_LIMIT' });
+    await s.hub.request({ id: 4, op: 'unwatch', node: 'n1', actor: 'b' });
+    await watch(s, '*');
+    expect(s.hub.watched().sort()).toEqual(['*', 'c']);
   });
 
   it('coalesces 1,000 transitions of one actor between flushes into one, with the latest state, and keeps every message in the log', async () => {
@@ -57,6 +147,7 @@ describe('the inspector hub on a real node (virtual clock)', () => {
     s = await inspectedNode({ clock, inspector: { serve: false, inboxEvents: 2048 } });
     const ref = await s.node.spawn(counterAgent(), { id: 'c1' });
     clock.advance(50);
+    await watch(s, 'c1');
     const seen = collect(s.hub);
     for (let i = 0; i < 1000; i++) ref.send({ type: 'inc', by: 1 });
     ref.send({ type: 'finish' });
@@ -99,21 +190,32 @@ describe('the inspector hub on a real node (virtual clock)', () => {
     expect(views.at(-1)?.actors.find((a) => a.id === 'c1')?.rate).toBe(0);
   });
 
-  it('shows only the payload fields the contract log_fields allow, nested ones by path, cut to the size bound', async () => {
+  it('shows only the payload fields the contract log_fields allow, nested ones by path, cut to the size bound, the node’s secrets scrubbed', async () => {
     const clock = new VirtualClock(0);
-    s = await inspectedNode({ clock, inspector: { serve: false, payloadBytes: 512 } });
+    const key = 'sk-live-0123456789abcdef';
+    s = await inspectedNode({ clock, inspector: { serve: false, payloadBytes: 512 }, node: { secrets: { api: key } } });
     const seen = collect(s.hub);
     const ref = await s.node.spawn(noteAgent(['text', 'meta.id']), { id: 'notes' });
+    await watch(s, 'notes');
     ref.send({ type: 'note', text: 'x'.repeat(5000), secret: 'hunter2', meta: { id: 'm-1', token: 'tok' } });
     ref.send({ type: 'note', text: 'short', secret: 'hunter2', meta: { id: 'm-2', token: 'tok' } });
+    ref.send({ type: 'note', text: `the key is ${key}`, secret: 'hunter2', meta: { id: key, token: 'tok' } });
+    // A system event carrying the secret (what the kernel's tap delivers is unscrubbed).
+    s.node.kernel.emit({ type: '@agentos.test.leak', actor: 'notes', detail: `key ${key}` });
     await settle();
     clock.advance(50);
     const notes = of(seen.events, 'notes').filter((e): e is Extract<InspectorEvent, { kind: 'event' }> => e.kind === 'event' && e.event.type === 'note');
-    expect(notes[1]!.event).toEqual({ type: 'note', text: 'short', secret: REDACTED, meta: { id: 'm-2', token: REDACTED } });
+    expect(notes).toHaveLength(3);
+    // Hidden by the contract filter (and then by the redactor, which hides any value under such keys).
+    const hidden = expect.stringMatching(/redacted/i);
+    expect(notes[1]!.event).toEqual({ type: 'note', text: 'short', secret: hidden, meta: { id: 'm-2', token: hidden } });
     expect(notes[1]!.truncated).toBeUndefined();
     expect(notes[0]!.truncated).toBe(true);
     expect(JSON.stringify(notes[0]!.event).length).toBeLessThan(600);
+    expect(String(notes[2]!.event.text)).toMatch(/^the key is \S+$/);
+    expect(of(seen.events, 'notes').find((e) => e.kind === 'system' && e.type === '@agentos.test.leak')).toMatchObject({ data: { detail: expect.stringMatching(/^key /) } });
     expect(JSON.stringify(seen.events)).not.toContain('hunter2');
+    expect(JSON.stringify(seen.events)).not.toContain(key);
   });
 });
 

@@ -2,12 +2,15 @@
 // with the `approve` op unblocks the consent call waiting on it (audited, with
 // who and why); a bad decision is a typed error reply; `machine`, `events`,
 // `trace` and `audit.verify` answer from the node; and the Stately package's own
-// WebSocket receiver gets `@xstate.actor` / `@xstate.snapshot` from a real actor.
+// WebSocket receiver gets `@xstate.actor` / `@xstate.snapshot` from a real actor,
+// its payloads scrubbed of the node's secrets, every actor watched only while a
+// receiver is attached.
 import { createWebSocketReceiver } from '@statelyai/inspect';
+import { setup } from 'xstate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineTool, supervisor, VirtualClock } from '../../../src/index.js';
-import { composeInspect, inspectorHub, startInspector } from '../../../src/node/inspector.js';
+import { defineAgent, defineTool, supervisor, VirtualClock } from '../../../src/index.js';
+import { inspectorHub, startInspector } from '../../../src/node/inspector.js';
 import type { InspectorEvent, ServerFrame } from '../../../src/services/inspector/protocol.js';
 import { counterAgent, until } from '../../support/agents.js';
 import { caller } from '../../support/caller.js';
@@ -29,6 +32,15 @@ const mail = defineTool({
   input: z.object({ to: z.string(), body: z.string() }),
   output: z.object({ sent: z.boolean() }),
   execute: (args) => (sent.push(args), { sent: true }),
+});
+
+const SECRET = 'sk-live-9f8e7d6c5b4a3210';
+const noteMessages = z.object({ type: z.literal('note'), text: z.string() });
+const noteAgent = defineAgent({
+  name: 'notes',
+  machine: setup({ types: { events: {} as z.infer<typeof noteMessages> } }).createMachine({ id: 'notes', initial: 'open', states: { open: { on: { note: 'open' } } } }),
+  messages: noteMessages,
+  contract: { observability: { log_fields: ['text'] } },
 });
 
 const events = (c: Client): InspectorEvent[] => c.frames.flatMap((f) => (f.t === 'delta' || f.t === 'snapshot' ? f.events : []));
@@ -91,8 +103,11 @@ describe('the inspector on a real node', () => {
   it('answers machine, events, trace and audit.verify from the node, with typed errors for what it does not have', async () => {
     s = await inspectedNode({ inspector: { flushMs: 10, statsMs: 50 } });
     const ref = await s.node.spawn(counterAgent(), { id: 'c1' });
-    ref.send({ type: 'inc', by: 3 });
     client = await Client.open(wsUrl(s.inspector.url!));
+    // Watched, so its messages (and exact transitions) are logged.
+    expect(await client.request({ op: 'watch', node: 'n1', actor: 'c1' })).toMatchObject({ ok: true, result: { node: 'n1', actor: 'c1', leaseMs: 30_000 } });
+    expect(await client.request({ op: 'watch', node: 'n1', actor: 'ghost' })).toMatchObject({ ok: false, error: { code: 'INSPECTOR_UNKNOWN_ACTOR' } });
+    ref.send({ type: 'inc', by: 3 });
     const machine = await client.request({ op: 'machine', node: 'n1', actor: 'c1' });
     expect(machine).toMatchObject({ ok: true, result: { actor: 'c1', node: 'n1', state: 'counting', definition: { id: 'counter', initial: { target: ['#counter.counting'] } } } });
     const def = (machine as { result: { definition: { states: Record<string, { on?: Record<string, unknown> }> } } }).result.definition;
@@ -131,6 +146,24 @@ describe('the inspector on a real node', () => {
     expect(snapshot).toMatchObject({ event: { type: 'inc', by: 5 }, snapshot: { status: 'active', value: 'counting', context: { count: 5, seen: '[redacted]' } }, rootId: actor.sessionId, _version: expect.any(String), id: null });
     expect(Number(snapshot.createdAt)).toBeGreaterThan(0);
   });
+
+  it('a Stately receiver has every actor watched while it is attached, and gets payloads scrubbed of the node’s secrets', async () => {
+    s = await inspectedNode({ inspector: { flushMs: 10 }, node: { secrets: { api: SECRET } } });
+    const ref = await s.node.spawn(noteAgent, { id: 'notes' });
+    expect(s.node.kernel.inspection.active).toBe(false);
+    const receiver = await Client.open(wsUrl(s.inspector.url!, 'stately'));
+    const frames = (): Record<string, unknown>[] => receiver.frames as unknown as Record<string, unknown>[];
+    await until(() => frames().some((e) => e.type === '@xstate.actor' && e.name === 'notes'));
+    expect(s.hub.watched()).toEqual(['*']);
+    ref.send({ type: 'note', text: `the key is ${SECRET}` });
+    await until(() => frames().some((e) => e.type === '@xstate.snapshot' && (e.event as { type: string }).type === 'note'));
+    const event = frames().find((e) => e.type === '@xstate.event' && (e.event as { type: string }).type === 'note')!;
+    expect(String((event.event as { text: string }).text)).toMatch(/^the key is /);
+    expect(JSON.stringify(frames())).not.toContain(SECRET);
+    receiver.close();
+    await until(() => !s!.node.kernel.inspection.active);
+    expect(s.hub.watched()).toEqual([]);
+  });
 });
 
 describe('wiring', () => {
@@ -141,14 +174,21 @@ describe('wiring', () => {
     expect(() => inspectorHub('n', clock, { serve: 'yes' as unknown as boolean })).toThrow(expect.objectContaining({ field: 'inspector.serve' }));
   });
 
-  it('composes the user’s inspect listener with the hub’s: both see every event, the hub first', () => {
-    const seen: string[] = [];
-    const both = composeInspect((e) => seen.push(`user:${e.type}`), (e) => seen.push(`hub:${e.type}`))!;
-    both({ type: '@agentos.test' });
-    expect(seen).toEqual(['hub:@agentos.test', 'user:@agentos.test']);
-    const only = () => {};
-    expect(composeInspect(undefined, only)).toBe(only);
-    expect(composeInspect(only, undefined)).toBe(only);
+  it('the user’s own inspect listener still gets every actor’s events, scrubbed, beside the inspector; a page closing ends its watches', async () => {
+    const seen: { type: string; event?: { type: string; text?: string } }[] = [];
+    s = await inspectedNode({ node: { inspect: (e) => seen.push(e as never), secrets: { api: SECRET } } });
+    const ref = await s.node.spawn(noteAgent, { id: 'notes' });
+    ref.send({ type: 'note', text: `key ${SECRET}` });
+    await until(() => seen.some((e) => e.type === '@xstate.event' && e.event?.type === 'note'));
+    const note = seen.find((e) => e.type === '@xstate.event' && e.event?.type === 'note')!;
+    expect(note.event!.text).not.toContain(SECRET);
+    // The inspector itself watches nothing (the user's listener is the node's `inspect`, not on-demand inspection).
+    expect(s.node.kernel.inspection.active).toBe(false);
+    client = await Client.open(wsUrl(s.inspector.url!));
+    await client.request({ op: 'watch', node: 'n1', actor: 'notes' });
+    expect(s.node.kernel.inspection.watched()).toEqual(['notes']);
+    client.close();
+    await until(() => !s!.node.kernel.inspection.active);
   });
 
   it('a port already taken fails the start with INSPECTOR_LISTEN_FAILED (the OS error as its cause), and the hub stops again', async () => {

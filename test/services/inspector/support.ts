@@ -1,9 +1,9 @@
-// Shared by the inspector tests: a real node with the inspector's hub as its
-// `inspect` listener (as createNode will wire it), and a WebSocket client that
+// Shared by the inspector tests: a real node with the inspector attached as a
+// user gets it (`createNode({ inspector })`), and a WebSocket client that
 // collects the frames it gets.
 import { WebSocket } from 'ws';
-import { createNode, RealClock, type AgentOsNode, type Clock, type NodeOptions } from '../../../src/index.js';
-import { inspectorHub, startInspector, type InspectorHandle, type InspectorOptions } from '../../../src/node/inspector.js';
+import { createNode, type AgentOsNode, type Clock, type NodeOptions } from '../../../src/index.js';
+import type { InspectorHandle, InspectorOptions } from '../../../src/node/inspector.js';
 import type { InspectorHub } from '../../../src/services/inspector/hub.js';
 import type { InspectorEvent, NodeView, ServerFrame } from '../../../src/services/inspector/protocol.js';
 import { tempDir } from '../../support/tmp.js';
@@ -15,20 +15,18 @@ export interface Inspected {
   close(): Promise<void>;
 }
 
-/** A node whose `inspect` is the hub's listener, with the inspector started on it (any free port unless given). */
+/** A node created with the inspector (any free port unless given). */
 export async function inspectedNode(opts: { name?: string; clock?: Clock; inspector?: InspectorOptions; node?: Partial<NodeOptions> } = {}): Promise<Inspected> {
   const tmp = tempDir('agentos-inspector-');
   const name = opts.name ?? 'n1';
   const clock = opts.clock;
-  const hub = inspectorHub(name, clock ?? new RealClock(), opts.inspector);
-  const node = await createNode({ name, dataDir: tmp.dir, memory: false, blackboard: false, ...(clock ? { clock } : {}), ...opts.node, inspect: hub.listener });
-  const inspector = await startInspector(node, hub, { port: 0, ...opts.inspector });
+  const node = await createNode({ name, dataDir: tmp.dir, memory: false, blackboard: false, ...(clock ? { clock } : {}), ...opts.node, inspector: { port: 0, ...opts.inspector } });
+  const inspector = node.inspector!;
   return {
     node,
-    hub,
+    hub: inspector.hub,
     inspector,
     async close() {
-      await inspector.close();
       await node.stop();
       tmp.cleanup();
     },

@@ -1,5 +1,8 @@
 // The event log: the selected actor's history (the `events` request) and its
 // live events, newest first; with nothing selected, every event of every node.
+// Messages (with payloads) and exact transitions come only for a watched actor:
+// the page watches the one selected (main.js), and the scope line says so. For
+// the others the log has lifecycle, system events and sampled transitions.
 // The list is a fixed set of row slots whose text is rewritten, so a stream of
 // 1,000 events/s changes text, never positions. The payload of the entry under
 // the cursor is shown as JSON (already redacted by the server).
@@ -7,6 +10,7 @@
 import { clockTime, h, json, setClass, setText, stateLabel } from './dom.js';
 
 const SLOTS = 200;
+const UNWATCHED = 'Messages are shown for the selected actor only: select one to see its messages. Every actor shows its state changes (sampled).';
 const KEEP = 1000;
 const HISTORY = 200;
 
@@ -33,7 +37,8 @@ export function createLog({ model, request, schedule }) {
     return { el, at, kind, text };
   });
   const detail = h('pre', { class: 'detail', 'data-testid': 'log-detail', 'aria-live': 'off' });
-  const el = h('section', { class: 'panel log-panel', 'aria-label': 'event log' }, h('header', { class: 'panel-head' }, h('h2', {}, 'Events'), title, count), list, detail);
+  const scope = h('p', { class: 'log-scope', 'data-testid': 'log-scope', 'data-watch': 'none', role: 'status' }, UNWATCHED);
+  const el = h('section', { class: 'panel log-panel', 'aria-label': 'event log' }, h('header', { class: 'panel-head' }, h('h2', {}, 'Events'), title, count), scope, list, detail);
 
   const keyOf = (ev) => `${ev.node}\u0000${ev.seq}`;
   const add = (ev) => {
@@ -114,6 +119,18 @@ export function createLog({ model, request, schedule }) {
 
   return {
     el,
+    /**
+     * What the scope line says about the selected actor's watch.
+     * @param {'none' | 'pending' | 'on' | 'failed'} state
+     * @param {{ node: string, actor: string } | null} target
+     * @param {string} [why] the error, when it failed
+     */
+    watch(state, target, why) {
+      scope.dataset.watch = state;
+      if (state === 'none' || !target) setText(scope, UNWATCHED);
+      else if (state === 'failed') setText(scope, `Messages of ${target.actor} cannot be shown: ${why ?? 'not watched'}. State changes still show (sampled).`);
+      else setText(scope, `Showing the messages of ${target.actor} (watched while selected) and its exact transitions.`);
+    },
     /** @param {import('./model.js').Changes} changes */
     update(changes) {
       if (changes.selection) reset();
@@ -137,7 +154,9 @@ function summary(ev) {
       return `${ev.actor}${to} ← ${type ?? '?'}${ev.source ? ` from ${ev.source}` : ''}${payload}${ev.truncated ? ' (cut)' : ''}`;
     }
     case 'transition':
-      // Per flush the server sends one transition per actor: `coalesced` says how many it stands for.
+      // Per flush the server sends one transition per actor: `coalesced` says how many it stands for. A sampled
+      // one (the actor is not watched) has no event: the server only saw that the state changed.
+      if (ev.sampled || ev.event === undefined) return `${ev.actor} → ${stateLabel(ev.state)} (sampled${ev.coalesced > 1 ? `; ${ev.coalesced} messages` : ''})`;
       return `${ev.actor} → ${stateLabel(ev.state)} on ${ev.event}${ev.coalesced > 1 ? ` (×${ev.coalesced})` : ''}`;
     case 'actor.started':
     case 'actor.stopped':

@@ -2,6 +2,9 @@
 // as they arrive and applied together once per animation frame (or after
 // 250 ms when the tab is in the background and frames are throttled), so a
 // stream of 1,000 events/s costs one model update and one paint per frame.
+// The selected actor is watched (the server inspects it, and only it, for this
+// page): `watch` on selection, renewed every third of its lease while selected
+// and again after a reconnection, `unwatch` when the selection moves on.
 
 import { createApprovals } from './approvals-view.js';
 import { createAudit } from './audit-view.js';
@@ -38,7 +41,47 @@ const ask = (/** @type {Record<string, unknown>} */ r) => request(r);
 
 function select(node, actor) {
   model.select(node, actor);
+  follow();
   schedule();
+}
+
+/** The watch this page holds: the selected actor's. @type {{ node: string, actor: string, timer?: ReturnType<typeof setTimeout> } | null} */
+let watching = null;
+
+/** Watch the selected actor (and nothing else). */
+function follow() {
+  const sel = model.selected;
+  if (watching && !(sel && sel.node === watching.node && sel.actor === watching.actor)) {
+    const old = watching;
+    watching = null;
+    clearTimeout(old.timer);
+    ask({ op: 'unwatch', node: old.node, actor: old.actor }).catch(() => {
+      // Lost with the connection: the lease runs out on its own.
+    });
+    log.watch('none', null);
+  }
+  if (!sel || watching) return;
+  watching = { node: sel.node, actor: sel.actor };
+  log.watch('pending', watching);
+  renew(watching);
+}
+
+/** Take or renew the lease on `w`'s actor; again at a third of the lease, or in 5 s if it failed. */
+function renew(w) {
+  clearTimeout(w.timer);
+  ask({ op: 'watch', node: w.node, actor: w.actor }).then(
+    (grant) => {
+      if (watching !== w) return;
+      log.watch('on', w);
+      w.timer = setTimeout(() => renew(w), Math.max(1000, Number(grant?.leaseMs ?? 30000) / 3));
+    },
+    (err) => {
+      if (watching !== w) return;
+      log.watch('failed', w, err?.message ?? err?.code ?? 'not watched');
+      // Not connected: renewed when the socket is back. Refused (a limit): tried again later.
+      if (err?.code !== 'DISCONNECTED') w.timer = setTimeout(() => renew(w), 5000);
+    },
+  );
 }
 
 // Header: connection status, counters, the resync note, the theme toggle.
@@ -112,6 +155,8 @@ const socket = connect({
   onStatus(state, detail) {
     status.dataset.status = state;
     setText(status, state === 'open' ? 'live' : detail ? `${state} · ${detail}` : state);
+    // A new connection (or a restarted node) knows nothing of our lease: take it again.
+    if (state === 'open' && watching) renew(watching);
   },
 });
 request = socket.request;
@@ -127,4 +172,5 @@ document.addEventListener('keydown', (e) => {
 });
 
 // For tests and the benchmark: what the page has applied (read-only use).
-/** @type {any} */ (window).__inspector = { model, stats: () => ({ ...model.stats, queued: queue.length }) };
+// `request` sends a request as the page does (e.g. `{ op: 'watch', node, actor: '*' }` to trace every actor).
+/** @type {any} */ (window).__inspector = { model, stats: () => ({ ...model.stats, queued: queue.length }), request: ask, watching: () => watching && { node: watching.node, actor: watching.actor } };

@@ -106,11 +106,12 @@ export function createStatechart({ model, request }) {
     el.dataset.state = JSON.stringify(value ?? null);
   }
 
-  /** A transition of the shown actor: highlight the new state, animate what it took. */
+  /** A transition of the shown actor: highlight the new state, animate what it took (known only with its event). */
   function transition(ev) {
     if (!shown) return;
     const before = shown.active;
     highlight(ev.state);
+    if (typeof ev.event !== 'string') return; // sampled: where it went is known, not how
     const taken = takenEdges(shown.graph, ev.event, before, shown.active);
     for (const edge of taken) flash(shown.edges.get(edge.id));
     if (taken.length === 0) {
