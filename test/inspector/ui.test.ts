@@ -12,6 +12,7 @@ import { defineAgent, defineTool, supervisor, type ActorRef } from '../../src/in
 import { InspectorServer, type NodeView } from '../../src/services/inspector/index.js';
 import { counterAgent, until } from '../support/agents.js';
 import { caller } from '../support/caller.js';
+import { ir, stepAgent } from '../support/workflow.js';
 import { launchBrowser, openPage, screenshot, startInspectedNode, textOf, type InspectedNode } from './support.js';
 
 // The callbacks given to page.evaluate / waitForFunction run in the browser; the project compiles without the
@@ -244,6 +245,29 @@ describe('inspector page', () => {
     const records = Array.from({ length: inspected.node.audit.size }, (_, i) => inspected!.node.audit.record(i) as Record<string, any>);
     expect(records.some((r) => r.kind === 'consent' && r.decision === 'consent-granted' && JSON.stringify(r).includes('alice'))).toBe(true);
     expect(records.some((r) => r.kind === 'inspector' && r.reason === 'checked the address')).toBe(true);
+  });
+
+  it("an approval clicked in the page unblocks a workflow's approval gate; the run completes", async () => {
+    const worker = stepAgent('worker', (c) => (c.step === 'draft' ? { text: 'permit for 12 Elm St' } : { sent: true }));
+    const memo = ir({ name: 'memo', output: { sent: 'send.sent' }, steps: [{ id: 'draft', out: ['text'] }, { id: 'ok', type: 'HITL_approval', in: ['text'] }, { id: 'send', in: ['text'], out: ['sent'] }] });
+    inspected = await startInspectedNode({ agents: [worker], workflows: [memo] });
+    page = await openPage(browser, inspected.url, errors);
+    await inspected.node.workflows.start('memo', {}, { runId: 'r1' });
+    const item = page.locator('[data-testid=approval]');
+    await item.waitFor();
+    // The gate's context: the workflow, the run, the step and what it approves.
+    expect(await item.textContent()).toContain('wf-r1-ok');
+    expect(await item.textContent()).toContain('permit for 12 Elm St');
+    expect(inspected.node.workflows.get('r1').status).toBe('waiting');
+    await page.locator('[data-testid=approval-who]').fill('carol');
+    await page.locator('[data-testid=approval-why]').fill('zoning checked');
+    await item.locator('[data-testid=approve]').click();
+    expect((await inspected.node.workflows.wait('r1')).status).toBe('completed');
+    expect(inspected.node.workflows.get('r1').steps.ok!.approval).toMatchObject({ by: 'carol' });
+    await page.waitForSelector('[data-testid=approval]', { state: 'detached' });
+    // Audited with who and why, as the inspector's decision.
+    const records = Array.from({ length: inspected.node.audit.size }, (_, i) => inspected!.node.audit.record(i) as Record<string, any>);
+    expect(records.find((r) => r.kind === 'inspector' && r.subject === 'wf-r1-ok')).toMatchObject({ decision: 'approve', actor: 'carol', reason: 'zoning checked' });
   });
 
   it('reconnects after the socket is lost, and shows a member that joins (resync)', async () => {
