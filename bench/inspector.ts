@@ -11,9 +11,13 @@
 // (trace everything) costs. During the other nodes' segments the inspector's
 // flush tick is paused, so each side pays only its own.
 // Run alone: npx tsx bench/inspector.ts [--quick] (re-runs itself under
-// --expose-gc, for a full GC between segments). Measures the sources (src via tsx).
+// --expose-gc, for a full GC between segments); `npm run bench` runs it in a
+// fresh process too (runInspectorIsolated). Measures the sources (src via tsx).
 
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import type { InspectorHandle } from '../src/node/inspector.js';
@@ -199,6 +203,23 @@ export async function runInspector(opts: BenchOptions, log: (s: string) => void)
   }
 }
 
+/**
+ * The suite as `npm run bench` runs it: in a fresh child process, so the heap and timers the suites before it
+ * left behind (the cluster's nodes and child processes) are not measured against either side.
+ */
+export async function runInspectorIsolated(opts: BenchOptions, log: (s: string) => void): Promise<Row[]> {
+  const out = join(mkdtempSync(join(tmpdir(), 'agentos-bench-inspector-')), 'rows.json');
+  log('inspector: in a fresh process …');
+  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), ...(opts.quick ? ['--quick'] : []), '--rows-json', out], {
+    stdio: 'inherit',
+    env: { ...process.env, AGENTOS_BENCH_CHILD: '1' },
+  });
+  if (child.status !== 0) throw new Error(`bench inspector: the child process failed (status ${String(child.status)})`);
+  const rows = JSON.parse(readFileSync(out, 'utf8')) as Row[];
+  rmSync(dirname(out), { recursive: true, force: true });
+  return rows;
+}
+
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
   // The three nodes share this process: without a full GC between segments the garbage of one (the node-wide
   // listener makes a lot) is collected in the next one's time. Re-run under --expose-gc, as bench/run.ts does.
@@ -210,10 +231,14 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
     process.exit(child.status ?? 1);
   }
   const quick = process.argv.includes('--quick');
+  const rowsJson = process.argv.indexOf('--rows-json');
   try {
     const rows = await runInspector({ quick }, (s) => console.log(s));
-    console.log('');
-    printTable(rows);
+    if (rowsJson > 0) writeFileSync(process.argv[rowsJson + 1]!, JSON.stringify(rows));
+    else {
+      console.log('');
+      printTable(rows);
+    }
   } finally {
     cleanupScratch();
   }

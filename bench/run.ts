@@ -78,7 +78,7 @@ const { runClusterTransport } = await import('./cluster-transport.js');
 const { runClusterActors } = await import('./cluster-actors.js');
 const { runCluster } = await import('./cluster.js');
 const { runClusterCalls } = await import('./cluster-calls.js');
-const { runInspector } = await import('./inspector.js');
+const { runInspectorIsolated } = await import('./inspector.js');
 const { agentosSource } = await import('./agentos.js');
 const { cleanupScratch, fmt, machineMeta, now, printTable, ratioOf, writeResults } = await import('./lib.js');
 
@@ -96,7 +96,7 @@ const SUITES: Record<string, (opts: BenchOptions, log: (s: string) => void) => P
   market: runMarket, // contract-net rounds/s with 100 bidders
   // node-to-node links and actors across nodes against raw ws; migration (1 MB, under load) and failover after kill -9
   cluster: async (o, log) => [...(await runClusterTransport(o, log)), ...(await runClusterActors(o, log)), ...(await runCluster(o, log)), ...(await runClusterCalls(o, log))],
-  inspector: runInspector, // a node's messages/s with the inspector attached and a page reading, and with a no-op inspect listener
+  inspector: runInspectorIsolated, // a node's messages/s with the inspector attached and a page reading, and with a no-op inspect listener
 
 };
 
