@@ -19,7 +19,8 @@ export interface InspectorHubOptions {
    * Raw events (messages, system events) parked between two flushes: what one flush maps at most, so the
    * hub's work is bounded however busy the node (1,024 per 50 ms: 20k events/s). Beyond it the oldest are
    * dropped, and a `@agentos.inspector.dropped` system event says how many. Transitions are not counted
-   * here: they coalesce per actor. Default 1,024.
+   * here: they coalesce per actor; sampled ones are bounded by the same number per flush (the rest counted
+   * in one such event, their states still in the views). Default 1,024.
    */
   inboxEvents?: number;
   /** Bound on one payload (message, state, system event data) as JSON. Default 2,048 bytes. */

@@ -76,7 +76,7 @@ export class InspectorHub {
     this.intake = new Intake(this.clock, positive(options.inboxEvents ?? 1024, 'inboxEvents'));
     this.watchLeaseMs = positive(options.watchLeaseMs ?? 30_000, 'watchLeaseMs');
     this.watches = new Watches({ leaseMs: this.watchLeaseMs, max: positive(options.maxWatched ?? 64, 'maxWatched'), start: (actor) => this.inspect(actor) });
-    this.sampler = new StateSampler(this.node, this.payloadBytes);
+    this.sampler = new StateSampler(this.node, this.payloadBytes, positive(options.inboxEvents ?? 1024, 'inboxEvents'));
     this.redactOption = options.redact;
   }
 

@@ -35,10 +35,14 @@ export class StateSampler {
   private at = 0;
   private out: Draft[] = [];
   private exact: ReadonlySet<string> | undefined;
+  private emitted = 0;
+  private over = 0;
 
+  /** `limit`: transitions one sample reports at most; beyond it they are counted (the views still show each actor's state). */
   constructor(
     private readonly node: string,
     private readonly maxBytes: number,
+    private readonly limit = Infinity,
   ) {}
 
   /**
@@ -48,6 +52,8 @@ export class StateSampler {
   sample(each: (visit: (id: string, actor: AnyActorRef | undefined, delivered: number) => void) => void, at: number, out: Draft[], exact: ReadonlySet<string> | undefined): void {
     this.mark++;
     this.visited = 0;
+    this.emitted = 0;
+    this.over = 0;
     this.at = at;
     this.out = out;
     this.exact = exact;
@@ -56,6 +62,9 @@ export class StateSampler {
     } finally {
       this.out = [];
       this.exact = undefined;
+    }
+    if (this.over > 0) {
+      out.push({ kind: 'system', node: this.node, at, type: '@agentos.inspector.dropped', data: { transitions: this.over, reason: `more actors changed state in one flush than it reports (${this.limit})` } });
     }
     if (this.visited < this.seen.size) {
       // Some actors went (stopped, moved away): forget them. O(actors), only when something went.
@@ -102,6 +111,11 @@ export class StateSampler {
   private emit(id: string, snapshot: { value?: unknown } | undefined, count: number): void {
     const value = snapshot?.value;
     if (value === undefined) return; // logic that is not a state machine has no state to show
+    if (this.emitted >= this.limit) {
+      this.over++;
+      return;
+    }
+    this.emitted++;
     this.out.push(mapTransition(id, this.node, this.at, value, undefined, count, this.maxBytes));
   }
 }

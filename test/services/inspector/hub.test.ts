@@ -41,6 +41,25 @@ const noteAgent = (logFields: string[]) =>
   });
 
 describe('the inspector hub on a real node (virtual clock)', () => {
+  it('reports at most inboxEvents sampled transitions per flush and counts the rest in one dropped event', async () => {
+    const clock = new VirtualClock(1000);
+    s = await inspectedNode({ clock, inspector: { serve: false, flushMs: 50, inboxEvents: 4 } });
+    const seen = collect(s.hub);
+    const refs = [];
+    for (let i = 0; i < 10; i++) refs.push(await s.node.spawn(toggleAgent, { id: `t${i}` }));
+    clock.advance(50); // the first sample notes where they are
+    seen.events.length = 0;
+    for (const r of refs) r.send({ type: 'switch' });
+    await settle();
+    clock.advance(50);
+    expect(seen.events.filter((e) => e.kind === 'transition')).toHaveLength(4);
+    expect(seen.events.filter((e) => e.kind === 'system' && e.type === '@agentos.inspector.dropped')).toEqual([expect.objectContaining({ data: expect.objectContaining({ transitions: 6 }) })]);
+    // Not reported again: the views show each actor's state; the next change of each is reported as usual.
+    seen.events.length = 0;
+    clock.advance(50);
+    expect(seen.events.filter((e) => e.kind === 'transition')).toEqual([]);
+  });
+
   it('with nobody watching, XState inspection is off, yet every actor’s state changes show as sampled transitions', async () => {
     const clock = new VirtualClock(1000);
     s = await inspectedNode({ clock, inspector: { serve: false, flushMs: 50 } });
