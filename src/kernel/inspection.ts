@@ -20,10 +20,11 @@ export type InspectionWatcher = (event: InspectionEvent) => void;
 export const ALL_ACTORS = '*';
 
 export class Inspection {
-  private readonly byActor = new Map<string, Set<InspectionWatcher>>();
-  private readonly everyActor = new Set<InspectionWatcher>();
-  /** What is attached to each cell's running XState actor: watcher → its subscription. */
-  private readonly attached = new WeakMap<ActorCell, { actor: AnyActorRef; subs: Map<InspectionWatcher, Subscription> }>();
+  /** Watches, counted per watcher function: one watcher watching an actor and '*' is one subscription to it. */
+  private readonly byActor = new Map<string, Map<InspectionWatcher, number>>();
+  private readonly everyActor = new Map<InspectionWatcher, number>();
+  /** What is attached to each cell's running XState actor: watcher → its subscription and how many watches it serves. */
+  private readonly attached = new WeakMap<ActorCell, { actor: AnyActorRef; subs: Map<InspectionWatcher, { sub: Subscription; refs: number }> }>();
 
   constructor(
     private readonly cellOf: (id: string) => ActorCell | undefined,
@@ -35,38 +36,30 @@ export class Inspection {
     return this.everyActor.size > 0 || this.byActor.size > 0;
   }
 
-  /** Deliver the inspection events of actor `id` (or of every actor: `ALL_ACTORS`) to `watcher` until the returned function is called. */
+  /**
+   * Deliver the inspection events of actor `id` (or of every actor: `ALL_ACTORS`) to `watcher` until the
+   * returned function is called. A watcher gets each event once, however many of its watches cover the actor.
+   */
   watch(id: string, watcher: InspectionWatcher): () => void {
-    const safe: InspectionWatcher = (event) => {
-      try {
-        watcher(event);
-      } catch {
-        // A watcher's bug must not become an actor crash: inspection is best effort.
-      }
-    };
-    if (id === ALL_ACTORS) {
-      this.everyActor.add(safe);
-      for (const cell of this.allCells()) this.attachOne(cell, safe);
-    } else {
-      let set = this.byActor.get(id);
-      if (!set) this.byActor.set(id, (set = new Set()));
-      set.add(safe);
+    const counts = id === ALL_ACTORS ? this.everyActor : (this.byActor.get(id) ?? this.byActor.set(id, new Map()).get(id)!);
+    counts.set(watcher, (counts.get(watcher) ?? 0) + 1);
+    if (id === ALL_ACTORS) for (const cell of this.allCells()) this.attachOne(cell, watcher);
+    else {
       const cell = this.cellOf(id);
-      if (cell) this.attachOne(cell, safe);
+      if (cell) this.attachOne(cell, watcher);
     }
     let done = false;
     return () => {
       if (done) return;
       done = true;
-      if (id === ALL_ACTORS) {
-        this.everyActor.delete(safe);
-        for (const cell of this.allCells()) this.detachOne(cell, safe);
-      } else {
-        const set = this.byActor.get(id);
-        set?.delete(safe);
-        if (set?.size === 0) this.byActor.delete(id);
+      const n = (counts.get(watcher) ?? 1) - 1;
+      if (n > 0) counts.set(watcher, n);
+      else counts.delete(watcher);
+      if (id !== ALL_ACTORS && counts.size === 0) this.byActor.delete(id);
+      if (id === ALL_ACTORS) for (const cell of this.allCells()) this.detachOne(cell, watcher);
+      else {
         const cell = this.cellOf(id);
-        if (cell) this.detachOne(cell, safe);
+        if (cell) this.detachOne(cell, watcher);
       }
     };
   }
@@ -89,12 +82,12 @@ export class Inspection {
   /** A cell created a new XState actor (an incarnation starting, a restore): attach its watchers. */
   created(cell: ActorCell, actor: AnyActorRef): void {
     if (!this.active) return;
-    for (const w of this.everyActor) this.attachOne(cell, w, actor);
-    const set = this.byActor.get(cell.id);
-    if (set) for (const w of set) this.attachOne(cell, w, actor);
+    const own = this.byActor.get(cell.id);
+    for (const [w, n] of this.everyActor) this.attachOne(cell, w, actor, n + (own?.get(w) ?? 0));
+    if (own) for (const [w, n] of own) if (!this.everyActor.has(w)) this.attachOne(cell, w, actor, n);
   }
 
-  private attachOne(cell: ActorCell, watcher: InspectionWatcher, actor: AnyActorRef | undefined = cell.xstateActor): void {
+  private attachOne(cell: ActorCell, watcher: InspectionWatcher, actor: AnyActorRef | undefined = cell.xstateActor, refs = 1): void {
     if (!actor) return;
     let entry = this.attached.get(cell);
     if (!entry || entry.actor !== actor) {
@@ -102,15 +95,28 @@ export class Inspection {
       entry = { actor, subs: new Map() };
       this.attached.set(cell, entry);
     }
-    if (entry.subs.has(watcher)) return;
-    entry.subs.set(watcher, actor.system.inspect(watcher));
+    const had = entry.subs.get(watcher);
+    if (had) {
+      had.refs += refs;
+      return;
+    }
+    const safe: InspectionWatcher = (event) => {
+      try {
+        watcher(event);
+      } catch {
+        // A watcher's bug must not become an actor crash: inspection is best effort.
+      }
+    };
+    entry.subs.set(watcher, { sub: actor.system.inspect(safe), refs });
     // The actor was created before it was watched: tell the watcher it exists (XState announced it to nobody).
-    watcher({ type: '@xstate.actor', actorRef: actor, rootId: actor.sessionId } as InspectionEvent);
+    safe({ type: '@xstate.actor', actorRef: actor, rootId: actor.sessionId } as InspectionEvent);
   }
 
   private detachOne(cell: ActorCell, watcher: InspectionWatcher): void {
     const entry = this.attached.get(cell);
-    entry?.subs.get(watcher)?.unsubscribe();
-    entry?.subs.delete(watcher);
+    const had = entry?.subs.get(watcher);
+    if (!had || --had.refs > 0) return;
+    had.sub.unsubscribe();
+    entry!.subs.delete(watcher);
   }
 }

@@ -32,6 +32,35 @@ const messages = (seen: InspectionEvent[], id: string): string[] =>
 const count = (id: string) => (node!.lookup(id)!.getSnapshot()?.context as { count: number } | undefined)?.count;
 
 describe('on-demand inspection', () => {
+  it('a watcher watching an actor and every actor gets each event once; ending one watch keeps the other, across a restart too', async () => {
+    const n = await start();
+    const a = await n.spawn(counterAgent(), { id: 'a' });
+    const seen: InspectionEvent[] = [];
+    const watcher = (e: InspectionEvent): void => void seen.push(e);
+    const one = n.kernel.inspection.watch('a', watcher);
+    const all = n.kernel.inspection.watch(ALL_ACTORS, watcher);
+    expect(seen.filter((e) => e.type === '@xstate.actor' && (e.actorRef as AnyActorRef).id === 'a')).toHaveLength(1);
+    a.send({ type: 'inc', by: 1 });
+    await until(() => count('a') === 1);
+    expect(messages(seen, 'a')).toEqual(['inc']);
+    // A new incarnation is attached once as well.
+    a.send({ type: 'crash' });
+    await until(() => n.tree().children?.find((c) => c.id === 'a')?.restarts === 1);
+    seen.length = 0;
+    n.lookup('a')!.send({ type: 'inc', by: 1 });
+    await until(() => count('a') === 1);
+    expect(messages(seen, 'a')).toEqual(['inc']);
+    all();
+    n.lookup('a')!.send({ type: 'inc', by: 1 });
+    await until(() => count('a') === 2);
+    expect(messages(seen, 'a')).toEqual(['inc', 'inc']);
+    one();
+    expect(n.kernel.inspection.active).toBe(false);
+    n.lookup('a')!.send({ type: 'inc', by: 1 });
+    await until(() => count('a') === 3);
+    expect(messages(seen, 'a')).toEqual(['inc', 'inc']);
+  });
+
   it('a watch delivers its actor’s messages and snapshots (announced first), nothing of other actors, until unwatched', async () => {
     const n = await start();
     const a = await n.spawn(counterAgent(), { id: 'a' });
