@@ -69,7 +69,7 @@ export type ServerFrame =
   | { t: 'delta'; events: InspectorEvent[]; nodes?: NodeView[] }
   | { t: 'resync'; reason: 'slow-consumer' | 'buffer-overrun' | 'node-joined' | 'node-left' }
   | { t: 'reply'; id: number; ok: true; result: unknown }
-  | { t: 'reply'; id: number; ok: false; error: { code: string; message: string } };
+  | { t: 'reply'; id: number; ok: false; error: { code: string; message: string; field?: string } };
 
 /** Page → server. Every request gets exactly one `reply` with its `id`. */
 export type ClientRequest =

@@ -73,7 +73,7 @@ export function checkRequest(value: unknown): ClientRequest {
 }
 
 /** The `{ code, message }` of a failed request: an AgentOsError's own, anything else as INSPECTOR_INTERNAL. */
-export function errorOf(err: unknown): { code: string; message: string } {
-  if (isAgentOsError(err)) return { code: err.code, message: err.message };
+export function errorOf(err: unknown): { code: string; message: string; field?: string } {
+  if (isAgentOsError(err)) return { code: err.code, message: err.message, ...(err.field === undefined ? {} : { field: err.field }) };
   return { code: InspectorCodes.internal, message: err instanceof Error ? err.message : String(err) };
 }

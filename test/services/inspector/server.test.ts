@@ -196,6 +196,8 @@ describe('hostile frames', () => {
     expect(await raw('{"id":9,"op":"events","node":"n1","actor":"a","limit":1e9}')).toMatchObject({ id: 9, ok: false, error: { message: expect.stringContaining('limit') } });
     expect(await raw(`{"id":10,"op":"machine","node":"n1","actor":"${'a'.repeat(1100)}"}`)).toMatchObject({ id: 10, ok: false });
     expect(await raw('{"id":11,"op":"machine","node":"elsewhere","actor":"a"}')).toMatchObject({ id: 11, ok: false, error: { code: 'INSPECTOR_UNKNOWN_NODE' } });
+    expect(await raw('{"id":14,"op":"watch","node":"n1","actor":42}')).toMatchObject({ id: 14, ok: false, error: { code: 'INSPECTOR_BAD_REQUEST', field: 'actor' } });
+    expect(await raw('{"id":15,"op":"unwatch","node":"n1"}')).toMatchObject({ id: 15, ok: false, error: { code: 'INSPECTOR_BAD_REQUEST', field: 'actor' } });
     expect(await raw('{"id":12,"op":"approve","node":"n1","approval":"apr-1"}')).toMatchObject({ id: 12, ok: false, error: { message: expect.stringContaining('by') } });
     expect(await raw('{"id":13,"__proto__":{"polluted":true},"op":"machine","node":"n1","actor":"a"}')).toMatchObject({ id: 13, ok: true });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
