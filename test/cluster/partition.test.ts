@@ -110,6 +110,8 @@ describe('partition between real node processes', () => {
     expect(failedOver()).toEqual([takerName]);
     // It goes on from the replicated state, and serves the majority (once a's directory names the new owner).
     await until(() => ledger(a, 'acct').then(() => true, () => false), 10_000, 'a reaching acct on its new owner');
+    // A charge the replica holds in flight is resumed under its key (the provider answers it once): wait for it to land.
+    await until(async () => (await ledger(a, 'acct')).done.length >= before.done.length, 10_000, 'the resumed charges');
     expect((await ledger(a, 'acct')).done).toEqual(before.done);
     await a.call({ cmd: 'drive', to: 'acct', by: 'a2', everyMs: 30 });
     await until(async () => (await doneVia(a, 'acct')).filter((x) => x.startsWith('a2-')).length >= 5, 10_000, 'the majority charging');
@@ -170,6 +172,7 @@ describe('partition between real node processes', () => {
       for (const l of losers) expect(l.firstAt('quorum-lost', { since: cut })!).toBeLessThan(w.firstAt('member-down', { node: l.name, since: cut })!);
     }
     await until(() => ledger(w0, 'lacct').then(() => true, () => false), 10_000, 'w0 reaching lacct on its new owner');
+    await until(async () => (await ledger(w0, 'lacct')).done.length >= lBefore.done.length, 10_000, 'the resumed charges');
     expect((await ledger(w0, 'lacct')).done).toEqual(lBefore.done);
     expect(await l0.status('lacct')).toMatchObject({ status: 'paused', quorate: false });
     expect(await w1.status('wacct')).toMatchObject({ status: 'running', quorate: true });

@@ -232,12 +232,12 @@ export class Replicator {
     const passed = d.covered().then(
       (capture) =>
         new Promise<void>((resolve) => {
-          const t = this.tracked.get(cell.id);
+          let t = this.tracked.get(cell.id);
           if (this.closed || (t?.acked?.d === d && t.acked.capture >= capture)) return resolve();
+          if (!t) this.tracked.set(cell.id, (t = { set: [], busy: false, dirty: false, waiters: [] }));
+          // The waiter first: a moving actor's state ships only for calls waiting on it.
+          t.waiters.push({ d, need: capture, resolve });
           this.changed(cell.id);
-          const now = this.tracked.get(cell.id);
-          if (!now) return resolve(); // not replicated after all (the agent left)
-          now.waiters.push({ d, need: capture, resolve });
         }),
     );
     // Released, the call still passes the actor's fence: the node may have lost quorum meanwhile.
