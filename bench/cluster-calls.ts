@@ -10,7 +10,7 @@
 
 import { createNode, type ActorRef, type AgentOsNode } from './agentos.js';
 import { BENCH_SECRET, FAST_DETECTOR } from './cluster-mobility-agents.js';
-import { callerAgent, calls, noopTool } from './durable-machines.js';
+import { callerAgent, calls, callSegments, noopTool } from './durable-machines.js';
 import { fmt, interleaved, median, percentile, scratchDir, type BenchOptions, type Row } from './lib.js';
 
 const SUITE = 'cluster';
@@ -39,18 +39,7 @@ export async function runClusterCalls(opts: BenchOptions, log: (s: string) => vo
       barrier: (await replicated[0].spawn(caller, { id: 'caller' })) as ActorRef,
       journal: (await journalOnly[0].spawn(caller, { id: 'caller' })) as ActorRef,
     };
-    const one = (ref: ActorRef): Promise<void> =>
-      new Promise<void>((resolve) => {
-        calls.done = resolve;
-        ref.send({ type: 'call' });
-      });
-    const samples = { barrier: [] as number[], journal: [] as number[] };
-    const segment = (k: keyof typeof refs, keep: boolean) => async (): Promise<number> => {
-      calls.us = [];
-      for (let i = 0; i < perSegment; i++) await one(refs[k]);
-      if (keep) samples[k].push(...calls.us);
-      return percentile(calls.us, 0.5);
-    };
+    const { samples, segment } = callSegments(refs, perSegment);
     await segment('barrier', false)();
     await segment('journal', false)();
     log(`cluster: tool calls of a persistent agent, replicas 1 (call barrier) vs 0, ${segments} interleaved segments × ${perSegment} calls`);

@@ -9,7 +9,7 @@
 // the fsync, under async the first waits for the commit only).
 
 import { createNode, type ActorRef } from './agentos.js';
-import { callerAgent, calls, noopTool } from './durable-machines.js';
+import { callerAgent, calls, callSegments, noopTool } from './durable-machines.js';
 import { fmt, interleaved, median, percentile, scratchDir, type BenchOptions, type Row } from './lib.js';
 
 const SUITE = 'durable';
@@ -28,18 +28,7 @@ export async function runToolCalls(opts: BenchOptions, log: (s: string) => void)
   try {
     const refs = {} as Record<Key, ActorRef>;
     for (const k of keys) refs[k] = (await node.spawn(defs[k], { id: `caller-${k}` })) as ActorRef;
-    const one = (ref: ActorRef): Promise<void> =>
-      new Promise<void>((resolve) => {
-        calls.done = resolve;
-        ref.send({ type: 'call' });
-      });
-    const samples = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<Key, number[]>;
-    const segment = (k: Key, keep: boolean) => async (): Promise<number> => {
-      calls.us = [];
-      for (let i = 0; i < perSegment; i++) await one(refs[k]);
-      if (keep) samples[k].push(...calls.us);
-      return percentile(calls.us, 0.5);
-    };
+    const { samples, segment } = callSegments(refs, perSegment);
     for (const k of keys) await segment(k, false)(); // warm-up
     log(`durable: tool calls, ${segments} interleaved segments × ${perSegment} calls per agent (persistent sync, persistent async, plain)`);
     const perSeg = await interleaved(segments, Object.fromEntries(keys.map((k) => [k, segment(k, true)])) as Record<Key, () => Promise<number>>);

@@ -8,7 +8,7 @@ import { assign, setup } from 'xstate';
 import { z } from 'zod';
 import type * as Api from '../src/index.js';
 import { defineAgent, defineTool, reply } from './agentos.js';
-import { now } from './lib.js';
+import { now, percentile } from './lib.js';
 
 // `syscall` (the invoke logic) must come from the same module graph as the node
 // under test: the build in --built mode, the source otherwise (see agentos.ts).
@@ -117,4 +117,25 @@ export const callerMachine = setup({
 
 export function callerAgent(name: string, persistent: false | PersistenceOptions) {
   return defineAgent({ name, machine: callerMachine, messages: callMessages, persistent, contract: { capabilities: [TOOL] } });
+}
+
+/**
+ * Timed segments of calls through caller agents: `segment(k, keep)` is a segment that makes `n`
+ * calls through `refs[k]`, one at a time, and returns their p50 (µs); a kept segment's times go
+ * to `samples[k]`.
+ */
+export function callSegments<K extends string>(refs: Record<K, Api.ActorRef>, n: number): { samples: Record<K, number[]>; segment: (k: K, keep: boolean) => () => Promise<number> } {
+  const samples = Object.fromEntries(Object.keys(refs).map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  const one = (ref: Api.ActorRef): Promise<void> =>
+    new Promise<void>((resolve) => {
+      calls.done = resolve;
+      ref.send({ type: 'call' });
+    });
+  const segment = (k: K, keep: boolean) => async (): Promise<number> => {
+    calls.us = [];
+    for (let i = 0; i < n; i++) await one(refs[k]);
+    if (keep) samples[k].push(...calls.us);
+    return percentile(calls.us, 0.5);
+  };
+  return { samples, segment };
 }

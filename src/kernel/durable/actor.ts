@@ -68,7 +68,7 @@ export class DurableActor implements CellDurability {
   /** Checkpoints captured so far, and the number of the newest one committed (see `covered`). */
   private captures = 0;
   private committedCapture = 0;
-  private readonly coverWaiters: Array<{ need: number; resolve: (capture: number) => void }> = [];
+  private coverWaiters: Array<{ need: number; resolve: (capture: number) => void }> = [];
 
   constructor(
     readonly cell: ActorCell,
@@ -163,19 +163,16 @@ export class DurableActor implements CellDurability {
       if (!this.again && !afterCapture) return;
     }
     this.again = false;
-    if (this.cell.status !== 'running' && this.cell.status !== 'paused') return;
-    const snapshot = this.cell.capture({ tokens: this.deps.spent(this.cell.id) });
-    if (!snapshot) return;
+    const taken = this.take(afterCapture);
+    if (!taken) return;
     const capture = ++this.captures;
-    afterCapture?.();
-    const turn = this.cell.turn;
-    const chain = this.chainAt(turn);
+    const { snapshot, turn, chain, record } = taken;
     this.latest = { snapshot, turn, chain };
     this.since = this.since.filter((m) => m.turn > turn);
     this.sinceCheckpoint = 0;
     const base = turn - this.baseTurn >= this.persistence.retainTurns || (turn === 0 && this.baseTurn === 0);
     if (base) this.baseTurn = turn;
-    const write = this.deps.store.checkpoint(this.cell.id, { v: 1, turn, at: wholeMs(this.deps.clock.now()), chain, snapshot: encodeSnapshot(snapshot) }, base);
+    const write = this.deps.store.checkpoint(this.cell.id, record, base);
     this.writing = write.finally(() => (this.writing = undefined));
     await this.writing;
     this.committed(capture);
@@ -202,12 +199,9 @@ export class DurableActor implements CellDurability {
    * `afterCapture` runs right after the capture.
    */
   captureForMove(afterCapture: () => void): { record: CheckpointRecord; snapshot: ActorSnapshot; settled: Promise<void> } | undefined {
-    if (this.cell.status !== 'running' && this.cell.status !== 'paused') return undefined;
-    const snapshot = this.cell.capture({ tokens: this.deps.spent(this.cell.id) });
-    if (!snapshot) return undefined;
-    afterCapture();
-    const turn = this.cell.turn;
-    const record: CheckpointRecord = { v: 1, turn, at: wholeMs(this.deps.clock.now()), chain: this.chainAt(turn), snapshot: encodeSnapshot(snapshot) };
+    const taken = this.take(afterCapture);
+    if (!taken) return undefined;
+    const { record, snapshot } = taken;
     const settled = (this.writing ?? Promise.resolve()).then(
       () => undefined,
       () => undefined, // reported by the checkpoint that wrote it
@@ -248,10 +242,23 @@ export class DurableActor implements CellDurability {
   private committed(capture: number): void {
     if (capture > this.committedCapture) this.committedCapture = capture;
     if (this.coverWaiters.length === 0) return;
-    const ready = this.coverWaiters.filter((w) => w.need <= this.committedCapture);
-    if (ready.length === 0) return;
-    this.coverWaiters.splice(0, this.coverWaiters.length, ...this.coverWaiters.filter((w) => w.need > this.committedCapture));
-    for (const w of ready) w.resolve(this.committedCapture);
+    const waiting = this.coverWaiters;
+    this.coverWaiters = [];
+    for (const w of waiting) {
+      if (w.need <= this.committedCapture) w.resolve(this.committedCapture);
+      else this.coverWaiters.push(w);
+    }
+  }
+
+  /** Capture the actor now (undefined unless running or paused), encoded as the checkpoint record it would be stored as. */
+  private take(afterCapture?: () => void): { snapshot: ActorSnapshot; turn: number; chain: string; record: CheckpointRecord } | undefined {
+    if (this.cell.status !== 'running' && this.cell.status !== 'paused') return undefined;
+    const snapshot = this.cell.capture({ tokens: this.deps.spent(this.cell.id) });
+    if (!snapshot) return undefined;
+    afterCapture?.();
+    const turn = this.cell.turn;
+    const chain = this.chainAt(turn);
+    return { snapshot, turn, chain, record: { v: 1, turn, at: wholeMs(this.deps.clock.now()), chain, snapshot: encodeSnapshot(snapshot) } };
   }
 
   /** The turn log's chain hash after `turn`: mid re-run (a stop, or ref.checkpoint()) that is not the last logged turn's. */
