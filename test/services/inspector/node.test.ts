@@ -172,6 +172,8 @@ describe('wiring', () => {
     expect(() => inspectorHub('n', clock, { flushMs: 0 })).toThrow(expect.objectContaining({ code: 'INSPECTOR_INVALID_OPTIONS', field: 'inspector.flushMs' }));
     expect(() => inspectorHub('n', clock, { bufferEvents: 1.5 })).toThrow(expect.objectContaining({ field: 'inspector.bufferEvents' }));
     expect(() => inspectorHub('n', clock, { serve: 'yes' as unknown as boolean })).toThrow(expect.objectContaining({ field: 'inspector.serve' }));
+    expect(() => inspectorHub('n', clock, { watchLeaseMs: -5 })).toThrow(expect.objectContaining({ code: 'INSPECTOR_INVALID_OPTIONS', field: 'inspector.watchLeaseMs' }));
+    expect(() => inspectorHub('n', clock, { maxWatched: 0 })).toThrow(expect.objectContaining({ code: 'INSPECTOR_INVALID_OPTIONS', field: 'inspector.maxWatched' }));
   });
 
   it('the user’s own inspect listener still gets every actor’s events, scrubbed, beside the inspector; a page closing ends its watches', async () => {
